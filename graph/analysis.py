@@ -1,0 +1,443 @@
+"""Shape inference and validation, incremental.
+
+Algorithm: the graph's nodes are visited in topological order; each node's
+parameters are resolved and checked against its spec, its input tensor types
+are read from its predecessors' results, and its spec's shape rule gives the
+output types (or a problem).  Results are cached per node.
+
+After an edit only *dirty* nodes are re-analysed: the edited node, then — in
+topological order, through a heap — its successors, but only while a node's
+outputs actually change ("early cut-off": renaming a layer or changing a
+dropout rate stops at that node).  Structural edits (nodes or edges added or
+removed) also redo the graph-wide checks (cycles, missing Input/Output,
+nodes that reach no Output), which are linear in the graph's size.
+
+The :class:`Analyzer` subscribes to a :class:`~graph.graph.Graph`'s events and
+does its work lazily, in :meth:`Analyzer.refresh`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import heapq
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+import networkx as nx
+
+from . import dims
+from .blocks import FLOAT, INT, TT, Ctx, P
+from .graph import Edge, Graph, Node
+from .problems import ERROR, WARNING, Code, ParamError, Problem, ShapeError
+
+#: Re-raise unexpected exceptions from shape rules (set by the test suite so a
+#: bug in a rule fails loudly); in the application they become problems.
+STRICT = False
+
+#: Sigmoid/tanh layers in a row (without normalisation) before we warn.
+SATURATING_LIMIT = 6
+#: Parameters per training sample above which a model counts as very large.
+LARGE_MODEL_RATIO = 100
+LARGE_MODEL_MIN = 1_000_000
+
+
+@dataclass
+class NodeResult:
+    """What analysis knows about one node."""
+
+    outs: dict[str, TT] | None = None
+    problems: list[Problem] = field(default_factory=list)
+    params: P | None = None
+    inferred: dict[str, Any] = field(default_factory=dict)
+    n_params: int = 0
+    flops: int = 0
+    activations: int = 0
+    ins: dict[str, list[TT]] = field(default_factory=dict)
+    saturating_depth: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.outs is not None
+
+
+class Analyzer:
+    """Keeps the shapes and problems of a graph up to date.
+
+    Args:
+        graph: the graph to watch.
+        training: the project's ``training`` section (for the warnings that
+            depend on the loss and the dataset size).
+        dataset_samples: number of training samples, if known.
+    """
+
+    def __init__(self, graph: Graph, training: dict | None = None,
+                 dataset_samples: int | None = None):
+        self.graph = graph
+        self.training = training or {}
+        self.dataset_samples = dataset_samples
+        self.results: dict[str, NodeResult] = {}
+        self._dirty: set[str] = set(graph.nodes)
+        self._structure_seen = -1
+        self._order: list[str] = []
+        self._index: dict[str, int] = {}
+        self._cyclic: set[str] = set()
+        self._global: list[Problem] = []
+        self._context_dirty = True
+        ev = graph.events
+        self._subs = [
+            (ev.node_added, lambda n: self._dirty.add(n.id)),
+            (ev.node_removed, self._on_removed),
+            (ev.edge_added, lambda e: self._dirty.add(e.target)),
+            (ev.edge_removed, lambda e: self._dirty.add(e.target)),
+            (ev.param_changed, lambda n, _name: self._dirty.add(n.id)),
+            (ev.node_renamed, self._on_renamed),
+        ]
+        for sig, cb in self._subs:
+            sig.connect(cb)
+
+    def close(self) -> None:
+        """Stop watching the graph."""
+        for sig, cb in self._subs:
+            sig.disconnect(cb)
+
+    # --------------------------------------------------------------- events
+    def _on_removed(self, node: Node) -> None:
+        self.results.pop(node.id, None)
+        self._dirty.discard(node.id)
+
+    def _on_renamed(self, node: Node) -> None:
+        # Messages name the node; the outputs are unchanged, so no propagation.
+        self._dirty.add(node.id)
+        self._context_dirty = True
+
+    def set_training(self, training: dict | None, dataset_samples: int | None = None) -> None:
+        self.training = training or {}
+        self.dataset_samples = dataset_samples
+        self._context_dirty = True
+
+    # --------------------------------------------------------------- refresh
+    def refresh(self) -> "Analyzer":
+        """Bring results up to date with the graph; cheap when nothing changed."""
+        g = self.graph
+        if g.structure_version != self._structure_seen:
+            self._restructure()
+        if self._dirty:
+            self._propagate()
+        if self._context_dirty:
+            self._global_checks()
+        return self
+
+    def _restructure(self) -> None:
+        g = self.graph
+        nxg = g.nx_graph()
+        rank = {nid: i for i, nid in enumerate(g.nodes)}
+        if nx.is_directed_acyclic_graph(nxg):
+            self._cyclic = set()
+            order = list(nx.lexicographical_topological_sort(nxg, key=rank.__getitem__))
+        else:
+            cyclic = set()
+            for comp in nx.strongly_connected_components(nxg):
+                if len(comp) > 1:
+                    cyclic |= comp
+            cyclic |= {u for u, v in nx.selfloop_edges(nxg)}
+            newly = cyclic ^ self._cyclic
+            self._cyclic = cyclic
+            self._dirty |= newly
+            sub = nxg.subgraph(n for n in nxg if n not in cyclic)
+            order = list(nx.lexicographical_topological_sort(sub, key=rank.__getitem__))
+            order += sorted(cyclic, key=rank.__getitem__)
+        self._order = order
+        self._index = {nid: i for i, nid in enumerate(order)}
+        self._structure_seen = g.structure_version
+        self._context_dirty = True
+
+    def _propagate(self) -> None:
+        g = self.graph
+        index = self._index
+        heap = [(index[n], n) for n in self._dirty if n in index]
+        heapq.heapify(heap)
+        queued = set(self._dirty)
+        self._dirty = set()
+        while heap:
+            _, nid = heapq.heappop(heap)
+            queued.discard(nid)
+            old = self.results.get(nid)
+            new = self._analyse(g.nodes[nid])
+            self.results[nid] = new
+            if old is None or old.outs != new.outs or old.saturating_depth != new.saturating_depth:
+                self._context_dirty = True
+                for e in g.out_edges(nid):
+                    t = e.target
+                    if t not in queued:
+                        queued.add(t)
+                        heapq.heappush(heap, (index[t], t))
+            elif old.n_params != new.n_params or bool(old.problems) != bool(new.problems):
+                self._context_dirty = True
+
+    # --------------------------------------------------------------- one node
+    def _analyse(self, node: Node) -> NodeResult:
+        res = NodeResult()
+        spec = node.spec
+        label = node.label()
+
+        def problem(code: str, message: str, port: str | None = None,
+                    severity: str = ERROR, fix: dict | None = None) -> None:
+            res.problems.append(Problem(severity, code, node.id, f"{label}: {message}", port, fix))
+
+        if spec is None:
+            problem(Code.UNKNOWN_TYPE, f"unknown block type {node.type!r}")
+            return res
+        if node.id in self._cyclic:
+            problem(Code.CYCLE, "is part of a cycle; data cannot flow in a loop — "
+                    "remove one of the edges that close it")
+            return res
+
+        # parameters
+        p = P()
+        bad = False
+        index = spec.param_index
+        for name in node.params:
+            if name not in index:
+                bad = True
+                if name in spec.inferred:
+                    problem(Code.PARAM, f"{name} is inferred from the input shape and must "
+                            "not be given; remove it")
+                else:
+                    close = difflib.get_close_matches(name, list(index), n=1)
+                    hint = f"; did you mean {close[0]!r}?" if close else ""
+                    problem(Code.UNKNOWN_PARAM, f"has no parameter {name!r}{hint}")
+        for prm in spec.params:
+            if prm.name in node.params:
+                try:
+                    p[prm.name] = prm.check(node.params[prm.name])
+                except ParamError as exc:
+                    bad = True
+                    problem(Code.PARAM, str(exc))
+            elif prm.required:
+                bad = True
+                problem(Code.PARAM, f"needs a value for {prm.name} ({prm.doc})")
+            else:
+                p[prm.name] = prm.default
+        res.params = p
+
+        # inputs
+        ins: dict[str, list[TT]] = {}
+        blocked = False
+        results = self.results
+        for port in spec.inputs:
+            edges = self.graph.in_edges(node.id, port.name)
+            if not edges:
+                if not port.optional:
+                    what = "its input" if len(spec.inputs) == 1 else f"input {port.name!r}"
+                    problem(Code.UNCONNECTED, f"{what} is not connected; connect a block's "
+                            "output to it", port=port.name)
+                    blocked = True
+                continue
+            if len(edges) > 1 and not port.variadic:
+                problem(Code.EXTRA_EDGE, f"input {port.name!r} has {len(edges)} incoming edges "
+                        "but takes only one; remove the extra edges (use Add or Concat to "
+                        "combine tensors)", port=port.name)
+                blocked = True
+                continue
+            tts = []
+            for e in edges:
+                r = results.get(e.source)
+                if r is None or r.outs is None:
+                    blocked = True  # the problem is upstream and reported there
+                    break
+                tt = r.outs.get(e.source_port)
+                if tt is None:
+                    problem(Code.BAD_EDGE, f"edge from {self.graph.nodes[e.source].label()} uses "
+                            f"unknown output port {e.source_port!r}", port=port.name)
+                    blocked = True
+                    break
+                if port.dtype == "float" and tt.dtype != FLOAT:
+                    problem(Code.DTYPE, f"expects float32 input but receives {tt} of integer "
+                            f"type {tt.dtype} (token ids?); put an Embedding before it, or "
+                            "set the Input's dtype to float32", port=port.name)
+                    blocked = True
+                elif port.dtype == "int" and tt.dtype != INT:
+                    problem(Code.DTYPE, f"expects int64 token ids but receives {tt} of type "
+                            f"{tt.dtype}; set the Input's dtype to int64", port=port.name)
+                    blocked = True
+                tts.append(tt)
+            ins[port.name] = tts
+        res.ins = ins
+        if bad or blocked:
+            return res
+
+        # shape rule
+        ctx = Ctx(spec, p, ins, label)
+        try:
+            out = spec.rule(ctx)
+        except ShapeError as exc:
+            problem(exc.code, exc.message, port=exc.port, fix=exc.fix)
+            return res
+        except Exception as exc:  # a bug in a rule must not take the editor down
+            if STRICT:
+                raise
+            problem(Code.SIZE, f"could not work out the output shape ({exc})")
+            return res
+        outs = out if isinstance(out, dict) else {spec.outputs[0].name: out}
+        for tt in outs.values():
+            bad_dims = [d for d in tt.shape[1:] if isinstance(d, int) and d <= 0]
+            if bad_dims:
+                problem(Code.ZERO_SIZE, f"its output size reaches {tt}, which is empty; "
+                        "use a smaller kernel or stride, more padding, or a larger input")
+                return res
+        ctx.outs = outs
+        res.outs = outs
+        res.inferred = ctx.inferred
+        try:
+            res.n_params = spec.count(ctx)
+            res.flops = spec.flops(ctx)
+            res.activations = spec.activations(ctx)
+        except Exception:
+            if STRICT:
+                raise
+        depth = 0
+        if spec.family != "normalization":
+            for e in self.graph.in_edges(node.id):
+                r = results.get(e.source)
+                if r is not None and r.saturating_depth > depth:
+                    depth = r.saturating_depth
+            if spec.saturating:
+                depth += 1
+                if depth == SATURATING_LIMIT + 1:
+                    problem(Code.SATURATING, f"is the {depth}th sigmoid/tanh-like layer in a row "
+                            "without normalisation; gradients will vanish — use ReLU/GELU or "
+                            "add BatchNorm/LayerNorm", severity=WARNING)
+        res.saturating_depth = depth
+        return res
+
+    # --------------------------------------------------------------- global
+    def _global_checks(self) -> None:
+        self._context_dirty = False
+        g = self.graph
+        out: list[Problem] = []
+        inputs = [n for n in g.nodes.values() if n.spec and n.spec.role == "input"]
+        outputs = [n for n in g.nodes.values() if n.spec and n.spec.role == "output"]
+        order = self._order
+        if g.nodes and not inputs:
+            first = order[0] if order else next(iter(g.nodes))
+            out.append(Problem(ERROR, Code.NO_INPUT, first,
+                               "the network has no Input block; add an Input and connect it "
+                               "to the first layer"))
+        if g.nodes and not outputs:
+            sinks = [nid for nid in order if not g.out_edges(nid)] or order or list(g.nodes)
+            out.append(Problem(ERROR, Code.NO_OUTPUT, sinks[-1],
+                               "the network has no Output block; add an Output and connect "
+                               "the last layer to it"))
+        if outputs:
+            nxg = g.nx_graph()
+            used: set[str] = set()
+            for o in outputs:
+                if o.id not in used:
+                    used.add(o.id)
+                    used |= nx.ancestors(nxg, o.id)
+            for nid in order:
+                if nid not in used:
+                    node = g.nodes[nid]
+                    out.append(Problem(WARNING, Code.UNREACHABLE, nid,
+                                       f"{node.label()}: its result is not used — it does not "
+                                       "reach an Output"))
+        loss = (self.training.get("loss") or {}).get("type") if isinstance(self.training, dict) else None
+        if loss in (None, "CrossEntropyLoss"):
+            for o in outputs:
+                for e in g.in_edges(o.id):
+                    src = g.nodes[e.source]
+                    if src.type == "Softmax" and (loss or self._is_classification()):
+                        out.append(Problem(WARNING, Code.SOFTMAX_LOSS, src.id,
+                                           f"{src.label()}: CrossEntropyLoss applies log-softmax "
+                                           "itself; a Softmax right before the output squashes "
+                                           "the gradients — remove it (apply softmax only for "
+                                           "predictions)"))
+        if self.dataset_samples:
+            total = sum(r.n_params for r in self.results.values())
+            if total > max(LARGE_MODEL_MIN, LARGE_MODEL_RATIO * self.dataset_samples):
+                biggest = max(self.results, key=lambda k: self.results[k].n_params)
+                out.append(Problem(WARNING, Code.LARGE_MODEL, biggest,
+                                   f"the model has {total:,} parameters for "
+                                   f"{self.dataset_samples:,} training samples; it will likely "
+                                   f"over-fit — make {g.nodes[biggest].label()} smaller or add "
+                                   "regularisation"))
+        self._global = out
+
+    def _is_classification(self) -> bool:
+        task = self.training.get("task") if isinstance(self.training, dict) else None
+        return task != "regression"
+
+    # --------------------------------------------------------------- reading
+    def problems(self) -> list[Problem]:
+        """Every problem, errors first, each group in topological order."""
+        self.refresh()
+        found = list(self._global)
+        for nid in self._order:
+            r = self.results.get(nid)
+            if r is not None:
+                found.extend(r.problems)
+        found.sort(key=lambda pr: (pr.severity != ERROR, self._index.get(pr.node, -1)))
+        return found
+
+    def node_problems(self, node_id: str) -> list[Problem]:
+        self.refresh()
+        r = self.results.get(node_id)
+        own = list(r.problems) if r else []
+        return own + [p for p in self._global if p.node == node_id]
+
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems() if p.severity == ERROR]
+
+    def valid(self) -> bool:
+        return not self.errors()
+
+    def result(self, node_id: str) -> NodeResult | None:
+        self.refresh()
+        return self.results.get(node_id)
+
+    def output_type(self, node_id: str, port: str = "out") -> TT | None:
+        r = self.result(node_id)
+        return r.outs.get(port) if r and r.outs else None
+
+    def edge_type(self, edge: Edge) -> TT | None:
+        return self.output_type(edge.source, edge.source_port)
+
+    def shapes(self) -> dict[tuple[str, str], TT]:
+        self.refresh()
+        return {(nid, port): tt for nid in self._order
+                for port, tt in ((self.results[nid].outs or {}).items()
+                                 if nid in self.results else ())}
+
+    def order(self) -> list[str]:
+        self.refresh()
+        return list(self._order)
+
+    def totals(self) -> dict[str, int]:
+        self.refresh()
+        rs = self.results.values()
+        n_params = sum(r.n_params for r in rs)
+        return {"params": n_params, "flops": sum(r.flops for r in rs),
+                "activations": sum(r.activations for r in rs),
+                "size_bytes": 4 * n_params}
+
+
+def analyze(graph: Graph, training: dict | None = None,
+            dataset_samples: int | None = None) -> Analyzer:
+    """Analyse a graph once (the analyzer stays subscribed; call ``close``
+    when done if the graph lives on)."""
+    return Analyzer(graph, training, dataset_samples).refresh()
+
+
+def shape_json(tt: TT) -> list:
+    """A shape for JSON output: ``["N", 16, 8, 8]``."""
+    return [d if isinstance(d, int) else str(d) for d in tt.shape]
+
+
+def problem_counts(problems: Iterable[Problem]) -> tuple[int, int]:
+    errors = warnings = 0
+    for p in problems:
+        if p.severity == ERROR:
+            errors += 1
+        else:
+            warnings += 1
+    return errors, warnings

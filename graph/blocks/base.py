@@ -1,0 +1,448 @@
+"""The declarative block spec: ports, parameters, shape rule, counts, code.
+
+Every block type is one :class:`BlockSpec`, written in ``graph/blocks/<family>.py``
+and registered in :mod:`graph.blocks.registry`.  A spec is data plus a few
+small pure functions that all take one :class:`Ctx`:
+
+``rule(ctx)``
+    The shape rule.  Reads ``ctx.p`` (resolved parameters) and the input
+    tensor types (``ctx.x()``, ``ctx.xs(port)``), records inferred PyTorch
+    arguments with ``ctx.infer(name, value)``, and returns the output
+    :class:`TT` (or a ``{port: TT}`` dict).  A problem raises
+    :class:`~graph.problems.ShapeError` through ``ctx.fail``.
+``count(ctx)``
+    Number of trainable parameters (as ``sum(p.numel() for p in m.parameters())``).
+``flops(ctx)``
+    Approximate floating-point operations per sample (a multiply-add is 2).
+``activations(ctx)``
+    Elements per sample kept for the backward pass (memory estimates).
+``emit(ctx)``
+    How the block becomes PyTorch source: an :class:`Emit`.
+
+Shapes are :class:`TT` (shape tuple with the batch ``"N"`` first, dtype
+``"float32"`` or ``"int64"``).  Dimension indices in parameters count the
+batch as 0, as PyTorch does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, NamedTuple, Sequence
+
+from .. import dims
+from ..problems import Code, ParamError, ShapeError
+
+FLOAT = "float32"
+INT = "int64"
+
+
+class TT(NamedTuple):
+    """A tensor type: the full shape (batch first, written ``"N"``) and dtype."""
+
+    shape: tuple
+    dtype: str = FLOAT
+
+    @property
+    def rank(self) -> int:
+        return len(self.shape)
+
+    def __str__(self) -> str:
+        return dims.format_shape(self.shape)
+
+
+# --------------------------------------------------------------------------
+# Ports and parameters
+# --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Port:
+    """A named input or output of a block.
+
+    Args:
+        name: port name (``"in"``, ``"query"``, ...).
+        variadic: accepts several edges (operands in edge order).
+        optional: may be left unconnected.
+        dtype: what the port accepts: ``"float"``, ``"int"`` or ``"any"``.
+    """
+
+    name: str
+    variadic: bool = False
+    optional: bool = False
+    dtype: str = "float"
+    doc: str = ""
+
+
+#: Parameter kinds and the values they accept.
+KINDS = {
+    "int": "a whole number",
+    "float": "a number",
+    "bool": "true or false",
+    "choice": "one of the listed choices",
+    "size": "a whole number or a list of them (one per spatial dimension)",
+    "ints": "a list of whole numbers",
+    "shape": "a list of positive whole numbers or names such as \"T\"",
+}
+
+
+@dataclass(frozen=True)
+class Param:
+    """One parameter of a block.
+
+    Args:
+        name: PyTorch's parameter name (or ours, see product.md §2).
+        kind: a key of :data:`KINDS`.
+        default: the value when the project leaves it out.
+        doc: one line for the inspector.
+        min, max: inclusive bounds (``min_open``/``max_open`` make them strict).
+        choices: the allowed values of a ``choice`` (or the extra strings a
+            ``size`` accepts, such as ``"same"``).
+        length: for ``size``, how many entries a list must have.
+        nullable: ``None`` (JSON null) is allowed.
+        required: there is no default; the user must give a value.
+    """
+
+    name: str
+    kind: str
+    default: Any
+    doc: str = ""
+    min: float | None = None
+    max: float | None = None
+    min_open: bool = False
+    max_open: bool = False
+    choices: tuple = ()
+    length: int | None = None
+    nullable: bool = False
+    required: bool = False
+    advanced: bool = False
+
+    def range_text(self) -> str:
+        lo = "" if self.min is None else f"{'>' if self.min_open else '>='} {self.min:g}"
+        hi = "" if self.max is None else f"{'<' if self.max_open else '<='} {self.max:g}"
+        return " and ".join(x for x in (lo, hi) if x)
+
+    def _bounded(self, v) -> None:
+        if self.min is not None and (v < self.min or (self.min_open and v == self.min)):
+            raise ParamError(f"{self.name} must be {self.range_text()}, got {v!r}")
+        if self.max is not None and (v > self.max or (self.max_open and v == self.max)):
+            raise ParamError(f"{self.name} must be {self.range_text()}, got {v!r}")
+
+    def check(self, value: Any) -> Any:
+        """Return the normalised value, or raise :class:`ParamError` saying why."""
+        if value is None:
+            if self.nullable:
+                return None
+            raise ParamError(f"{self.name} needs a value ({KINDS[self.kind]})")
+        k = self.kind
+        if k == "int":
+            if type(value) is not int:
+                raise ParamError(f"{self.name} must be a whole number, got {value!r}")
+            self._bounded(value)
+            return value
+        if k == "float":
+            if type(value) not in (int, float) or value != value or value in (float("inf"), float("-inf")):
+                raise ParamError(f"{self.name} must be a finite number, got {value!r}")
+            self._bounded(value)
+            return float(value)
+        if k == "bool":
+            if type(value) is not bool:
+                raise ParamError(f"{self.name} must be true or false, got {value!r}")
+            return value
+        if k == "choice":
+            if not isinstance(value, (str, int, float)) or isinstance(value, bool) or value not in self.choices:
+                options = ", ".join(repr(c) for c in self.choices)
+                raise ParamError(f"{self.name} must be one of {options}, got {value!r}")
+            return value
+        if k == "size":
+            if isinstance(value, str):
+                if value in self.choices:
+                    return value
+                raise ParamError(f"{self.name} must be a whole number{', ' + ' or '.join(map(repr, self.choices)) if self.choices else ''}, got {value!r}")
+            if type(value) is int:
+                self._bounded(value)
+                return value
+            if isinstance(value, (list, tuple)):
+                if self.length is not None and len(value) != self.length:
+                    raise ParamError(f"{self.name} must have {self.length} entries (one per spatial dimension), got {len(value)}")
+                if not value or any(type(v) is not int for v in value):
+                    raise ParamError(f"{self.name} must be a list of whole numbers, got {value!r}")
+                for v in value:
+                    self._bounded(v)
+                return tuple(value)
+            raise ParamError(f"{self.name} must be a whole number or a list of them, got {value!r}")
+        if k == "ints":
+            if not isinstance(value, (list, tuple)) or any(type(v) is not int for v in value):
+                raise ParamError(f"{self.name} must be a list of whole numbers, got {value!r}")
+            if self.length is not None and len(value) != self.length:
+                raise ParamError(f"{self.name} must have {self.length} entries, got {len(value)}")
+            for v in value:
+                self._bounded(v)
+            return tuple(value)
+        if k == "shape":
+            if not isinstance(value, (list, tuple)) or not value:
+                raise ParamError(f"{self.name} must be a non-empty list of sizes, e.g. [1, 28, 28] or [\"T\"], got {value!r}")
+            out = []
+            for v in value:
+                if type(v) is int:
+                    if v <= 0:
+                        raise ParamError(f"{self.name}: every size must be positive, got {v}")
+                elif isinstance(v, str):
+                    if not dims.is_valid_name(v):
+                        raise ParamError(f"{self.name}: {v!r} is not a valid size name (use a name such as \"T\")")
+                else:
+                    raise ParamError(f"{self.name}: sizes must be whole numbers or names, got {v!r}")
+                out.append(v)
+            return tuple(out)
+        raise AssertionError(f"unknown parameter kind {k}")
+
+
+INITS = ("default", "xavier_uniform", "xavier_normal", "kaiming_uniform",
+         "kaiming_normal", "orthogonal", "normal", "uniform", "zeros", "constant")
+CONV_INITS = INITS[:6] + ("delta_orthogonal",) + INITS[6:]
+
+
+def init_params(conv: bool = False) -> tuple[Param, ...]:
+    """The weight-initialisation parameters every block with weights has."""
+    return (
+        Param("init", "choice", "default",
+              "weight initialisation (default: PyTorch's own)",
+              choices=CONV_INITS if conv else INITS, advanced=True),
+        Param("init_scale", "float", None,
+              "gain (xavier, orthogonal), std (normal), bound (uniform) or value "
+              "(constant); empty for the usual value",
+              nullable=True, advanced=True),
+    )
+
+
+# --------------------------------------------------------------------------
+# The context a spec's functions receive
+# --------------------------------------------------------------------------
+
+class P(dict):
+    """Resolved parameters: every parameter present, defaults filled in."""
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+class Ctx:
+    """What a spec function sees: parameters, inputs, inferred values, outputs."""
+
+    __slots__ = ("spec", "p", "ins", "inferred", "outs", "label")
+
+    def __init__(self, spec: "BlockSpec", p: P, ins: Mapping[str, list[TT]],
+                 label: str = ""):
+        self.spec = spec
+        self.p = p
+        self.ins = ins
+        self.inferred: dict[str, Any] = {}
+        self.outs: dict[str, TT] = {}
+        self.label = label
+
+    # inputs ---------------------------------------------------------------
+    def x(self, port: str = "in") -> TT | None:
+        """The single tensor on ``port`` (None for an unconnected optional port)."""
+        got = self.ins.get(port)
+        return got[0] if got else None
+
+    def xs(self, port: str = "in") -> list[TT]:
+        return list(self.ins.get(port, ()))
+
+    @property
+    def out(self) -> TT:
+        return next(iter(self.outs.values()))
+
+    # recording and failing --------------------------------------------------
+    def infer(self, name: str, value: Any) -> Any:
+        self.inferred[name] = value
+        return value
+
+    def fail(self, code: str, message: str, port: str | None = None,
+             fix: dict | None = None):
+        raise ShapeError(code, message, port=port, fix=fix)
+
+    def need_rank(self, t: TT, ranks: Sequence[int], layout: str, port: str = "in",
+                  fix: dict | None = None) -> None:
+        """Fail with a clear message unless ``t`` has one of ``ranks``."""
+        if t.rank in ranks:
+            return
+        want = " or ".join(str(r) for r in ranks)
+        hint = _rank_hint(t.rank, min(ranks))
+        self.fail(Code.RANK, f"expects input {layout} (rank {want}) but receives "
+                  f"{t} (rank {t.rank}){hint}", port=port,
+                  fix=fix if fix is not None else _rank_fix(t.rank, min(ranks)))
+
+    def need_concrete(self, d: dims.Dim, what: str, port: str = "in") -> int:
+        if not isinstance(d, int):
+            self.fail(Code.SYMBOLIC, f"needs a fixed {what} but it is the variable "
+                      f"size {d}; give the Input a fixed size or pool over it first (e.g. Mean)",
+                      port=port)
+        return d
+
+    # estimates -------------------------------------------------------------
+    @staticmethod
+    def numel(t: TT) -> int:
+        return dims.numel(t.shape)
+
+    @staticmethod
+    def size(d: dims.Dim) -> int:
+        return dims.nominal(d)
+
+
+def _rank_hint(have: int, want: int) -> str:
+    if have > want:
+        return "; add a Flatten (or a pooling layer) before it"
+    return "; add a Reshape before it"
+
+
+def _rank_fix(have: int, want: int) -> dict | None:
+    if have > want and want == 2:
+        return {"kind": "insert", "type": "Flatten"}
+    if have < want:
+        return {"kind": "insert", "type": "Reshape"}
+    return None
+
+
+# --------------------------------------------------------------------------
+# Code emission
+# --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Emit:
+    """How one node becomes PyTorch source.
+
+    Args:
+        init: constructor expression assigned to ``self.<name>`` in
+            ``__init__`` (e.g. ``"nn.Conv2d(1, 16, kernel_size=3)"``), or None
+            for blocks that are plain operations in ``forward``.
+        forward: None for the usual ``y = self.<name>(x)``; else a template
+            formatted with ``out`` (the result variable), ``self`` (the layer
+            attribute, e.g. ``self.conv1``) and one entry per input port (the
+            variable name, or for a variadic port a list of names — use a
+            callable for those).  A callable receives that mapping and
+            returns the line(s).
+        helpers: names of helper classes/functions (see
+            :func:`graph.blocks.registry.register_helper`) the code uses.
+    """
+
+    init: str | None = None
+    forward: str | Callable[[Mapping[str, Any]], str] | None = None
+    helpers: tuple[str, ...] = ()
+
+
+def lit(v: Any) -> str:
+    """A Python literal for a parameter value (lists become tuples)."""
+    if isinstance(v, (list, tuple)):
+        inner = ", ".join(lit(x) for x in v)
+        return f"({inner},)" if len(v) == 1 else f"({inner})"
+    if isinstance(v, str) and v.isascii() and v.isprintable() and '"' not in v and "\\" not in v:
+        return f'"{v}"'  # black's preferred quotes
+    return repr(v)
+
+
+def call(func: str, *args: Any, defaults: Mapping[str, Any] | None = None, **kwargs: Any) -> str:
+    """Source of a call, leaving out keyword arguments equal to PyTorch's defaults."""
+    defaults = defaults or {}
+    parts = [a if isinstance(a, Src) else lit(a) for a in args]
+    for k, v in kwargs.items():
+        if k in defaults and _same(defaults[k], v):
+            continue
+        parts.append(f"{k}={v if isinstance(v, Src) else lit(v)}")
+    return f"{func}({', '.join(parts)})"
+
+
+class Src(str):
+    """A string that is already source code (not to be quoted by :func:`call`)."""
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, (list, tuple)) or isinstance(b, (list, tuple)):
+        ta = tuple(a) if isinstance(a, (list, tuple)) else None
+        tb = tuple(b) if isinstance(b, (list, tuple)) else None
+        if ta is None or tb is None:
+            seq, scalar = (ta, b) if ta is not None else (tb, a)
+            return all(x == scalar for x in seq)
+        return ta == tb
+    return type(a) is type(b) and a == b or (
+        isinstance(a, (int, float)) and isinstance(b, (int, float))
+        and not isinstance(a, bool) and not isinstance(b, bool) and a == b)
+
+
+# --------------------------------------------------------------------------
+# The spec
+# --------------------------------------------------------------------------
+
+def _no_params(ctx: Ctx) -> int:
+    return 0
+
+
+def _out_elements(ctx: Ctx) -> int:
+    return sum(dims.numel(t.shape) for t in ctx.outs.values())
+
+
+def _call_module(ctx: Ctx) -> Emit:
+    raise NotImplementedError(f"{ctx.spec.type} has no code emission")
+
+
+@dataclass(frozen=True, eq=False)
+class BlockSpec:
+    """Everything about one block type, in one place."""
+
+    type: str
+    family: str
+    doc: str
+    rule: Callable[[Ctx], TT | dict]
+    emit: Callable[[Ctx], Emit] = _call_module
+    formula: str = ""
+    inputs: tuple[Port, ...] = (Port("in"),)
+    outputs: tuple[Port, ...] = (Port("out"),)
+    params: tuple[Param, ...] = ()
+    inferred: tuple[str, ...] = ()
+    count: Callable[[Ctx], int] = _no_params
+    flops: Callable[[Ctx], int] = _out_elements
+    activations: Callable[[Ctx], int] = _out_elements
+    #: "layer", or "input"/"output" for the graph's ends.
+    role: str = "layer"
+    #: has weights: gets the ``init``/``init_scale`` parameters.
+    weights: bool = False
+    #: sigmoid-like (counts towards the vanishing-gradient warning).
+    saturating: bool = False
+    details: str = ""
+    #: prefix of default node names (``conv2d`` → ``conv2d_1``).
+    name_prefix: str = ""
+    param_index: Mapping[str, Param] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self):
+        params = self.params
+        if self.weights and not any(p.name == "init" for p in params):
+            params = params + init_params(conv="Conv" in self.type)
+            object.__setattr__(self, "params", params)
+        object.__setattr__(self, "param_index", {p.name: p for p in params})
+        if not self.name_prefix:
+            object.__setattr__(self, "name_prefix", _snake(self.type))
+
+    def input_port(self, name: str | None) -> Port | None:
+        if name is None:
+            return self.inputs[0] if self.inputs else None
+        return next((p for p in self.inputs if p.name == name), None)
+
+    def output_port(self, name: str | None) -> Port | None:
+        if name is None:
+            return self.outputs[0] if self.outputs else None
+        return next((p for p in self.outputs if p.name == name), None)
+
+    def defaults(self) -> dict:
+        return {p.name: p.default for p in self.params if not p.required}
+
+
+def _snake(name: str) -> str:
+    """``MaxPool2d`` → ``max_pool2d``, ``ReLU`` → ``relu``, ``GELU`` → ``gelu``."""
+    out = []
+    for i, ch in enumerate(name):
+        if (ch.isupper() and 0 < i < len(name) - 1 and name[i - 1].islower()
+                and name[i + 1].islower()):
+            out.append("_")
+        out.append(ch.lower())
+    return "".join(out)

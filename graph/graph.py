@@ -1,0 +1,371 @@
+"""The network as data: nodes, ports, ordered edges, and the edits on them.
+
+A :class:`Graph` holds :class:`Node` objects by id and :class:`Edge` objects
+in one ordered list (the order of edges into a variadic port is the order of
+its operands).  A networkx ``MultiDiGraph`` mirrors the structure for graph
+algorithms (cycle checks, topological order).  Every edit goes through a
+method here, which refuses an invalid edit with a :class:`GraphEditError`
+whose message is the reason, and then notifies subscribers through
+:attr:`Graph.events`.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+import networkx as nx
+
+from . import blocks
+from .events import GraphEvents
+from .names import default_name
+from .problems import GraphEditError
+
+
+@dataclass(eq=False)
+class Node:
+    """One block on the canvas.
+
+    Attributes:
+        id: unique, stable string.
+        type: block type name from the catalogue.
+        name: label, also the source of the layer's Python name.
+        params: the parameters the user set (others take the spec's defaults).
+        pos: canvas position ``(x, y)`` or None (laid out when opened).
+        auto_name: the name was made by the program, not typed by the user.
+    """
+
+    id: str
+    type: str
+    name: str
+    params: dict = field(default_factory=dict)
+    pos: tuple[float, float] | None = None
+    auto_name: bool = False
+
+    @property
+    def spec(self) -> blocks.BlockSpec | None:
+        return blocks.get(self.type)
+
+    def label(self) -> str:
+        return f'{self.type} "{self.name}"'
+
+
+@dataclass(eq=False)
+class Edge:
+    """A connection from an output port to an input port (identity matters:
+    the same pair of ports may be connected twice, e.g. ``x + x``)."""
+
+    source: str
+    target: str
+    source_port: str = "out"
+    target_port: str = "in"
+
+    def key(self) -> tuple[str, str, str, str]:
+        return (self.source, self.source_port, self.target, self.target_port)
+
+    def __repr__(self) -> str:
+        return f"Edge({self.source}.{self.source_port} -> {self.target}.{self.target_port})"
+
+
+class Graph:
+    """A network of blocks.  See the module docstring."""
+
+    def __init__(self) -> None:
+        self.nodes: dict[str, Node] = {}
+        self.edges: list[Edge] = []
+        self.events = GraphEvents()
+        self._nx = nx.MultiDiGraph()
+        self._in: dict[str, list[Edge]] = {}
+        self._out: dict[str, list[Edge]] = {}
+        self._names: dict[str, int] = {}
+        self._ids = itertools.count(1)
+        #: bumped on every structural change (nodes or edges added/removed)
+        self.structure_version = 0
+
+    # ------------------------------------------------------------------ query
+    def node(self, node_id: str) -> Node:
+        try:
+            return self.nodes[node_id]
+        except KeyError:
+            raise GraphEditError(f"there is no node with id {node_id!r}") from None
+
+    def in_edges(self, node_id: str, port: str | None = None) -> list[Edge]:
+        edges = self._in.get(node_id, [])
+        return edges if port is None else [e for e in edges if e.target_port == port]
+
+    def out_edges(self, node_id: str) -> list[Edge]:
+        return self._out.get(node_id, [])
+
+    def predecessors(self, node_id: str) -> list[str]:
+        return list(dict.fromkeys(e.source for e in self.in_edges(node_id)))
+
+    def successors(self, node_id: str) -> list[str]:
+        return list(dict.fromkeys(e.target for e in self.out_edges(node_id)))
+
+    def nx_graph(self) -> nx.MultiDiGraph:
+        """The networkx mirror (read-only for callers)."""
+        return self._nx
+
+    def has_cycle(self) -> bool:
+        return not nx.is_directed_acyclic_graph(self._nx)
+
+    def topological_order(self) -> list[str]:
+        """Node ids in a topological order, ties broken by insertion order.
+
+        Raises:
+            GraphEditError: the graph has a cycle.
+        """
+        order = {nid: i for i, nid in enumerate(self.nodes)}
+        try:
+            return list(nx.lexicographical_topological_sort(self._nx, key=order.__getitem__))
+        except nx.NetworkXUnfeasible:
+            raise GraphEditError("the graph has a cycle") from None
+
+    def names(self) -> set[str]:
+        return set(self._names)
+
+    def new_id(self, prefix: str = "n") -> str:
+        while True:
+            nid = f"{prefix}{next(self._ids)}"
+            if nid not in self.nodes:
+                return nid
+
+    # ------------------------------------------------------------------ nodes
+    def add_node(self, type: str, params: dict | None = None, name: str | None = None,
+                 id: str | None = None, pos: Iterable[float] | None = None) -> Node:
+        """Add a block; unknown types and duplicate ids are refused.
+
+        Returns:
+            The new node (its id is made if not given, its name derived from
+            the type if not given).
+        """
+        spec = blocks.get(type)
+        if spec is None:
+            raise GraphEditError(f"unknown block type {type!r}")
+        if id is None:
+            id = self.new_id(spec.name_prefix[:1] or "n")
+        elif not isinstance(id, str) or not id:
+            raise GraphEditError("a node id must be a non-empty string")
+        elif id in self.nodes:
+            raise GraphEditError(f"a node with id {id!r} already exists")
+        auto = name is None
+        if auto:
+            name = self._free_name(spec.name_prefix)
+        elif not isinstance(name, str) or not name.strip():
+            raise GraphEditError("a node name must not be empty")
+        node = Node(id=id, type=type, name=name, params=dict(params or {}),
+                    pos=tuple(pos) if pos is not None else None, auto_name=auto)
+        self._insert_node(node)
+        return node
+
+    def _free_name(self, prefix: str) -> str:
+        k = self._names.get(f"#{prefix}", 0) + 1
+        while f"{prefix}_{k}" in self._names:
+            k += 1
+        self._names[f"#{prefix}"] = k
+        return f"{prefix}_{k}"
+
+    def _insert_node(self, node: Node) -> None:
+        self.nodes[node.id] = node
+        self._in[node.id] = []
+        self._out[node.id] = []
+        self._names[node.name] = self._names.get(node.name, 0) + 1
+        self._nx.add_node(node.id)
+        self.structure_version += 1
+        self.events.node_added.emit(node)
+        self.events.changed.emit()
+
+    def remove_node(self, node_id: str) -> tuple[Node, list[tuple[int, Edge]]]:
+        """Remove a node and its edges.
+
+        Returns:
+            The node and its removed edges with their former positions in
+            :attr:`edges`, for :meth:`restore_node`.
+        """
+        node = self.node(node_id)
+        removed = [(i, e) for i, e in enumerate(self.edges)
+                   if e.source == node_id or e.target == node_id]
+        for _, e in reversed(removed):
+            self.disconnect(e)
+        del self.nodes[node_id]
+        del self._in[node_id]
+        del self._out[node_id]
+        self._drop_name(node.name)
+        self._nx.remove_node(node_id)
+        self.structure_version += 1
+        self.events.node_removed.emit(node)
+        self.events.changed.emit()
+        return node, removed
+
+    def restore_node(self, node: Node, edges: list[tuple[int, Edge]] = ()) -> None:
+        """Put back a node removed by :meth:`remove_node` (undo)."""
+        if node.id in self.nodes:
+            raise GraphEditError(f"a node with id {node.id!r} already exists")
+        self._insert_node(node)
+        for index, e in sorted(edges, key=lambda ie: ie[0]):
+            self._attach(e, index)
+
+    def _drop_name(self, name: str) -> None:
+        left = self._names.get(name, 0) - 1
+        if left > 0:
+            self._names[name] = left
+        else:
+            self._names.pop(name, None)
+
+    def set_param(self, node_id: str, name: str, value: Any) -> None:
+        """Set a parameter; ``None`` resets it to the block's default.
+
+        Values are checked by validation (so an out-of-range value typed in the
+        inspector is shown as a problem), but a name the block does not have is
+        refused here.
+        """
+        node = self.node(node_id)
+        spec = node.spec
+        if spec is not None and name not in spec.param_index:
+            raise GraphEditError(f"{node.type} has no parameter {name!r}")
+        if name in spec.inferred:
+            raise GraphEditError(f"{name} of {node.type} is inferred from its input; it cannot be set")
+        if value is None and not spec.param_index[name].nullable:
+            node.params.pop(name, None)
+        else:
+            node.params[name] = copy.deepcopy(value)
+        self.events.param_changed.emit(node, name)
+        self.events.changed.emit()
+
+    def get_param(self, node_id: str, name: str) -> Any:
+        node = self.node(node_id)
+        if name in node.params:
+            return node.params[name]
+        spec = node.spec
+        return spec.param_index[name].default if spec and name in spec.param_index else None
+
+    def rename(self, node_id: str, name: str) -> None:
+        if not isinstance(name, str) or not name.strip():
+            raise GraphEditError("a node name must not be empty")
+        node = self.node(node_id)
+        self._drop_name(node.name)
+        node.name = name
+        node.auto_name = False
+        self._names[name] = self._names.get(name, 0) + 1
+        self.events.node_renamed.emit(node)
+        self.events.changed.emit()
+
+    def move(self, node_id: str, pos: Iterable[float]) -> None:
+        node = self.node(node_id)
+        node.pos = tuple(float(v) for v in pos)
+        self.events.node_moved.emit(node)
+
+    # ------------------------------------------------------------------ edges
+    def check_connect(self, source: str, target: str, source_port: str | None = None,
+                      target_port: str | None = None) -> str | None:
+        """Why the connection would be refused, or None if it is allowed."""
+        if source not in self.nodes:
+            return f"there is no node with id {source!r}"
+        if target not in self.nodes:
+            return f"there is no node with id {target!r}"
+        src, dst = self.nodes[source], self.nodes[target]
+        sspec, tspec = src.spec, dst.spec
+        if sspec is None or tspec is None:
+            return "unknown block type"
+        if sspec.output_port(source_port) is None:
+            if source_port is not None and tspec and sspec.input_port(source_port):
+                return "cannot connect from an input port; drag from an output port"
+            return f"{src.label()} has no output port {source_port!r}" if source_port else \
+                f"{src.label()} has no output"
+        port = tspec.input_port(target_port)
+        if port is None:
+            if target_port is not None and tspec.output_port(target_port):
+                return "cannot connect an output to an output; connect to an input port"
+            return f"{dst.label()} has no input port {target_port!r}" if target_port else \
+                f"{dst.label()} takes no input"
+        if source == target:
+            return "a block cannot feed itself (that would be a cycle)"
+        if not port.variadic and self.in_edges(target, port.name):
+            return (f"input {port.name!r} of {dst.label()} is already connected; "
+                    f"only one edge may enter it (remove that edge first)")
+        if nx.has_path(self._nx, target, source):
+            return (f"connecting {src.label()} to {dst.label()} would create a cycle "
+                    f"({dst.label()} already feeds {src.label()})")
+        return None
+
+    def connect(self, source: str, target: str, source_port: str | None = None,
+                target_port: str | None = None, index: int | None = None) -> Edge:
+        """Connect ``source``'s output to ``target``'s input.
+
+        Args:
+            index: position in :attr:`edges` (default: the end), which sets the
+                operand order of a variadic port.
+
+        Raises:
+            GraphEditError: with the reason (cycle, output→output, second edge
+                into a single-input port, unknown node or port).
+        """
+        reason = self.check_connect(source, target, source_port, target_port)
+        if reason:
+            raise GraphEditError(reason)
+        sspec = self.nodes[source].spec
+        tspec = self.nodes[target].spec
+        edge = Edge(source, target, sspec.output_port(source_port).name,
+                    tspec.input_port(target_port).name)
+        self._attach(edge, index)
+        return edge
+
+    def add_edge_unchecked(self, edge: Edge) -> None:
+        """Append an edge whose nodes and ports exist, without the cycle and
+        single-input checks (for loading files: validation reports those)."""
+        for nid in (edge.source, edge.target):
+            if nid not in self.nodes:
+                raise GraphEditError(f"there is no node with id {nid!r}")
+        self._attach(edge, None)
+
+    def _attach(self, edge: Edge, index: int | None) -> None:
+        if index is None or index >= len(self.edges):
+            self.edges.append(edge)
+            self._in[edge.target].append(edge)
+        else:
+            self.edges.insert(index, edge)
+            before = sum(1 for e in self.edges[:index] if e.target == edge.target)
+            self._in[edge.target].insert(before, edge)
+        self._out[edge.source].append(edge)
+        self._nx.add_edge(edge.source, edge.target, key=edge)
+        self.structure_version += 1
+        self.events.edge_added.emit(edge)
+        self.events.changed.emit()
+
+    def disconnect(self, edge: Edge) -> int:
+        """Remove an edge.
+
+        Returns:
+            Its former index in :attr:`edges` (to restore it on undo).
+        """
+        try:
+            index = next(i for i, e in enumerate(self.edges) if e is edge)
+        except StopIteration:
+            raise GraphEditError(f"{edge!r} is not in the graph") from None
+        del self.edges[index]
+        self._in[edge.target].remove(edge)
+        self._out[edge.source].remove(edge)
+        self._nx.remove_edge(edge.source, edge.target, key=edge)
+        self.structure_version += 1
+        self.events.edge_removed.emit(edge)
+        self.events.changed.emit()
+        return index
+
+    def reconnect(self, edge: Edge, index: int) -> None:
+        """Put back an edge removed by :meth:`disconnect` (undo)."""
+        self._attach(edge, index)
+
+    # ------------------------------------------------------------------ misc
+    def copy(self) -> "Graph":
+        """A deep copy without subscribers (for snapshots, e.g. a training run)."""
+        g = Graph()
+        for n in self.nodes.values():
+            g._insert_node(Node(n.id, n.type, n.name, copy.deepcopy(n.params), n.pos, n.auto_name))
+        for e in self.edges:
+            g._attach(Edge(e.source, e.target, e.source_port, e.target_port), None)
+        return g
+
+    def __len__(self) -> int:
+        return len(self.nodes)

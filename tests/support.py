@@ -1,0 +1,98 @@
+"""Shared test helpers: build small graphs and run a block on real tensors."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+from graph import Graph, analyze
+from graph import dims
+
+
+def chain(*layers: tuple[str, dict] | str, input_shape=(1, 8, 8), dtype="float32") -> Graph:
+    """Input → layers... → Output, each layer ``"Type"`` or ``("Type", params)``."""
+    g = Graph()
+    prev = g.add_node("Input", {"shape": list(input_shape), "dtype": dtype}, id="x").id
+    for k, layer in enumerate(layers):
+        t, p = (layer, {}) if isinstance(layer, str) else layer
+        nid = g.add_node(t, p, id=f"l{k + 1}").id
+        g.connect(prev, nid)
+        prev = nid
+    g.connect(prev, g.add_node("Output", id="y").id)
+    return g
+
+
+def single(block: str, params: Mapping[str, Any], inputs: Mapping[str, Any],
+           dtype: str | Mapping[str, str] = "float32") -> Graph:
+    """A graph with one block fed by one Input per input (a list of shapes for
+    a variadic port).  Shapes are sample shapes, without the batch."""
+    g = Graph()
+    node = g.add_node(block, dict(params), id="b")
+    k = 0
+    for port, shapes in inputs.items():
+        many = isinstance(shapes, list) and shapes and isinstance(shapes[0], (list, tuple))
+        for shape in (shapes if many else [shapes]):
+            k += 1
+            dt = dtype if isinstance(dtype, str) else dtype.get(port, "float32")
+            src = g.add_node("Input", {"shape": list(shape), "dtype": dt}, id=f"x{k}").id
+            g.connect(src, node.id, target_port=port)
+    g.connect(node.id, g.add_node("Output", id="y").id)
+    return g
+
+
+def run_and_compare(g: Graph, batch: int = 2, env: Mapping[str, int] | None = None,
+                    int_high: int = 10, train: bool = False) -> dict:
+    """Build the model from generated code, run it, and compare with analysis.
+
+    Asserts: no errors; the output shape equals the inferred shape (symbolic
+    sizes evaluated with ``env``); the parameter count equals graph's count.
+
+    Returns:
+        ``{"model": module, "code": GeneratedCode, "out": tensor(s)}``.
+    """
+    import torch
+
+    from codegen import build_model
+
+    env = dict(env or {"T": 5})
+    an = analyze(g)
+    errors = an.errors()
+    assert not errors, [p.message for p in errors]
+    model, code = build_model(g, "Block test")
+    model.train(train)
+    args = []
+    for nid in code.inputs:
+        tt = an.output_type(nid)
+        shape = [batch] + [dims.evaluate(d, env) for d in tt.shape[1:]]
+        if tt.dtype == "int64":
+            args.append(torch.randint(0, int_high, shape))
+        else:
+            args.append(torch.randn(shape))
+    with torch.no_grad():
+        out = model(*args)
+    outs = out if isinstance(out, tuple) else (out,)
+    for nid, got in zip(code.outputs, outs):
+        tt = an.output_type(nid)
+        want = [batch] + [dims.evaluate(d, env) for d in tt.shape[1:]]
+        assert list(got.shape) == want, f"torch gives {list(got.shape)}, rule says {want} ({tt})"
+        assert str(got.dtype).replace("torch.", "") == tt.dtype, (got.dtype, tt.dtype)
+    n_torch = sum(p.numel() for p in model.parameters())
+    n_graph = an.totals()["params"]
+    assert n_torch == n_graph, f"torch counts {n_torch} parameters, graph counts {n_graph}"
+    return {"model": model, "code": code, "out": out, "analyzer": an}
+
+
+def problems_of(g: Graph, code: str | None = None) -> list:
+    found = analyze(g).problems()
+    return [p for p in found if code is None or p.code == code]
+
+
+def check_rejects(block: str, params: Mapping[str, Any], inputs: Mapping[str, Any],
+                  code: str, dtype: str | Mapping[str, str] = "float32",
+                  contains: Sequence[str] = ()) -> str:
+    """Assert the block gets an error of ``code`` on node ``b``; return its message."""
+    g = single(block, params, inputs, dtype)
+    found = [p for p in analyze(g).problems() if p.node == "b" and p.code == code]
+    assert found, f"expected a {code} error, got {[(p.code, p.message) for p in analyze(g).problems()]}"
+    for text in contains:
+        assert text in found[0].message, (text, found[0].message)
+    return found[0].message
