@@ -20,7 +20,6 @@ import networkx as nx
 
 from . import blocks
 from .events import GraphEvents
-from .names import default_name
 from .problems import GraphEditError
 
 
@@ -282,12 +281,12 @@ class Graph:
                 f"{dst.label()} takes no input"
         if source == target:
             return "a block cannot feed itself (that would be a cycle)"
-        if not port.variadic and self.in_edges(target, port.name):
-            return (f"input {port.name!r} of {dst.label()} is already connected; "
-                    f"only one edge may enter it (remove that edge first)")
         if nx.has_path(self._nx, target, source):
             return (f"connecting {src.label()} to {dst.label()} would create a cycle "
                     f"({dst.label()} already feeds {src.label()})")
+        if not port.variadic and self.in_edges(target, port.name):
+            return (f"input {port.name!r} of {dst.label()} is already connected; "
+                    f"only one edge may enter it (remove that edge first)")
         return None
 
     def connect(self, source: str, target: str, source_port: str | None = None,
