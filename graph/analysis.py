@@ -19,7 +19,9 @@ does its work lazily, in :meth:`Analyzer.refresh`.
 from __future__ import annotations
 
 import difflib
+import gc
 import heapq
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
@@ -119,33 +121,57 @@ class Analyzer:
     def refresh(self) -> "Analyzer":
         """Bring results up to date with the graph; cheap when nothing changed."""
         g = self.graph
-        if g.structure_version != self._structure_seen:
-            self._restructure()
-        if self._dirty:
-            self._propagate()
-        if self._context_dirty:
-            self._global_checks()
+        if (g.structure_version == self._structure_seen and not self._dirty
+                and not self._context_dirty):
+            return self
+        # The cyclic collector would rescan the whole (large, acyclic) heap
+        # several times during a big analysis; nothing here makes reference cycles.
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            if g.structure_version != self._structure_seen:
+                self._restructure()
+            if self._dirty:
+                self._propagate()
+            if self._context_dirty:
+                self._global_checks()
+        finally:
+            if was_enabled:
+                gc.enable()
         return self
 
     def _restructure(self) -> None:
+        # Kahn's algorithm over the graph's own adjacency (sources taken in
+        # insertion order, so the order is deterministic); nodes left over sit
+        # on or behind a cycle, and networkx finds which are on one.
         g = self.graph
-        nxg = g.nx_graph()
-        rank = {nid: i for i, nid in enumerate(g.nodes)}
-        if nx.is_directed_acyclic_graph(nxg):
-            self._cyclic = set()
-            order = list(nx.lexicographical_topological_sort(nxg, key=rank.__getitem__))
-        else:
-            cyclic = set()
-            for comp in nx.strongly_connected_components(nxg):
+        indeg = {nid: len(g.in_edges(nid)) for nid in g.nodes}
+        ready = deque(nid for nid, k in indeg.items() if k == 0)
+        order: list[str] = []
+        out_edges = g.out_edges
+        while ready:
+            nid = ready.popleft()
+            order.append(nid)
+            for e in out_edges(nid):
+                t = e.target
+                indeg[t] -= 1
+                if indeg[t] == 0:
+                    ready.append(t)
+        cyclic: set[str] = set()
+        if len(order) < len(g.nodes):
+            nxg = g.nx_graph()
+            rest = nxg.subgraph(nid for nid in g.nodes if indeg[nid] > 0)
+            for comp in nx.strongly_connected_components(rest):
                 if len(comp) > 1:
                     cyclic |= comp
-            cyclic |= {u for u, v in nx.selfloop_edges(nxg)}
-            newly = cyclic ^ self._cyclic
-            self._cyclic = cyclic
-            self._dirty |= newly
-            sub = nxg.subgraph(n for n in nxg if n not in cyclic)
-            order = list(nx.lexicographical_topological_sort(sub, key=rank.__getitem__))
+            cyclic |= {u for u, v in nx.selfloop_edges(rest)}
+            # Behind a cycle: order the rest as if the cycle's edges were cut.
+            sub = rest.subgraph(n for n in rest if n not in cyclic)
+            rank = {nid: i for i, nid in enumerate(g.nodes)}
+            order += list(nx.lexicographical_topological_sort(sub, key=rank.__getitem__))
             order += sorted(cyclic, key=rank.__getitem__)
+        self._dirty |= cyclic ^ self._cyclic
+        self._cyclic = cyclic
         self._order = order
         self._index = {nid: i for i, nid in enumerate(order)}
         self._structure_seen = g.structure_version
@@ -154,8 +180,11 @@ class Analyzer:
     def _propagate(self) -> None:
         g = self.graph
         index = self._index
-        heap = [(index[n], n) for n in self._dirty if n in index]
-        heapq.heapify(heap)
+        if len(self._dirty) >= len(index):
+            heap = [(i, n) for i, n in enumerate(self._order)]  # already a heap
+        else:
+            heap = [(index[n], n) for n in self._dirty if n in index]
+            heapq.heapify(heap)
         queued = set(self._dirty)
         self._dirty = set()
         while heap:
