@@ -10,8 +10,10 @@ INIT_HELPER = '''def init_weights_(layer, init_fn, **kwargs):
         for name, param in layer.named_parameters():
             if param.dim() > 1 and not name.endswith("original0"):
                 init_fn(param, **kwargs)
-            elif name.endswith("bias"):
+            elif name.rsplit(".", 1)[-1].startswith("bias"):
                 nn.init.zeros_(param)
+        if getattr(layer, "padding_idx", None) is not None:
+            layer.weight[layer.padding_idx].zero_()
 '''
 
 DELTA_ORTHOGONAL_HELPER = '''def delta_orthogonal_(weight, gain=1.0):

@@ -1,1 +1,469 @@
-"""Blocks of the family: attention."""
+"""Attention and sequence blocks: Embedding, PositionalEncoding,
+MultiheadAttention, AdditiveAttention and the Transformer layers.
+
+Sequences are batch-first, N×T×E, and the time length T may be a variable
+size (``"T"``); the feature size E (``embed_dim``/``d_model``) is inferred
+from the input and must be fixed.  Causal masks are made in ``forward`` on
+the input's device by the small ``causal_mask`` helper, so the generated code
+runs unchanged on CPU and GPU.  The Transformer layers are PyTorch's own,
+always built with ``batch_first=True``.
+"""
+
+from __future__ import annotations
+
+from .. import dims
+from ..problems import Code
+from .base import FLOAT, TT, BlockSpec, Ctx, Emit, Param, Port, Src, call
+from .registry import register, register_helper
+
+CAUSAL_MASK = '''
+def causal_mask(size, device):
+    """Mask that stops position i from attending to any later position
+    (True = blocked), made on the device of the tensors it masks."""
+    return torch.ones(size, size, dtype=torch.bool, device=device).triu(1)
+'''
+
+POSITIONAL_ENCODING = '''
+class PositionalEncoding(nn.Module):
+    """Adds position information to a batch-first sequence N×T×E: fixed
+    sine/cosine waves of many frequencies (Vaswani et al., 2017) or a learned
+    vector per position."""
+
+    def __init__(self, d_model, max_len=512, kind="sinusoidal", dropout=0.0):
+        super().__init__()
+        self.dropout = nn.Dropout(dropout)
+        if kind == "learned":
+            self.pe = nn.Parameter(torch.zeros(1, max_len, d_model))
+            nn.init.normal_(self.pe, std=0.02)
+        else:
+            position = torch.arange(max_len).unsqueeze(1)
+            frequency = 10000.0 ** (-torch.arange(0, d_model, 2) / d_model)
+            pe = torch.zeros(1, max_len, d_model)
+            pe[0, :, 0::2] = torch.sin(position * frequency)
+            pe[0, :, 1::2] = torch.cos(position * frequency[: d_model // 2])
+            # a buffer: moves with .to(device) but is not trained or saved
+            self.register_buffer("pe", pe, persistent=False)
+
+    def forward(self, x):
+        return self.dropout(x + self.pe[:, : x.size(1)])
+'''
+
+ADDITIVE_ATTENTION = '''
+class AdditiveAttention(nn.Module):
+    """Bahdanau (additive) attention: scores each key against the query with
+    a small tanh network, softmax over time, and returns the score-weighted
+    sum of the keys (query N×Dq, keys N×T×Dk → N×Dk)."""
+
+    def __init__(self, query_size, key_size, hidden_size, bias=True):
+        super().__init__()
+        self.query_proj = nn.Linear(query_size, hidden_size, bias=False)
+        self.key_proj = nn.Linear(key_size, hidden_size, bias=bias)
+        self.score = nn.Linear(hidden_size, 1, bias=False)
+
+    def forward(self, query, keys):
+        hidden = torch.tanh(self.query_proj(query).unsqueeze(1) + self.key_proj(keys))
+        weights = torch.softmax(self.score(hidden), dim=1)
+        return (weights * keys).sum(dim=1)
+'''
+
+register_helper("causal_mask", CAUSAL_MASK)
+register_helper("PositionalEncoding", POSITIONAL_ENCODING)
+register_helper("AdditiveAttention", ADDITIVE_ATTENTION)
+
+SEQUENCE = "N×T×E"
+
+
+def need_sequence(ctx: Ctx, port: str, what: str = "features") -> tuple[TT, int]:
+    """The rank-3 input on ``port`` and its (fixed) feature size."""
+    t = ctx.x(port)
+    ctx.need_rank(t, (3,), SEQUENCE, port=port)
+    return t, ctx.need_concrete(t.shape[-1], f"number of {what}", port=port)
+
+
+def check_heads(ctx: Ctx, embed: int, heads_param: str, embed_name: str) -> None:
+    """``embed`` must split evenly over the heads (Code.HEADS, with divisors)."""
+    heads = ctx.p[heads_param]
+    if embed % heads == 0:
+        return
+    divisors = [d for d in range(1, embed + 1) if embed % d == 0]
+    below = max(d for d in divisors if d < heads)
+    above = min((d for d in divisors if d > heads), default=None)
+    near = below if above is None or heads - below <= above - heads else above
+    choices = str(below) if above is None else f"{below} or {above}"
+    rounded = -(-embed // heads) * heads
+    ctx.fail(Code.HEADS, f"{embed_name}={embed} (the input's last dimension) is not "
+             f"divisible by {heads_param}={heads}; use {heads_param} {choices} "
+             f"(a divisor of {embed}), or project to {rounded} features with a Linear "
+             "before it", fix={"kind": "set_param", "param": heads_param, "value": near})
+
+
+def attention_flops(tq: int, tk: int, e: int, kdim: int, vdim: int) -> int:
+    """Projections in and out, scores, softmax and the weighted sum."""
+    return 2 * e * (2 * tq * e + tk * (kdim + vdim)) + 4 * tq * tk * e + 5 * tq * tk
+
+
+def mha_count(e: int, kdim: int, vdim: int, bias: bool) -> int:
+    """Parameters of ``nn.MultiheadAttention`` (in-projections, out-projection)."""
+    return e * (e + kdim + vdim) + e * e + (4 * e if bias else 0)
+
+
+# --------------------------------------------------------------------------
+# Embedding
+# --------------------------------------------------------------------------
+
+def _embedding_rule(ctx: Ctx) -> TT:
+    x, n, pad = ctx.x(), ctx.p.num_embeddings, ctx.p.padding_idx
+    if pad is not None and not -n <= pad < n:
+        ctx.fail(Code.PARAM, f"padding_idx={pad} is not a token id of the table "
+                 f"(num_embeddings={n}, so ids 0..{n - 1}); use 0 or leave it empty",
+                 fix={"kind": "set_param", "param": "padding_idx", "value": 0})
+    return TT(x.shape + (ctx.p.embedding_dim,), FLOAT)
+
+
+def _embedding_emit(ctx: Ctx) -> Emit:
+    p = ctx.p
+    return Emit(init=call("nn.Embedding", p.num_embeddings, p.embedding_dim,
+                          padding_idx=p.padding_idx, defaults={"padding_idx": None}))
+
+
+# --------------------------------------------------------------------------
+# PositionalEncoding
+# --------------------------------------------------------------------------
+
+def _positional_rule(ctx: Ctx) -> TT:
+    x, e = need_sequence(ctx, "in")
+    ctx.infer("d_model", e)
+    t = x.shape[1]
+    if isinstance(t, int) and t > ctx.p.max_len:
+        ctx.fail(Code.SIZE, f"the sequence has {t} time steps ({x}) but max_len is "
+                 f"{ctx.p.max_len}; raise max_len to at least {t}",
+                 fix={"kind": "set_param", "param": "max_len", "value": t})
+    return x
+
+
+def _positional_emit(ctx: Ctx) -> Emit:
+    p = ctx.p
+    ctor = call("PositionalEncoding", ctx.inferred["d_model"], max_len=p.max_len,
+                kind=p.kind, dropout=p.dropout,
+                defaults={"max_len": 512, "kind": "sinusoidal", "dropout": 0.0})
+    return Emit(init=ctor, helpers=("PositionalEncoding",))
+
+
+# --------------------------------------------------------------------------
+# MultiheadAttention
+# --------------------------------------------------------------------------
+
+def _mha_rule(ctx: Ctx) -> TT:
+    q, e = need_sequence(ctx, "query", "features (embed_dim)")
+    check_heads(ctx, e, "num_heads", "embed_dim")
+    k_port = "key" if ctx.x("key") is not None else "query"
+    v_port = "value" if ctx.x("value") is not None else k_port
+    k, kdim = need_sequence(ctx, k_port, "key features")
+    v, vdim = need_sequence(ctx, v_port, "value features")
+    if not dims.equal(k.shape[1], v.shape[1]):
+        ctx.fail(Code.SIZE, f"key and value must have the same number of time steps, but "
+                 f"the key is {k} and the value is {v}", port=v_port)
+    if ctx.p.causal and not dims.equal(q.shape[1], k.shape[1]):
+        ctx.fail(Code.SIZE, f"a causal mask needs as many key as query time steps, but the "
+                 f"query is {q} and the key is {k}; turn causal off for cross-attention",
+                 port=k_port, fix={"kind": "set_param", "param": "causal", "value": False})
+    ctx.infer("embed_dim", e)
+    ctx.infer("kdim", kdim)
+    ctx.infer("vdim", vdim)
+    return TT(q.shape)
+
+
+def _mha_count(ctx: Ctx) -> int:
+    i = ctx.inferred
+    return mha_count(i["embed_dim"], i["kdim"], i["vdim"], ctx.p.bias)
+
+
+def _mha_flops(ctx: Ctx) -> int:
+    i = ctx.inferred
+    tq = dims.nominal(ctx.x("query").shape[1])
+    key = ctx.x("key") or ctx.x("query")
+    return attention_flops(tq, dims.nominal(key.shape[1]), i["embed_dim"], i["kdim"], i["vdim"])
+
+
+def _mha_activations(ctx: Ctx) -> int:
+    tq = dims.nominal(ctx.x("query").shape[1])
+    key = ctx.x("key") or ctx.x("query")
+    tk = dims.nominal(key.shape[1])
+    # projected q, k, v, the attention weights of every head, and the output
+    return 4 * tq * ctx.inferred["embed_dim"] + ctx.p.num_heads * tq * tk
+
+
+def _mha_emit(ctx: Ctx) -> Emit:
+    p, i = ctx.p, ctx.inferred
+    e = i["embed_dim"]
+    ctor = call("nn.MultiheadAttention", e, p.num_heads, dropout=p.dropout, bias=p.bias,
+                batch_first=True, kdim=i["kdim"], vdim=i["vdim"],
+                defaults={"dropout": 0.0, "bias": True, "kdim": e, "vdim": e})
+    causal = p.causal
+
+    def forward(v: dict) -> str:
+        q = v["query"]
+        k = v["key"] if v["key"] != "None" else q
+        val = v["value"] if v["value"] != "None" else k
+        mask = (f", attn_mask=causal_mask({q}.size(1), {q}.device), is_causal=True"
+                if causal else "")
+        return f"{v['out']}, _ = {v['self']}({q}, {k}, {val}, need_weights=False{mask})"
+
+    return Emit(init=ctor, forward=forward, helpers=("causal_mask",) if causal else ())
+
+
+# --------------------------------------------------------------------------
+# AdditiveAttention
+# --------------------------------------------------------------------------
+
+def _additive_rule(ctx: Ctx) -> TT:
+    q = ctx.x("query")
+    ctx.need_rank(q, (2,), "N×features (one query vector per sample)", port="query")
+    keys, dk = need_sequence(ctx, "keys", "key features")
+    ctx.infer("query_size", ctx.need_concrete(q.shape[-1], "number of query features",
+                                              port="query"))
+    ctx.infer("key_size", dk)
+    return TT((keys.shape[0], dk))
+
+
+def _additive_count(ctx: Ctx) -> int:
+    h, i = ctx.p.hidden_size, ctx.inferred
+    return h * (i["query_size"] + i["key_size"] + 1) + (h if ctx.p.bias else 0)
+
+
+def _additive_flops(ctx: Ctx) -> int:
+    h, i = ctx.p.hidden_size, ctx.inferred
+    t = dims.nominal(ctx.x("keys").shape[1])
+    return 2 * h * (i["query_size"] + t * (i["key_size"] + 2)) + 4 * t * i["key_size"]
+
+
+def _additive_emit(ctx: Ctx) -> Emit:
+    i = ctx.inferred
+    ctor = call("AdditiveAttention", i["query_size"], i["key_size"], ctx.p.hidden_size,
+                bias=ctx.p.bias, defaults={"bias": True})
+    return Emit(init=ctor, helpers=("AdditiveAttention",))
+
+
+register(
+    BlockSpec(
+        type="Embedding", family="attention", weights=True,
+        doc="Looks up a learned vector for each token id: int64 ids N×... become "
+            "float vectors N×...×embedding_dim.",
+        formula="y = W[x]",
+        inputs=(Port("in", dtype="int", doc="token ids (int64), each below num_embeddings"),),
+        params=(
+            Param("num_embeddings", "int", 100,
+                  "size of the vocabulary: token ids go from 0 to num_embeddings−1", min=1),
+            Param("embedding_dim", "int", 32, "length of each token's vector", min=1),
+            Param("padding_idx", "int", None,
+                  "token id whose vector stays zero and is not trained (empty: none)",
+                  nullable=True, advanced=True),
+        ),
+        rule=_embedding_rule,
+        count=lambda ctx: ctx.p.num_embeddings * ctx.p.embedding_dim,
+        flops=lambda ctx: 0,
+        emit=_embedding_emit,
+    ),
+    BlockSpec(
+        type="PositionalEncoding", family="attention", weights=True,
+        doc="Adds position information to a sequence N×T×E, so attention can tell "
+            "the order of the tokens: fixed sine waves or a learned table.",
+        formula="y = dropout(x + PE[:T])",
+        params=(
+            Param("kind", "choice", "sinusoidal",
+                  "sinusoidal: fixed sine/cosine waves; learned: a trained vector per position",
+                  choices=("sinusoidal", "learned")),
+            Param("max_len", "int", 512, "longest sequence it accepts", min=1),
+            Param("dropout", "float", 0.0, "probability of zeroing an element of the result",
+                  min=0, max=1, max_open=True),
+        ),
+        inferred=("d_model",),
+        rule=_positional_rule,
+        count=lambda ctx: (ctx.p.max_len * ctx.inferred["d_model"]
+                           if ctx.p.kind == "learned" else 0),
+        emit=_positional_emit,
+    ),
+    BlockSpec(
+        type="MultiheadAttention", family="attention", weights=True,
+        doc="Scaled dot-product attention with several heads. With only the query "
+            "connected it is self-attention (key = value = query).",
+        formula="y = softmax(Q·Kᵀ/√d)·V per head, heads concatenated and projected",
+        inputs=(
+            Port("query", doc="the sequence that asks, N×Tq×E"),
+            Port("key", optional=True, doc="what is matched against (default: the query)"),
+            Port("value", optional=True, doc="what is returned (default: the key)"),
+        ),
+        params=(
+            Param("num_heads", "int", 4, "parallel attention heads; must divide embed_dim",
+                  min=1),
+            Param("dropout", "float", 0.0, "dropout on the attention weights", min=0, max=1,
+                  max_open=True),
+            Param("bias", "bool", True, "learn biases in the input and output projections"),
+            Param("causal", "bool", False,
+                  "each position attends only to itself and earlier positions"),
+        ),
+        inferred=("embed_dim", "kdim", "vdim"),
+        rule=_mha_rule, count=_mha_count, flops=_mha_flops, activations=_mha_activations,
+        emit=_mha_emit, name_prefix="attn",
+    ),
+    BlockSpec(
+        type="AdditiveAttention", family="attention", weights=True,
+        doc="Bahdanau attention: weighs the time steps of the keys by how well they "
+            "match the query and returns their weighted sum.",
+        formula="a = softmax_t(vᵀ·tanh(W_q·q + W_k·k_t + b)); y = Σ_t a_t·k_t",
+        inputs=(Port("query", doc="one vector per sample, N×Dq"),
+                Port("keys", doc="a sequence, N×T×Dk")),
+        params=(
+            Param("hidden_size", "int", 64, "size of the scoring network's hidden layer",
+                  min=1),
+            Param("bias", "bool", True, "learn the bias b of the scoring network"),
+        ),
+        inferred=("query_size", "key_size"),
+        rule=_additive_rule, count=_additive_count, flops=_additive_flops,
+        emit=_additive_emit,
+    ),
+)
+
+
+# --------------------------------------------------------------------------
+# Transformer layers
+# --------------------------------------------------------------------------
+
+_LAYER_DEFAULTS = {"dim_feedforward": 2048, "dropout": 0.1, "activation": "relu",
+                   "layer_norm_eps": 1e-5, "norm_first": False, "bias": True}
+
+
+def _transformer_params(stack: bool = False, decoder: bool = False) -> tuple[Param, ...]:
+    params = (Param("num_layers", "int", 2, "encoder layers stacked", min=1),) if stack else ()
+    params += (
+        Param("nhead", "int", 4, "attention heads; must divide d_model", min=1),
+        Param("dim_feedforward", "int", 2048, "hidden size of the feed-forward network",
+              min=1),
+        Param("dropout", "float", 0.1, "dropout after attention and in the feed-forward "
+              "network", min=0, max=1, max_open=True),
+        Param("activation", "choice", "relu", "activation of the feed-forward network",
+              choices=("relu", "gelu")),
+        Param("norm_first", "bool", False,
+              "LayerNorm before attention and feed-forward (pre-norm; trains deep "
+              "stacks more stably)"),
+        Param("layer_norm_eps", "float", 1e-5, "added to the variance in LayerNorm",
+              min=0, min_open=True, advanced=True),
+        Param("bias", "bool", True, "learn biases in the linear layers and LayerNorms",
+              advanced=True),
+    )
+    if decoder:
+        params += (Param("causal", "bool", True, "each target position attends only to "
+                         "itself and earlier target positions"),)
+    return params
+
+
+def _encoder_rule(ctx: Ctx) -> TT:
+    x, e = need_sequence(ctx, "in", "features (d_model)")
+    check_heads(ctx, e, "nhead", "d_model")
+    ctx.infer("d_model", e)
+    return x
+
+
+def _decoder_rule(ctx: Ctx) -> TT:
+    tgt, e = need_sequence(ctx, "tgt", "features (d_model)")
+    check_heads(ctx, e, "nhead", "d_model")
+    memory, e_mem = need_sequence(ctx, "memory", "memory features")
+    if e_mem != e:
+        ctx.fail(Code.SIZE, f"memory must have the target's feature size d_model={e}, but "
+                 f"the target is {tgt} and the memory is {memory}; add a Linear with "
+                 f"out_features={e} on the memory", port="memory",
+                 fix={"kind": "insert", "type": "Linear", "params": {"out_features": e}})
+    ctx.infer("d_model", e)
+    return tgt
+
+
+def _layer_count(ctx: Ctx, attentions: int, norms: int) -> int:
+    e, f, bias = ctx.inferred["d_model"], ctx.p.dim_feedforward, ctx.p.bias
+    ffn = 2 * e * f + ((f + e) if bias else 0)
+    return attentions * mha_count(e, e, e, bias) + ffn + norms * e * (2 if bias else 1)
+
+
+def _layer_flops(ctx: Ctx, t: int, s: int | None) -> int:
+    e, f = ctx.inferred["d_model"], ctx.p.dim_feedforward
+    cross = attention_flops(t, s, e, e, e) if s is not None else 0
+    return attention_flops(t, t, e, e, e) + cross + 4 * t * e * f + 10 * t * e
+
+
+def _layer_activations(ctx: Ctx, t: int) -> int:
+    e = ctx.inferred["d_model"]
+    return t * (8 * e + 2 * ctx.p.dim_feedforward) + ctx.p.nhead * t * t
+
+
+def _seq_len(ctx: Ctx, port: str) -> int:
+    return dims.nominal(ctx.x(port).shape[1])
+
+
+def _layer_ctor(ctx: Ctx, kind: str) -> str:
+    p = ctx.p
+    return call(f"nn.{kind}", ctx.inferred["d_model"], p.nhead,
+                dim_feedforward=p.dim_feedforward, dropout=p.dropout, activation=p.activation,
+                layer_norm_eps=p.layer_norm_eps, batch_first=True, norm_first=p.norm_first,
+                bias=p.bias, defaults=_LAYER_DEFAULTS)
+
+
+def _encoder_stack_emit(ctx: Ctx) -> Emit:
+    # nested tensors only speed up padded batches and warn for some settings
+    return Emit(init=call("nn.TransformerEncoder",
+                          Src(_layer_ctor(ctx, "TransformerEncoderLayer")),
+                          num_layers=ctx.p.num_layers, enable_nested_tensor=False))
+
+
+def _decoder_emit(ctx: Ctx) -> Emit:
+    causal = ctx.p.causal
+
+    def forward(v: dict) -> str:
+        tgt = v["tgt"]
+        mask = (f", tgt_mask=causal_mask({tgt}.size(1), {tgt}.device), tgt_is_causal=True"
+                if causal else "")
+        return f"{v['out']} = {v['self']}({tgt}, {v['memory']}{mask})"
+
+    return Emit(init=_layer_ctor(ctx, "TransformerDecoderLayer"), forward=forward,
+                helpers=("causal_mask",) if causal else ())
+
+
+register(
+    BlockSpec(
+        type="TransformerEncoderLayer", family="attention", weights=True,
+        doc="One Transformer encoder layer: self-attention then a feed-forward "
+            "network, each with a residual connection and LayerNorm.",
+        formula="x = norm(x + attn(x)); y = norm(x + W₂·act(W₁·x))",
+        params=_transformer_params(), inferred=("d_model",),
+        rule=_encoder_rule,
+        count=lambda ctx: _layer_count(ctx, 1, 2),
+        flops=lambda ctx: _layer_flops(ctx, _seq_len(ctx, "in"), None),
+        activations=lambda ctx: _layer_activations(ctx, _seq_len(ctx, "in")),
+        emit=lambda ctx: Emit(init=_layer_ctor(ctx, "TransformerEncoderLayer")),
+        name_prefix="encoder_layer",
+    ),
+    BlockSpec(
+        type="TransformerDecoderLayer", family="attention", weights=True,
+        doc="One Transformer decoder layer: (causal) self-attention on the target, "
+            "attention to the encoder's memory, then a feed-forward network.",
+        formula="x = norm(x + self_attn(x)); x = norm(x + attn(x, memory)); "
+                "y = norm(x + W₂·act(W₁·x))",
+        inputs=(Port("tgt", doc="the target sequence, N×T×E"),
+                Port("memory", doc="the encoder's output, N×S×E")),
+        params=_transformer_params(decoder=True), inferred=("d_model",),
+        rule=_decoder_rule,
+        count=lambda ctx: _layer_count(ctx, 2, 3),
+        flops=lambda ctx: _layer_flops(ctx, _seq_len(ctx, "tgt"), _seq_len(ctx, "memory")),
+        activations=lambda ctx: 2 * _layer_activations(ctx, _seq_len(ctx, "tgt")),
+        emit=_decoder_emit, name_prefix="decoder_layer",
+    ),
+    BlockSpec(
+        type="TransformerEncoder", family="attention", weights=True,
+        doc="A stack of num_layers identical Transformer encoder layers.",
+        formula="y = layer_L(… layer_1(x))",
+        params=_transformer_params(stack=True), inferred=("d_model",),
+        rule=_encoder_rule,
+        count=lambda ctx: ctx.p.num_layers * _layer_count(ctx, 1, 2),
+        flops=lambda ctx: ctx.p.num_layers * _layer_flops(ctx, _seq_len(ctx, "in"), None),
+        activations=lambda ctx: ctx.p.num_layers * _layer_activations(ctx, _seq_len(ctx, "in")),
+        emit=_encoder_stack_emit, name_prefix="encoder",
+    ),
+)

@@ -1,1 +1,126 @@
-"""Blocks of the family: recurrent."""
+"""Recurrent blocks: RNN, LSTM, GRU (always batch-first).
+
+Each takes a sequence N×T×F (T may be a variable size such as ``"T"``) and
+returns either every step's output, N×T×(D·H), or — with
+``return_sequences`` false — the last layer's final hidden state, N×(D·H),
+where D is 2 for a bidirectional layer and H is ``hidden_size``.  The final
+state is read from PyTorch's ``h_n`` rather than from the last time step,
+because the backward direction of a bidirectional layer ends at t = 0.
+"""
+
+from __future__ import annotations
+
+from .. import dims
+from .base import TT, BlockSpec, Ctx, Emit, Param, call
+from .registry import register
+
+#: Gate blocks per hidden unit: PyTorch stacks this many H×· matrices.
+GATES = {"RNN": 1, "LSTM": 4, "GRU": 3}
+
+_DEFAULTS = {"num_layers": 1, "bias": True, "dropout": 0.0, "bidirectional": False,
+             "nonlinearity": "tanh"}
+
+
+def _params(kind: str) -> tuple[Param, ...]:
+    params = (
+        Param("hidden_size", "int", 64, "features of the hidden state h", min=1),
+        Param("num_layers", "int", 1, "recurrent layers stacked on top of each other", min=1),
+        Param("bias", "bool", True, "learn the biases b_ih and b_hh"),
+        Param("dropout", "float", 0.0,
+              "dropout between stacked layers (no effect with one layer)", min=0, max=1,
+              max_open=True),
+        Param("bidirectional", "bool", False,
+              "also read the sequence backwards; doubles the output features"),
+    )
+    if kind == "RNN":
+        params += (Param("nonlinearity", "choice", "tanh", "activation of the hidden state",
+                         choices=("tanh", "relu")),)
+    return params + (
+        Param("return_sequences", "bool", True,
+              "true: every step's output N×T×(D·H); false: the final hidden state N×(D·H)"),
+    )
+
+
+def _directions(ctx: Ctx) -> int:
+    return 2 if ctx.p.bidirectional else 1
+
+
+def _rule(ctx: Ctx) -> TT:
+    x = ctx.x()
+    ctx.need_rank(x, (3,), "N×T×features")
+    ctx.infer("input_size", ctx.need_concrete(x.shape[-1], "number of input features"))
+    features = _directions(ctx) * ctx.p.hidden_size
+    if ctx.p.return_sequences:
+        return TT(x.shape[:2] + (features,))
+    return TT((x.shape[0], features))
+
+
+def _layer_inputs(ctx: Ctx) -> list[int]:
+    """Input features of each stacked layer (later layers read both directions)."""
+    h = ctx.p.hidden_size
+    return [ctx.inferred["input_size"]] + [_directions(ctx) * h] * (ctx.p.num_layers - 1)
+
+
+def _count(ctx: Ctx) -> int:
+    g, h = GATES[ctx.spec.type], ctx.p.hidden_size
+    per_direction = sum(g * h * (n_in + h) + (2 * g * h if ctx.p.bias else 0)
+                        for n_in in _layer_inputs(ctx))
+    return _directions(ctx) * per_direction
+
+
+def _flops(ctx: Ctx) -> int:
+    g, h = GATES[ctx.spec.type], ctx.p.hidden_size
+    steps = dims.nominal(ctx.x().shape[1])
+    # matrix products, plus a few element-wise operations per gate unit
+    per_step = sum(2 * g * h * (n_in + h) + 4 * g * h for n_in in _layer_inputs(ctx))
+    return steps * _directions(ctx) * per_step
+
+
+def _activations(ctx: Ctx) -> int:
+    steps = dims.nominal(ctx.x().shape[1])
+    g, h = GATES[ctx.spec.type], ctx.p.hidden_size
+    # gate values and hidden states of every layer and step are kept for backward
+    return steps * _directions(ctx) * ctx.p.num_layers * (g + 1) * h
+
+
+def _emit(ctx: Ctx) -> Emit:
+    kind, p = ctx.spec.type, ctx.p
+    kwargs = {"num_layers": p.num_layers, "bias": p.bias, "batch_first": True}
+    if p.num_layers > 1:
+        # PyTorch warns about dropout on a single layer, where it does nothing
+        kwargs["dropout"] = p.dropout
+    kwargs["bidirectional"] = p.bidirectional
+    if kind == "RNN":
+        kwargs["nonlinearity"] = p.nonlinearity
+    ctor = call(f"nn.{kind}", ctx.inferred["input_size"], p.hidden_size,
+                defaults=_DEFAULTS, **kwargs)
+    if p.return_sequences:
+        return Emit(init=ctor, forward="{out}, _ = {self}({in})")
+    state = "({out}, _)" if kind == "LSTM" else "{out}"
+    # h_n is (layers·directions)×N×H; the last layer's directions come last
+    last = ("torch.cat(({out}[-2], {out}[-1]), dim=1)" if p.bidirectional
+            else "{out}[-1]")
+    return Emit(init=ctor, forward=f"_, {state} = {{self}}({{in}})\n{{out}} = {last}")
+
+
+def _spec(kind: str, doc: str, formula: str) -> BlockSpec:
+    return BlockSpec(
+        type=kind, family="recurrence", weights=True, doc=doc, formula=formula,
+        params=_params(kind), inferred=("input_size",),
+        rule=_rule, count=_count, flops=_flops, activations=_activations, emit=_emit,
+    )
+
+
+register(
+    _spec("RNN", "Simple (Elman) recurrent layer: the hidden state is updated from "
+          "the previous state and the current input at every time step.",
+          "h_t = tanh(W_ih·x_t + b_ih + W_hh·h_(t−1) + b_hh)"),
+    _spec("LSTM", "Long short-term memory: a recurrent layer whose gated cell state "
+          "keeps information over many time steps.",
+          "i,f,g,o = σ,σ,tanh,σ(W_ih·x_t + W_hh·h_(t−1) + b); c_t = f⊙c_(t−1) + i⊙g; "
+          "h_t = o⊙tanh(c_t)"),
+    _spec("GRU", "Gated recurrent unit: a lighter gated recurrent layer (reset and "
+          "update gates, no separate cell state).",
+          "r,z = σ(W·x_t + U·h_(t−1) + b); n = tanh(W_n·x_t + r⊙(U_n·h_(t−1)) + b_n); "
+          "h_t = (1−z)⊙n + z⊙h_(t−1)"),
+)

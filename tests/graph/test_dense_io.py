@@ -31,3 +31,16 @@ def test_linear_on_symbolic_features_says_fixed_size_needed():
 def test_linear_out_features_must_be_positive():
     msg = check_rejects("Linear", {"out_features": 0}, {"in": (4,)}, Code.PARAM)
     assert "out_features must be >= 1" in msg
+
+
+def test_init_zeroes_rnn_biases_and_keeps_embedding_padding_row():
+    import torch
+
+    from support import chain
+
+    g = chain(("Embedding", {"num_embeddings": 10, "embedding_dim": 4, "padding_idx": 0, "init": "normal"}),
+              ("LSTM", {"hidden_size": 3, "init": "orthogonal"}), input_shape=("T",), dtype="int64")
+    model = run_and_compare(g)["model"]
+    emb, lstm = model.embedding_1, model.lstm_1
+    assert torch.all(emb.weight[0] == 0) and emb.weight[1:].abs().sum() > 0
+    assert all(torch.all(p == 0) for n, p in lstm.named_parameters() if n.startswith("bias"))
