@@ -1,1 +1,76 @@
-"""Blocks of the family: regularization."""
+"""Regularisation blocks: dropout variants and Gaussian noise injection.
+
+All of them act only while training and pass their input through unchanged
+in evaluation; none has trainable weights.  ``GaussianNoise`` is not in PyTorch and
+is emitted as a small helper module.
+"""
+
+from __future__ import annotations
+
+from ._common import module, same_shape
+from .base import TT, BlockSpec, Ctx, Param, call
+from .registry import register, register_helper
+
+FAMILY = "regularization"
+
+_P = Param("p", "float", 0.5, "probability of zeroing an element (or channel) while training",
+           min=0, max=1, max_open=True)
+
+
+def _ranked(ranks: tuple[int, ...], layout: str):
+    def rule(ctx: Ctx) -> TT:
+        x = ctx.x()
+        ctx.need_rank(x, ranks, layout)
+        return x
+    return rule
+
+
+def _dropout(type_: str, doc: str, formula: str, rule=same_shape) -> BlockSpec:
+    return BlockSpec(
+        type=type_, family=FAMILY, doc=doc, formula=formula, params=(_P,), rule=rule,
+        emit=lambda ctx: module(call(f"nn.{type_}", p=ctx.p.p, defaults={"p": 0.5})),
+    )
+
+
+register_helper("GaussianNoise", '''
+class GaussianNoise(nn.Module):
+    """Adds zero-mean Gaussian noise with standard deviation std while training;
+    the identity in evaluation."""
+
+    def __init__(self, std=0.1):
+        super().__init__()
+        self.std = std
+
+    def forward(self, x):
+        if self.training and self.std > 0:
+            return x + torch.randn_like(x) * self.std
+        return x
+
+    def extra_repr(self):
+        return f"std={self.std}"
+''')
+
+
+register(
+    _dropout("Dropout", "Zeroes random elements while training and scales the rest by "
+             "1/(1−p); the identity in evaluation.",
+             "y = x·m/(1−p), m ~ Bernoulli(1−p) per element"),
+    _dropout("Dropout1d", "Zeroes whole random channels of a sequence (N×C×L) while training.",
+             "y = x·m/(1−p), m ~ Bernoulli(1−p) per channel",
+             rule=_ranked((3,), "N×C×L")),
+    _dropout("Dropout2d", "Zeroes whole random feature maps (N×C×H×W) while training.",
+             "y = x·m/(1−p), m ~ Bernoulli(1−p) per channel",
+             rule=_ranked((4,), "N×C×H×W")),
+    _dropout("AlphaDropout", "Dropout that keeps the mean and variance of its input "
+             "(use with SELU).",
+             "y = a·(x·m + α′(1−m)) + b, keeping mean and variance"),
+    BlockSpec(
+        type="GaussianNoise", family=FAMILY,
+        doc="Adds Gaussian noise while training (a regulariser); the identity in evaluation.",
+        formula="y = x + ε, ε ~ 𝒩(0, std²) (training only)",
+        params=(Param("std", "float", 0.1, "standard deviation of the noise", min=0),),
+        rule=same_shape,
+        emit=lambda ctx: module(call("GaussianNoise", std=ctx.p.std, defaults={"std": 0.1}),
+                                helpers=("GaussianNoise",)),
+    ),
+)
