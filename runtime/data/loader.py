@@ -1,0 +1,172 @@
+"""Check a ``training.dataset`` object and load what it names.
+
+The object names exactly one source (``name``, ``csv``, ``npz`` or
+``image_folder``) and may add options; an unknown key, a misspelt built-in
+name or a value of the wrong type is a :class:`~runtime.data.DatasetError`
+naming the key (``training.dataset.noise: ...``), with a "did you mean" hint.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import Dataset, DatasetError
+from .catalog import REAL, builtin_catalog
+from .prepare import finish
+
+SOURCES = ("name", "csv", "npz", "image_folder")
+COMMON = ("val_fraction", "task")
+FILE_OPTIONS = {"csv": ("target",), "npz": (), "image_folder": ("size",)}
+TASKS = ("classification", "regression")
+
+#: Allowed range of each option: (low, high, whole number?).
+RANGES = {"n": (4, 10_000_000, True), "noise": (0.0, 10.0, False), "seq_len": (2, 100_000, True),
+          "vocab": (2, 1_000_000, True), "classes": (2, 5, True)}
+
+
+def _hint(name: str, known) -> str:
+    close = difflib.get_close_matches(str(name), list(known), n=1)
+    return f"; did you mean {close[0]!r}?" if close else "; known: " + ", ".join(known)
+
+
+def _bad(key: str, message: str) -> DatasetError:
+    return DatasetError(f"training.dataset.{key}: {message}")
+
+
+def _option(spec: dict, key: str, default):
+    v = spec.get(key, default)
+    lo, hi, whole = RANGES[key]
+    ok_type = isinstance(v, int) if whole else isinstance(v, (int, float))
+    if isinstance(v, bool) or not ok_type or (not whole and not math.isfinite(v)):
+        kind = "a whole number" if whole else "a number"
+        raise _bad(key, f"must be {kind}, got {v!r}")
+    if not lo <= v <= hi:
+        raise _bad(key, f"must be between {lo} and {hi:,}, got {v}")
+    return v
+
+
+def _val_fraction(spec: dict) -> float:
+    v = spec.get("val_fraction", 0.2)
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 < v < 1:
+        raise _bad("val_fraction", f"must be a number between 0 and 1 (exclusive), got {v!r}")
+    return float(v)
+
+
+def _check_keys(spec: dict, allowed) -> None:
+    for k in spec:
+        if k not in allowed:
+            raise _bad(k, f"unknown setting{_hint(k, allowed)}")
+
+
+def _path(spec: dict, key: str, base_dir: Path | None) -> Path:
+    v = spec[key]
+    if not isinstance(v, str) or not v.strip():
+        raise _bad(key, f"must be a file path, got {v!r}")
+    p = Path(v).expanduser()
+    if not p.is_absolute():
+        p = Path(base_dir or Path.cwd()) / p
+    what = "image folder" if key == "image_folder" else "dataset file"
+    if not p.exists():
+        raise DatasetError(f"{what} {v!r} does not exist (looked in {p.parent})")
+    if key == "image_folder" and not p.is_dir():
+        raise DatasetError(f"image folder {v!r} is a file, not a folder with one subfolder "
+                           "per class")
+    if key != "image_folder" and not p.is_file():
+        raise DatasetError(f"dataset path {v!r} is a folder, not a .{key} file")
+    return p
+
+
+def load(spec: Any, base_dir: Path | None, seed: int) -> Dataset:
+    """See :func:`runtime.data.load_dataset`."""
+    if spec is None:
+        raise DatasetError('no dataset is chosen; set training.dataset, e.g. {"name": "digits"}')
+    if not isinstance(spec, dict):
+        raise DatasetError(f"training.dataset must be an object, got {spec!r}")
+    given = [k for k in SOURCES if k in spec]
+    if len(given) != 1:
+        what = "names none" if not given else "names " + " and ".join(given)
+        raise DatasetError(f"training.dataset {what}; it needs exactly one of "
+                           + ", ".join(f'"{s}"' for s in SOURCES))
+    source = given[0]
+    task = spec.get("task")
+    if task not in (None, *TASKS):
+        raise _bad("task", f'must be "classification" or "regression", got {task!r}')
+    vf = _val_fraction(spec)
+    if source == "name":
+        return _builtin(spec, seed, vf, task)
+    _check_keys(spec, (source, *COMMON, *FILE_OPTIONS[source]))
+    path = _path(spec, source, base_dir)
+    if source == "csv":
+        from .tabular import read_csv
+
+        target = spec.get("target")
+        if target is not None and not isinstance(target, str):
+            raise _bad("target", f"must be a column name, got {target!r}")
+        X, y, task, names, desc = read_csv(path, target, task)
+        return finish(path.name, task, X, y, seed=seed, val_fraction=vf, description=desc,
+                      num_classes=len(names) if names else None, class_names=names,
+                      standardise=True)
+    if source == "npz":
+        from .npz import read_npz
+
+        X, y, task, k, names, desc = read_npz(path, task)
+        return finish(path.name, task, X, y, seed=seed, val_fraction=vf, description=desc,
+                      num_classes=k, class_names=names)
+    from .images import read_image_folder
+
+    if task == "regression":
+        raise _bad("task", "an image folder gives class labels (one subfolder per class), "
+                   'so the task must be "classification"')
+    size = spec.get("size")
+    if size is not None:
+        if (not isinstance(size, (list, tuple)) or len(size) != 2
+                or not all(isinstance(s, int) and not isinstance(s, bool) and 1 <= s <= 4096
+                           for s in size)):
+            raise _bad("size", f"must be [H, W] with whole numbers from 1 to 4096, got {size!r}")
+        size = (size[0], size[1])
+    X, y, names, desc = read_image_folder(path, size)
+    return finish(path.name, "classification", X, y, seed=seed, val_fraction=vf,
+                  description=desc, num_classes=len(names), class_names=names)
+
+
+def _builtin(spec: dict, seed: int, vf: float, task: str | None) -> Dataset:
+    catalog = builtin_catalog()
+    name = spec["name"]
+    if name not in catalog:
+        raise _bad("name", f"no built-in dataset {name!r}{_hint(name, catalog)}")
+    info = catalog[name]
+    opts = dict(info.options)
+    _check_keys(spec, ("name", "n", *COMMON, *opts))
+    if task is not None and task != info.task:
+        raise _bad("task", f"{name} is a {info.task} dataset, but the task is set to {task!r}; "
+                   "remove training.task or choose another dataset")
+    rng = np.random.default_rng(seed)
+    n = _option(spec, "n", info.default_n)
+    vals = {k: _option(spec, k, d) for k, d in opts.items()}
+    if name in REAL:
+        from .tabular import real
+
+        X, y, names = real(name, rng, n if "n" in spec else None)
+        return finish(name, info.task, X, y, seed=seed, val_fraction=vf,
+                      description=f"{name}: {info.description}", num_classes=len(names),
+                      class_names=names, standardise=name != "digits")
+    from .synthetic import GENERATORS
+
+    X, y = GENERATORS[name](rng, n, **vals)
+    k = vals.get("vocab", vals.get("classes", info.num_classes))
+    names = list(info.class_names or ())
+    if name == "spirals":
+        names = [f"arm {i}" for i in range(k)]
+    elif "vocab" in vals:
+        names = [str(i) for i in range(k)]
+    extra = ", ".join(f"{o}={v}" for o, v in vals.items() if o in spec)
+    desc = f"{name}: {info.description}" + (f" [{extra}]" if extra else "")
+    return finish(name, info.task, X, y, seed=seed, val_fraction=vf, description=desc,
+                  num_classes=k if info.task == "classification" else None,
+                  class_names=names or None)
+

@@ -1,0 +1,131 @@
+"""NumPy ``.npz`` files holding arrays ``X`` and ``y`` (as ``numpy.savez`` writes).
+
+Files are read with ``allow_pickle=False``: an object array or a pickle is
+refused, never unpickled.  ``X`` of signed integers is taken as token ids
+(int64, for an Embedding); any other numeric ``X`` becomes float32, used as is
+(not standardised: the arrays are the user's prepared data).  The task comes
+from ``y`` unless the project sets it: integer, boolean or text labels are
+classes, floats are regression values.  A 1-D ``y`` of classes is mapped to
+0..K-1 in sorted order; a ``y`` of integers with more dimensions (one class per
+step, e.g. next-token targets) is kept as is with ``max + 1`` classes.
+"""
+
+from __future__ import annotations
+
+import zipfile
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+from . import DatasetError
+from .prepare import encode_labels
+
+#: What a damaged or unusual zip archive raises while numpy reads it.
+_BROKEN = (OSError, EOFError, zipfile.BadZipFile, zlib.error, NotImplementedError, RuntimeError,
+           KeyError, MemoryError)
+
+
+def _load(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    name = path.name
+    with open(path, "rb") as fh:
+        magic = fh.read(6)
+    if magic[:1] == b"\x80":  # a pickle's protocol opcode: refuse before numpy sees it
+        raise DatasetError(f"{name}: holds pickled Python objects, which are not loaded "
+                           "for safety; save plain arrays with numpy.savez(path, X=..., y=...)")
+    if not magic.startswith((b"PK", b"\x93NUMPY")):
+        raise DatasetError(f"{name}: cannot be read as a NumPy .npz file (it is not a zip "
+                           "archive); save the arrays with numpy.savez(path, X=..., y=...)")
+    try:
+        f = np.load(path, allow_pickle=False)
+    except ValueError as exc:
+        if "pickle" in str(exc):
+            raise DatasetError(f"{name}: holds pickled Python objects, which are not loaded "
+                               "for safety; save plain arrays with numpy.savez(path, X=..., "
+                               "y=...)") from None
+        raise DatasetError(f"{name}: is not a NumPy .npz file ({exc})") from None
+    except _BROKEN as exc:
+        raise DatasetError(f"{name}: cannot be read as a NumPy .npz file ({exc})") from None
+    if isinstance(f, np.ndarray):
+        raise DatasetError(f"{name}: holds a single array; save both X and y with "
+                           "numpy.savez(path, X=..., y=...)")
+    with f:
+        missing = [k for k in ("X", "y") if k not in f.files]
+        if missing:
+            have = ", ".join(f.files) or "none"
+            raise DatasetError(f"{name}: has no array named {' or '.join(missing)} (arrays "
+                               f"in the file: {have}); save them with numpy.savez(path, "
+                               "X=..., y=...)")
+        out = []
+        for k in ("X", "y"):
+            try:
+                out.append(f[k])
+            except ValueError as exc:
+                if "allow_pickle" in str(exc) or "Object" in str(exc):
+                    raise DatasetError(f"{name}: array {k} holds Python objects, which are "
+                                       "not loaded for safety; save a numeric array") from None
+                raise DatasetError(f"{name}: array {k} cannot be read ({exc})") from None
+            except _BROKEN as exc:
+                raise DatasetError(f"{name}: array {k} cannot be read ({exc})") from None
+    return out[0], out[1]
+
+
+def read_npz(path: Path, task: str | None):
+    """Read and check ``X`` and ``y``.
+
+    Returns:
+        ``(X, y, task, num_classes, class_names, description)``.
+    """
+    X, y = _load(path)
+    name = path.name
+    if X.ndim < 2:
+        raise DatasetError(f"{name}: X has shape {X.shape}; it needs one row per sample "
+                           "(shape (n, features...))")
+    if y.ndim < 1:
+        raise DatasetError(f"{name}: y is a single value; it needs one target per sample")
+    if X.dtype.kind == "i":
+        X = X.astype(np.int64)
+    elif X.dtype.kind in "biuf":
+        X = X.astype(np.float32)
+    else:
+        raise DatasetError(f"{name}: X has dtype {X.dtype}; it must be numeric")
+    if X.shape[0] != y.shape[0]:
+        raise DatasetError(f"{name}: X has {X.shape[0]} samples but y has {y.shape[0]}; "
+                           "they must have the same length")
+    if X.dtype == np.float32 and not np.isfinite(X).all():
+        first = int(np.argwhere(~np.isfinite(X))[0][0])
+        raise DatasetError(f"{name}: X contains NaN or infinite values (first at sample "
+                           f"{first}); remove or fill them first")
+    if y.dtype.kind not in "biufUS":
+        raise DatasetError(f"{name}: y has dtype {y.dtype}; it must hold numbers or labels")
+    if task is None:
+        task = "regression" if y.dtype.kind == "f" else "classification"
+    if task == "regression":
+        if y.dtype.kind in "US":
+            raise DatasetError(f"{name}: y holds text labels, which cannot be regression "
+                               'targets; set training.task to "classification"')
+        y = y.astype(np.float32)
+        y = y.reshape(-1, 1) if y.ndim == 1 else y
+        desc = f"{name}: X {_shape(X)} → y {_shape(y)} (regression)"
+        return X, y, task, None, None, desc
+    if y.dtype.kind == "f":
+        if not np.isfinite(y).all() or not np.all(y == np.round(y)):
+            raise DatasetError(f"{name}: y holds fractional values, which are not class "
+                               'labels; use whole numbers or set training.task to '
+                               '"regression"')
+        y = y.astype(np.int64)
+    if y.ndim == 1:
+        y, names = encode_labels(y, name)
+        desc = f"{name}: X {_shape(X)} → {len(names)} classes"
+        return X, y, task, len(names), names, desc
+    if y.dtype.kind in "US" or y.min() < 0:
+        raise DatasetError(f"{name}: y has shape {y.shape} (one class per step); its classes "
+                           "must be whole numbers from 0")
+    y = y.astype(np.int64)
+    k = int(y.max()) + 1
+    desc = f"{name}: X {_shape(X)} → y {_shape(y)}, {k} classes per step"
+    return X, y, task, k, [str(i) for i in range(k)], desc
+
+
+def _shape(a: np.ndarray) -> str:
+    return "×".join(str(d) for d in a.shape[1:]) or "scalar"

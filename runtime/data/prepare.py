@@ -1,0 +1,110 @@
+"""From raw arrays to a :class:`~runtime.data.Dataset`: checks, split, scaling.
+
+The split is scikit-learn's ``train_test_split`` with ``random_state=seed``,
+stratified by class for single-label classification when every class has at
+least two samples (otherwise a plain shuffled split, said in the description).
+Standardisation uses the mean and standard deviation of the *training* part
+only, so nothing about the validation samples leaks into training.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import Dataset, DatasetError
+
+
+def check_arrays(X: np.ndarray, y: np.ndarray, where: str) -> None:
+    """Refuse arrays no network can train on, naming ``where`` they came from."""
+    if X.shape[0] != y.shape[0]:
+        raise DatasetError(f"{where}: X has {X.shape[0]} samples but y has {y.shape[0]}; "
+                           "they must have the same length")
+    if X.shape[0] < 2:
+        raise DatasetError(f"{where}: has {X.shape[0]} sample(s); at least 2 are needed "
+                           "to split into training and validation parts")
+    if X.dtype.kind == "f" and not np.isfinite(X).all():
+        idx = np.argwhere(~np.isfinite(X))[0]
+        raise DatasetError(f"{where}: X contains NaN or infinite values (first at sample "
+                           f"{int(idx[0])}); remove or fill them first")
+    if y.dtype.kind == "f" and not np.isfinite(y).all():
+        idx = np.argwhere(~np.isfinite(y))[0]
+        raise DatasetError(f"{where}: y contains NaN or infinite values (first at sample "
+                           f"{int(idx[0])}); remove those samples first")
+
+
+def encode_labels(values, where: str) -> tuple[np.ndarray, list[str]]:
+    """Class labels (any sortable values) → int64 indices and their names, sorted."""
+    arr = np.asarray(values)
+    classes, y = np.unique(arr, return_inverse=True)
+    if len(classes) < 2:
+        only = classes[0] if len(classes) else "nothing"
+        raise DatasetError(f"{where}: the target has only one class ({_name(only)!r}); a "
+                           "classifier needs at least two")
+    return y.astype(np.int64).reshape(-1), [_name(c) for c in classes]
+
+
+def _name(v) -> str:
+    if isinstance(v, (float, np.floating)) and float(v).is_integer():
+        return str(int(v))
+    return str(v.item() if isinstance(v, np.generic) else v)
+
+
+def finish(name: str, task: str, X: np.ndarray, y: np.ndarray, *, seed: int,
+           val_fraction: float, description: str, num_classes: int | None = None,
+           class_names: list[str] | None = None, standardise: bool = False,
+           where: str | None = None) -> Dataset:
+    """Split ``X, y`` into training and validation parts and build the Dataset.
+
+    Args:
+        name: the dataset's name (built-in name or file name).
+        task: "classification" or "regression".
+        X: samples, float32 or int64, shape ``(n, *input_shape)``.
+        y: targets (int64 classes, or float32 regression values ``(n, k)``).
+        seed: the split's random state.
+        val_fraction: the validation part's share, in (0, 1).
+        description: one line for people; the split sizes are appended.
+        num_classes: for classification.
+        class_names: for classification, ``num_classes`` names.
+        standardise: scale each feature with the training part's mean and std.
+        where: the name used in messages (defaults to ``name``).
+    """
+    where = where or name
+    check_arrays(X, y, where)
+    n = X.shape[0]
+    n_val = int(np.ceil(n * val_fraction))
+    if n_val < 1 or n - n_val < 1:
+        raise DatasetError(f"{where}: {n} samples cannot be split with val_fraction "
+                           f"{val_fraction}; both parts need at least one sample")
+    from sklearn.model_selection import train_test_split
+
+    stratify = None
+    note = ""
+    if task == "classification" and y.ndim == 1:
+        counts = np.bincount(y, minlength=num_classes or 0)
+        present = counts[counts > 0]
+        if present.min() >= 2 and n_val >= len(present) and n - n_val >= len(present):
+            stratify = y
+        else:
+            note = "; split not stratified (some class has too few samples)"
+    idx = np.arange(n)
+    tr, va = train_test_split(idx, test_size=n_val, random_state=seed, shuffle=True,
+                              stratify=stratify)
+    X_train, X_val = X[tr], X[va]
+    prep: dict = {}
+    if standardise:
+        mean = X_train.mean(axis=0, dtype=np.float64)
+        std = X_train.std(axis=0, dtype=np.float64)
+        std[std == 0] = 1.0  # a constant feature stays constant instead of dividing by 0
+        X_train = ((X_train - mean) / std).astype(np.float32)
+        X_val = ((X_val - mean) / std).astype(np.float32)
+        prep["standardise"] = {"mean": mean.tolist(), "std": std.tolist()}
+    description = f"{description} ({len(tr)} training / {len(va)} validation samples{note})"
+    return Dataset(
+        name=name, task=task,
+        X_train=np.ascontiguousarray(X_train), y_train=np.ascontiguousarray(y[tr]),
+        X_val=np.ascontiguousarray(X_val), y_val=np.ascontiguousarray(y[va]),
+        input_shape=tuple(int(d) for d in X.shape[1:]), input_dtype=str(X.dtype),
+        num_classes=num_classes if task == "classification" else None,
+        class_names=list(class_names) if task == "classification" and class_names else None,
+        target_shape=tuple(int(d) for d in y.shape[1:]), description=description,
+        preprocessing=prep)

@@ -1,0 +1,158 @@
+"""Tables: scikit-learn's bundled real datasets and the user's CSV files.
+
+A CSV file has a header row naming its columns; the delimiter (comma,
+semicolon or tab) is detected.  The target column is chosen by name (the last
+column when none is given).  A target with text values is a class label;
+numeric targets are classes when they are few whole numbers (at most
+:data:`MAX_NUMERIC_CLASSES` distinct values) and regression values otherwise,
+unless the project sets ``task``.  Every other column must be numeric: a cell
+that is not is an error naming its line and column.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import numpy as np
+
+from . import DatasetError
+from .prepare import encode_labels
+
+MAX_NUMERIC_CLASSES = 20
+
+_SKLEARN = {"digits": "load_digits", "iris": "load_iris", "wine": "load_wine",
+            "breast_cancer": "load_breast_cancer"}
+
+
+def real(name: str, rng: np.random.Generator, n: int | None):
+    """One of scikit-learn's bundled sets (read from files shipped with it, no download).
+
+    Returns:
+        ``(X, y, class_names)``; digits as ``(n, 1, 8, 8)`` in [0, 1], the
+        others raw features (standardised later, with training statistics).
+    """
+    import sklearn.datasets
+
+    bunch = getattr(sklearn.datasets, _SKLEARN[name])()
+    X = np.asarray(bunch.data, dtype=np.float64)
+    y = np.asarray(bunch.target, dtype=np.int64)
+    if name == "digits":
+        X = (X / 16.0).reshape(-1, 1, 8, 8)
+    if n is not None:
+        if n > len(X):
+            raise DatasetError(f"training.dataset.n: {name} has {len(X)} samples, "
+                               f"so n can be at most {len(X)}, got {n}")
+        keep = np.sort(rng.permutation(len(X))[:n])
+        X, y = X[keep], y[keep]
+    return X.astype(np.float32), y, [str(c) for c in bunch.target_names]
+
+
+def _read_rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """The header and ``(line number, cells)`` of every non-blank row."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DatasetError(f"{path.name}: is not UTF-8 text (byte {exc.start}); save the "
+                           "CSV file as UTF-8") from None
+    if not text.strip():
+        raise DatasetError(f"{path.name}: the file is empty")
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    rows = []
+    try:
+        for cells in reader:
+            if any(c.strip() for c in cells):
+                rows.append((reader.line_num, [c.strip() for c in cells]))
+    except csv.Error as exc:
+        raise DatasetError(f"{path.name}, line {reader.line_num}: {exc}") from None
+    if not rows:
+        raise DatasetError(f"{path.name}: the file is empty")
+    header = rows[0][1]
+    if not rows[1:]:
+        raise DatasetError(f"{path.name}: has a header row but no data rows")
+    for line, cells in rows[1:]:
+        if len(cells) != len(header):
+            raise DatasetError(f"{path.name}, line {line}: has {len(cells)} values but the "
+                               f"header has {len(header)} columns; every row needs one value "
+                               "per column")
+    return header, rows[1:]
+
+
+def _number(s: str) -> float | None:
+    try:
+        return float(s)
+    except ValueError:
+        return None
+
+
+def read_csv(path: Path, target: str | None, task: str | None):
+    """Read a CSV file into features and target.
+
+    Returns:
+        ``(X float32 (n, f), y, task, class_names, description)`` with ``y``
+        int64 classes or float32 ``(n, 1)`` values.
+    """
+    header, rows = _read_rows(path)
+    if len(header) < 2:
+        raise DatasetError(f"{path.name}: has only one column ({header[0]!r}); it needs "
+                           "feature columns and a target column")
+    dup = {h for h in header if header.count(h) > 1}
+    if target is None:
+        target = header[-1]
+    if target not in header:
+        raise DatasetError(f"{path.name}: there is no column {target!r} for the target; "
+                           "columns: " + ", ".join(repr(h) for h in header))
+    if target in dup:
+        raise DatasetError(f"{path.name}: more than one column is named {target!r}; "
+                           "rename one so the target is unambiguous")
+    ti = header.index(target)
+    features = [i for i in range(len(header)) if i != ti]
+    X = np.empty((len(rows), len(features)), dtype=np.float64)
+    for r, (line, cells) in enumerate(rows):
+        for j, ci in enumerate(features):
+            v = _number(cells[ci])
+            if v is None or not np.isfinite(v):
+                what = "is empty" if not cells[ci] else f"{cells[ci]!r} is not a number"
+                if v is not None:
+                    what = f"{cells[ci]!r} is missing or infinite"
+                raise DatasetError(
+                    f"{path.name}, line {line}, column {header[ci]!r}: {what}; feature "
+                    "columns must hold numbers (remove the column, encode it as numbers, "
+                    "or fill the missing values)")
+            X[r, j] = v
+    raw = [cells[ti] for _, cells in rows]
+    y, task, class_names = _target(raw, rows, path, target, task)
+    desc = (f"{path.name}: {len(rows)} rows, {len(features)} numeric features → "
+            f"{target!r} ({task}" + (f", {len(class_names)} classes)" if class_names else ")"))
+    return X.astype(np.float32), y, task, class_names, desc
+
+
+def _target(raw: list[str], rows, path: Path, target: str, task: str | None):
+    nums = [_number(v) for v in raw]
+    numeric = all(v is not None for v in nums)
+    where = f"{path.name}, column {target!r}"
+    for (line, _), v, s in zip(rows, nums, raw):
+        if not s:
+            raise DatasetError(f"{path.name}, line {line}, column {target!r}: the target is "
+                               "empty; remove that row or fill in its value")
+        if numeric and not np.isfinite(v):
+            raise DatasetError(f"{path.name}, line {line}, column {target!r}: the target is "
+                               f"{s!r}; remove that row")
+    if task is None:
+        whole = numeric and all(float(v).is_integer() for v in nums)
+        few = len(set(nums if numeric else raw)) <= MAX_NUMERIC_CLASSES
+        task = "classification" if not numeric or (whole and few) else "regression"
+    if task == "regression":
+        if not numeric:
+            bad = next((line, s) for (line, _), v, s in zip(rows, nums, raw) if v is None)
+            raise DatasetError(f"{path.name}, line {bad[0]}, column {target!r}: {bad[1]!r} is "
+                               "not a number, so the target cannot be used for regression; "
+                               'set training.task to "classification"')
+        return np.asarray(nums, dtype=np.float32).reshape(-1, 1), task, None
+    y, names = encode_labels(nums if numeric else raw, where)
+    return y, task, names
