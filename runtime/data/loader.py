@@ -141,7 +141,18 @@ def _builtin(spec: dict, seed: int, vf: float, task: str | None) -> Dataset:
         raise _bad("name", f"no built-in dataset {name!r}{_hint(name, catalog)}")
     info = catalog[name]
     opts = dict(info.options)
-    _check_keys(spec, ("name", "n", *COMMON, *opts))
+    _check_keys(spec, ("name", "n", "target", *COMMON, *opts))
+    if spec.get("target", "input") != "input":
+        raise _bad("target", f'a built-in dataset takes only "input" here (reconstruct the '
+                   f'input, for autoencoders), got {spec["target"]!r}')
+    if "target" in spec:
+        if info.input_dtype != "float32":
+            raise _bad("target", f"{name} has integer token inputs; an autoencoder target "
+                       '"input" needs float inputs')
+        if task not in (None, "regression"):
+            raise _bad("task", 'reconstructing the input (target "input") is a regression task')
+        return _reconstruction(_builtin({k: v for k, v in spec.items() if k not in ("target", "task")},
+                                        seed, vf, None), seed, vf)
     if task is not None and task != info.task:
         raise _bad("task", f"{name} is a {info.task} dataset, but the task is set to {task!r}; "
                    "remove training.task or choose another dataset")
@@ -170,3 +181,11 @@ def _builtin(spec: dict, seed: int, vf: float, task: str | None) -> Dataset:
                   num_classes=k if info.task == "classification" else None,
                   class_names=names or None)
 
+
+
+def _reconstruction(ds: Dataset, seed: int, vf: float) -> Dataset:
+    """The same samples with the input itself as the regression target."""
+    X = np.concatenate([ds.X_train, ds.X_val])
+    return finish(ds.name, "regression", X, X.copy(), seed=seed,
+                  val_fraction=vf, description=f"{ds.description.split(' (')[0]} — target: "
+                  "the input itself (reconstruction)")

@@ -224,3 +224,20 @@ def test_catalogue_and_check_fits_load_neither_torch_nor_numpy_nor_sklearn():
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                          text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_reconstruction_target_for_autoencoders():
+    ds = load_dataset({"name": "digits", "target": "input"}, seed=0)
+    assert ds.task == "regression" and ds.num_classes is None
+    assert ds.y_train.shape == ds.X_train.shape and ds.target_shape == (1, 8, 8)
+    assert (ds.y_val == ds.X_val).all()
+
+
+@pytest.mark.parametrize("spec,text", [
+    ({"name": "digits", "target": "label"}, 'takes only "input"'),
+    ({"name": "majority_token", "target": "input"}, "integer token inputs"),
+    ({"name": "digits", "target": "input", "task": "classification"}, "is a regression task"),
+])
+def test_reconstruction_target_refusals(spec, text):
+    with pytest.raises(DatasetError, match=text):
+        load_dataset(spec)
