@@ -32,7 +32,7 @@ def identifier(text: str, fallback: str = "layer") -> str:
     s = re.sub(r"_+", "_", s)
     if not s:
         s = fallback
-    if s[0].isdigit():
+    if s and s[0].isdigit():
         s = f"{fallback}_{s}"
     if s in _RESERVED or s.startswith("__"):
         s = s + "_"

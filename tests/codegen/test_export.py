@@ -1,0 +1,171 @@
+"""The export command and exports, through the CLI (subprocess) and the export API."""
+
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from codegen import build_model
+from codegen.export import (ONNX_MISSING, ExportError, export_onnx, load_weights,
+                            save_weights)
+from graph.project import load_project
+
+ROOT = Path(__file__).resolve().parents[2]
+
+PROJECT = {
+    "format": "netcanvas", "version": 1, "name": "MLP on \"iris\"\n# __import__('os')",
+    "nodes": [
+        {"id": "x", "type": "Input", "name": "features", "params": {"shape": [4]}},
+        {"id": "h", "type": "Linear", "name": "hidden", "params": {"out_features": 16}},
+        {"id": "a", "type": "ReLU", "params": {}},
+        {"id": "o", "type": "Linear", "name": "classifier", "params": {"out_features": 3}},
+        {"id": "y", "type": "Output", "params": {}},
+    ],
+    "edges": [{"source": "x", "target": "h"}, {"source": "h", "target": "a"},
+              {"source": "a", "target": "o"}, {"source": "o", "target": "y"}],
+    "training": {"dataset": {"name": "iris", "val_fraction": 0.2}, "epochs": 1,
+                 "batch_size": 32, "optimizer": {"type": "SGD", "lr": 0.1, "momentum": 0.9},
+                 "scheduler": {"type": "StepLR", "step_size": 1}},
+}
+
+
+def _cli(*args, cwd=None):
+    return subprocess.run([sys.executable, str(ROOT / "main.py"), *map(str, args)],
+                          capture_output=True, text=True, cwd=cwd, timeout=300)
+
+
+@pytest.fixture
+def project_file(tmp_path):
+    p = tmp_path / "mlp.json"
+    p.write_text(json.dumps(PROJECT))
+    return p
+
+
+def test_export_writes_a_torch_only_file_with_the_project_class(project_file, tmp_path):
+    out = tmp_path / "model.py"
+    r = _cli("export", project_file, "-o", out)
+    assert r.returncode == 0, r.stderr
+    tree = ast.parse(out.read_text())
+    imported = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    imported |= {n.module.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    assert imported <= {"torch", "math"}
+    check = ("import model, torch; m = model.MlpOnIrisImportOs(); "
+             "assert model.__all__ == ['MlpOnIrisImportOs']; print(m(torch.zeros(2, 4)).shape)")
+    r = subprocess.run([sys.executable, "-c", check], cwd=tmp_path, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert "torch.Size([2, 3])" in r.stdout
+
+
+def test_exported_file_gives_bit_identical_outputs_in_a_clean_process(project_file, tmp_path):
+    project = load_project(project_file)
+    model, code = build_model(project.graph, project.name)
+    out = tmp_path / "model.py"
+    assert _cli("export", project_file, "-o", out).returncode == 0
+    assert out.read_text() == code.source
+    torch.save(model.state_dict(), tmp_path / "w.pt")
+    x = torch.randn(5, 4)
+    torch.save(x, tmp_path / "x.pt")
+    script = (f"import torch, model; m = model.{code.class_name}(); "
+              "m.load_state_dict(torch.load('w.pt')); m.eval(); "
+              "torch.save(m(torch.load('x.pt')), 'y.pt')")
+    r = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    model.eval()
+    with torch.no_grad():
+        assert torch.equal(model(x), torch.load(tmp_path / "y.pt"))
+    assert sum(p.numel() for p in model.parameters()) == 4 * 16 + 16 + 16 * 3 + 3
+
+
+def test_training_script_trains_one_epoch_without_netcanvas(project_file, tmp_path):
+    out = tmp_path / "export" / "net.py"
+    out.parent.mkdir()
+    r = _cli("export", project_file, "-o", out, "--training-script")
+    assert r.returncode == 0, r.stderr
+    script = out.parent / "net_train.py"
+    assert "netcanvas" not in script.read_text().lower().replace("written by netcanvas", "")
+    # run from an unrelated folder, with NetCanvas off the path
+    r = subprocess.run([sys.executable, "-I", str(script), "--epochs", "1", "--out", "runs",
+                        "--device", "cpu", "--lr", "0.05"],
+                       cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    metrics = json.loads(r.stdout.strip().splitlines()[-1])
+    assert metrics["epochs"] == 1 and 0 <= metrics["val_accuracy"] <= 1
+    assert {p.name for p in (tmp_path / "runs").iterdir()} >= {"best.pt", "last.pt", "metrics.csv"}
+
+
+def test_export_with_weights_writes_a_loadable_state_dict(project_file, tmp_path):
+    project = load_project(project_file)
+    model, _ = build_model(project.graph, project.name)
+    ckpt = tmp_path / "ckpt.pt"
+    torch.save({"model": model.state_dict(), "epoch": 3}, ckpt)
+    out = tmp_path / "model.py"
+    r = _cli("export", project_file, "-o", out, "--weights", ckpt)
+    assert r.returncode == 0, r.stderr
+    written = next(p for p in tmp_path.iterdir() if p.stem == "model" and p.suffix != ".py")
+    state = load_weights(written)
+    assert all(torch.equal(state[k], v) for k, v in model.state_dict().items())
+
+
+def test_export_refuses_weights_of_another_network(project_file, tmp_path):
+    torch.save({"other.weight": torch.zeros(2)}, tmp_path / "bad.pt")
+    r = _cli("export", project_file, "-o", tmp_path / "m.py", "--weights", tmp_path / "bad.pt")
+    assert r.returncode == 1
+    assert "do not fit this network" in r.stderr
+
+
+def test_export_of_an_unreadable_project_says_why(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    r = _cli("export", bad, "-o", tmp_path / "m.py")
+    assert r.returncode == 2
+    assert "cannot open" in r.stderr and not (tmp_path / "m.py").exists()
+
+
+def test_export_of_an_invalid_network_names_the_problem(tmp_path):
+    doc = dict(PROJECT, edges=PROJECT["edges"][1:])
+    p = tmp_path / "p.json"
+    p.write_text(json.dumps(doc))
+    r = _cli("export", p, "-o", tmp_path / "m.py")
+    assert r.returncode == 1
+    assert "error" in r.stderr and "hidden" in r.stderr
+
+
+def test_safetensors_round_trip(tmp_path):
+    pytest.importorskip("safetensors")
+    project = load_project(_write(tmp_path))
+    model, _ = build_model(project.graph, project.name)
+    path = save_weights(model, tmp_path / "w.safetensors")
+    state = load_weights(path)
+    assert state.keys() == model.state_dict().keys()
+
+
+def test_weights_file_that_is_not_weights_is_refused(tmp_path):
+    (tmp_path / "junk.pt").write_bytes(b"not a checkpoint")
+    with pytest.raises(ExportError, match="cannot read weights"):
+        load_weights(tmp_path / "junk.pt")
+
+
+def test_onnx_without_the_extra_says_how_to_install(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "onnx", None)  # import onnx now raises ImportError
+    project = load_project(_write(tmp_path))
+    model, code = build_model(project.graph, project.name)
+    with pytest.raises(ExportError) as info:
+        export_onnx(model, project.graph, code, tmp_path / "m.onnx")
+    assert str(info.value) == ONNX_MISSING and "pip install 'netcanvas[onnx]'" in ONNX_MISSING
+
+
+def test_onnx_export_when_installed(tmp_path):
+    pytest.importorskip("onnx")
+    project = load_project(_write(tmp_path))
+    model, code = build_model(project.graph, project.name)
+    assert export_onnx(model, project.graph, code, tmp_path / "m.onnx").stat().st_size > 0
+
+
+def _write(tmp_path):
+    p = tmp_path / "p.json"
+    p.write_text(json.dumps(PROJECT))
+    return p
