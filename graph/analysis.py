@@ -85,6 +85,10 @@ class Analyzer:
         self._cyclic: set[str] = set()
         self._global: list[Problem] = []
         self._context_dirty = True
+        self._renames = 0
+        self._structural_key: tuple[int, int] | None = None
+        self._structural: list[Problem] = []
+        self._outputs: list[Node] = []
         ev = graph.events
         self._subs = [
             (ev.node_added, lambda n: self._dirty.add(n.id)),
@@ -110,6 +114,7 @@ class Analyzer:
     def _on_renamed(self, node: Node) -> None:
         # Messages name the node; the outputs are unchanged, so no propagation.
         self._dirty.add(node.id)
+        self._renames += 1
         self._context_dirty = True
 
     def set_training(self, training: dict | None, dataset_samples: int | None = None) -> None:
@@ -180,11 +185,19 @@ class Analyzer:
     def _propagate(self) -> None:
         g = self.graph
         index = self._index
+        results = self.results
         if len(self._dirty) >= len(index):
-            heap = [(i, n) for i, n in enumerate(self._order)]  # already a heap
-        else:
-            heap = [(index[n], n) for n in self._dirty if n in index]
-            heapq.heapify(heap)
+            # Everything is dirty: each node once, in order (what the heap
+            # below would do, without its log-time pops).
+            self._dirty = set()
+            self._context_dirty = True
+            analyse = self._analyse
+            nodes = g.nodes
+            for nid in self._order:
+                results[nid] = analyse(nodes[nid])
+            return
+        heap = [(index[n], n) for n in self._dirty if n in index]
+        heapq.heapify(heap)
         queued = set(self._dirty)
         self._dirty = set()
         while heap:
@@ -340,12 +353,19 @@ class Analyzer:
         return res
 
     # --------------------------------------------------------------- global
-    def _global_checks(self) -> None:
-        self._context_dirty = False
+    def _structural_checks(self) -> list[Problem]:
+        """Missing Input/Output and nodes that reach no Output."""
         g = self.graph
         out: list[Problem] = []
-        inputs = [n for n in g.nodes.values() if n.spec and n.spec.role == "input"]
-        outputs = [n for n in g.nodes.values() if n.spec and n.spec.role == "output"]
+        inputs: list[Node] = []
+        outputs: list[Node] = []
+        for n in g.nodes.values():  # one pass: on big graphs this loop is memory-bound
+            role = n.spec.role if n.spec is not None else None
+            if role == "input":
+                inputs.append(n)
+            elif role == "output":
+                outputs.append(n)
+        self._outputs = outputs
         order = self._order
         if g.nodes and not inputs:
             first = order[0] if order else next(iter(g.nodes))
@@ -358,18 +378,33 @@ class Analyzer:
                                "the network has no Output block; add an Output and connect "
                                "the last layer to it"))
         if outputs:
-            nxg = g.nx_graph()
-            used: set[str] = set()
-            for o in outputs:
-                if o.id not in used:
-                    used.add(o.id)
-                    used |= nx.ancestors(nxg, o.id)
+            used = {o.id for o in outputs}
+            stack = list(used)
+            while stack:  # everything an Output depends on
+                for e in g.in_edges(stack.pop()):
+                    if e.source not in used:
+                        used.add(e.source)
+                        stack.append(e.source)
             for nid in order:
                 if nid not in used:
                     node = g.nodes[nid]
                     out.append(Problem(WARNING, Code.UNREACHABLE, nid,
                                        f"{node.label()}: its result is not used — it does not "
                                        "reach an Output"))
+        return out
+
+    def _global_checks(self) -> None:
+        self._context_dirty = False
+        g = self.graph
+        # The checks on the graph's structure cost a pass over it; a parameter
+        # edit cannot change them, so they are redone only after structural
+        # edits or renames (their messages name nodes).
+        key = (g.structure_version, self._renames)
+        if key != self._structural_key:
+            self._structural = self._structural_checks()
+            self._structural_key = key
+        out = list(self._structural)
+        outputs = self._outputs
         loss = (self.training.get("loss") or {}).get("type") if isinstance(self.training, dict) else None
         if loss in (None, "CrossEntropyLoss"):
             for o in outputs:

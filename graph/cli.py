@@ -1,0 +1,137 @@
+"""The ``check`` and ``summary`` commands (``python main.py check FILE.json``).
+
+Both open the project, run the same analysis as the editor, and print plain
+text (or, for ``check --json``, the one JSON object of product.md §7).  Exit
+codes: 0 valid, 1 invalid, 2 the file cannot be opened.  No torch here: these
+commands answer in a fraction of a second.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from . import dims
+from .analysis import Analyzer, problem_counts, shape_json
+from .blocks import TT
+from .problems import ERROR
+from .project import Project, ProjectLoadError, load_project
+
+EXIT_VALID, EXIT_INVALID, EXIT_UNREADABLE = 0, 1, 2
+
+
+def _open(path: str) -> Project | None:
+    try:
+        return load_project(path)
+    except ProjectLoadError as exc:
+        print(f"error: cannot open {path!r}: {exc}", file=sys.stderr)
+        return None
+
+
+def _safe_stdout() -> None:
+    # Shapes use "×"; a console that cannot show it gets a replacement, not a crash.
+    reconfigure = getattr(sys.stdout, "reconfigure", None)
+    if reconfigure is not None:
+        try:
+            reconfigure(errors="replace")
+        except (ValueError, OSError):  # pragma: no cover - detached or closed stream
+            pass
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def check(args: argparse.Namespace) -> int:
+    """``check FILE [--json]``: print problems and every output port's shape."""
+    project = _open(args.file)
+    if project is None:
+        return EXIT_UNREADABLE
+    g = project.graph
+    an = Analyzer(g, project.training).refresh()
+    problems = an.problems()
+    shapes = an.shapes()
+    valid = not any(p.severity == ERROR for p in problems)
+    if getattr(args, "json", False):
+        print(json.dumps({
+            "valid": valid,
+            "problems": [p.to_json() for p in problems],
+            "shapes": {f"{nid}.{port}": shape_json(tt) for (nid, port), tt in shapes.items()},
+        }))
+        return EXIT_VALID if valid else EXIT_INVALID
+    _safe_stdout()
+    for p in problems:
+        where = p.node if p.port is None else f"{p.node}.{p.port}"
+        print(f"{p.severity}  {where}  {p.message}")
+    if problems:
+        print()
+    print("shapes:")
+    width = max((len(f"{n}.{port}") for n, port in shapes), default=0)
+    for (nid, port), tt in shapes.items():
+        print(f"  {nid + '.' + port:<{width}}  {_shape_text(tt)}  {g.nodes[nid].label()}")
+    errors, warnings = problem_counts(problems)
+    state = "valid" if valid else "invalid"
+    print(f"{state}: {_plural(errors, 'error')}, {_plural(warnings, 'warning')}")
+    return EXIT_VALID if valid else EXIT_INVALID
+
+
+def _shape_text(tt: TT) -> str:
+    text = dims.format_shape(tt.shape)
+    return text if tt.dtype == "float32" else f"{text} {tt.dtype}"
+
+
+def _symbolic(tt: TT) -> set[str]:
+    return {d for d in tt.shape[1:] if isinstance(d, str)}
+
+
+def _table(rows: list[list[str]], right: set[int]) -> list[str]:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = []
+    for k, row in enumerate(rows):
+        cells = [c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths))]
+        lines.append("  ".join(cells).rstrip())
+        if k == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return lines
+
+
+def summary(args: argparse.Namespace) -> int:
+    """``summary FILE``: a per-layer table (output shape, parameters, FLOPs) and totals."""
+    project = _open(args.file)
+    if project is None:
+        return EXIT_UNREADABLE
+    _safe_stdout()
+    g = project.graph
+    an = Analyzer(g, project.training).refresh()
+    rows = [["name", "type", "output shape", "parameters", "FLOPs"]]
+    symbolic: set[str] = set()
+    for nid in an.order():
+        node = g.nodes[nid]
+        r = an.results.get(nid)
+        if r is not None and r.outs is not None:
+            shapes = ", ".join(_shape_text(tt) for tt in r.outs.values())
+            for tt in r.outs.values():
+                symbolic |= _symbolic(tt)
+            rows.append([node.name, node.type, shapes, f"{r.n_params:,}", f"{r.flops:,}"])
+        else:
+            rows.append([node.name, node.type, "?", "?", "?"])
+    print(f"{project.name}")
+    print()
+    for line in _table(rows, right={3, 4}):
+        print(line)
+    totals = an.totals()
+    print()
+    print(f"total parameters:  {totals['params']:,}")
+    print(f"FLOPs per sample:  {totals['flops']:,}")
+    print(f"model size:        {totals['size_bytes'] / 1e6:.2f} MB (float32)")
+    if symbolic:
+        names = ", ".join(sorted(symbolic))
+        print(f"note: variable sizes ({names}) are counted as {dims.NOMINAL} "
+              "(graph.dims.NOMINAL) in FLOPs")
+    errors, warnings = problem_counts(an.problems())
+    if errors:
+        print(f"invalid: {_plural(errors, 'error')} ({_plural(warnings, 'warning')}); "
+              f"run `check {args.file}` to see them")
+        return EXIT_INVALID
+    return EXIT_VALID
