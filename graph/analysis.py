@@ -19,6 +19,7 @@ does its work lazily, in :meth:`Analyzer.refresh`.
 from __future__ import annotations
 
 import difflib
+import functools
 import gc
 import heapq
 from collections import deque
@@ -27,7 +28,7 @@ from typing import Any, Iterable
 
 import networkx as nx
 
-from . import dims
+from . import blocks
 from .blocks import FLOAT, INT, TT, Ctx, P
 from .graph import Edge, Graph, Node
 from .problems import ERROR, WARNING, Code, ParamError, Problem, ShapeError
@@ -43,7 +44,7 @@ LARGE_MODEL_RATIO = 100
 LARGE_MODEL_MIN = 1_000_000
 
 
-@dataclass
+@dataclass(slots=True)
 class NodeResult:
     """What analysis knows about one node."""
 
@@ -219,66 +220,63 @@ class Analyzer:
     # --------------------------------------------------------------- one node
     def _analyse(self, node: Node) -> NodeResult:
         res = NodeResult()
-        spec = node.spec
-        label = node.label()
-
-        def problem(code: str, message: str, port: str | None = None,
-                    severity: str = ERROR, fix: dict | None = None) -> None:
-            res.problems.append(Problem(severity, code, node.id, f"{label}: {message}", port, fix))
-
+        spec = blocks.get(node.type)
         if spec is None:
-            problem(Code.UNKNOWN_TYPE, f"unknown block type {node.type!r}")
+            _problem(res, node, Code.UNKNOWN_TYPE, f"unknown block type {node.type!r}")
             return res
         if node.id in self._cyclic:
-            problem(Code.CYCLE, "is part of a cycle; data cannot flow in a loop — "
-                    "remove one of the edges that close it")
+            _problem(res, node, Code.CYCLE, "is part of a cycle; data cannot flow in a loop — "
+                     "remove one of the edges that close it")
             return res
 
-        # parameters
-        p = P()
+        # parameters: the spec's defaults, overridden by what the user set
+        p = P(_defaults(spec))
         bad = False
-        index = spec.param_index
-        for name in node.params:
-            if name not in index:
-                bad = True
-                if name in spec.inferred:
-                    problem(Code.PARAM, f"{name} is inferred from the input shape and must "
-                            "not be given; remove it")
-                else:
-                    close = difflib.get_close_matches(name, list(index), n=1)
-                    hint = f"; did you mean {close[0]!r}?" if close else ""
-                    problem(Code.UNKNOWN_PARAM, f"has no parameter {name!r}{hint}")
-        for prm in spec.params:
-            if prm.name in node.params:
+        given = node.params
+        if given:
+            index = spec.param_index
+            for name, value in given.items():
+                prm = index.get(name)
+                if prm is None:
+                    bad = True
+                    if name in spec.inferred:
+                        _problem(res, node, Code.PARAM, f"{name} is inferred from the input "
+                                 "shape and must not be given; remove it")
+                    else:
+                        close = difflib.get_close_matches(name, list(index), n=1)
+                        hint = f"; did you mean {close[0]!r}?" if close else ""
+                        _problem(res, node, Code.UNKNOWN_PARAM, f"has no parameter {name!r}{hint}")
+                    continue
                 try:
-                    p[prm.name] = prm.check(node.params[prm.name])
+                    p[name] = prm.check(value)
                 except ParamError as exc:
                     bad = True
-                    problem(Code.PARAM, str(exc))
-            elif prm.required:
+                    _problem(res, node, Code.PARAM, str(exc))
+        for prm in _required(spec):
+            if prm.name not in given:
                 bad = True
-                problem(Code.PARAM, f"needs a value for {prm.name} ({prm.doc})")
-            else:
-                p[prm.name] = prm.default
+                _problem(res, node, Code.PARAM, f"needs a value for {prm.name} ({prm.doc})")
         res.params = p
 
         # inputs
         ins: dict[str, list[TT]] = {}
         blocked = False
         results = self.results
+        all_in = self.graph.in_edges(node.id)
+        single = len(spec.inputs) == 1
         for port in spec.inputs:
-            edges = self.graph.in_edges(node.id, port.name)
+            edges = all_in if single else [e for e in all_in if e.target_port == port.name]
             if not edges:
                 if not port.optional:
-                    what = "its input" if len(spec.inputs) == 1 else f"input {port.name!r}"
-                    problem(Code.UNCONNECTED, f"{what} is not connected; connect a block's "
-                            "output to it", port=port.name)
+                    what = "its input" if single else f"input {port.name!r}"
+                    _problem(res, node, Code.UNCONNECTED, f"{what} is not connected; connect a "
+                             "block's output to it", port=port.name)
                     blocked = True
                 continue
             if len(edges) > 1 and not port.variadic:
-                problem(Code.EXTRA_EDGE, f"input {port.name!r} has {len(edges)} incoming edges "
-                        "but takes only one; remove the extra edges (use Add or Concat to "
-                        "combine tensors)", port=port.name)
+                _problem(res, node, Code.EXTRA_EDGE, f"input {port.name!r} has {len(edges)} "
+                         "incoming edges but takes only one; remove the extra edges (use Add "
+                         "or Concat to combine tensors)", port=port.name)
                 blocked = True
                 continue
             tts = []
@@ -289,18 +287,19 @@ class Analyzer:
                     break
                 tt = r.outs.get(e.source_port)
                 if tt is None:
-                    problem(Code.BAD_EDGE, f"edge from {self.graph.nodes[e.source].label()} uses "
-                            f"unknown output port {e.source_port!r}", port=port.name)
+                    _problem(res, node, Code.BAD_EDGE, f"edge from "
+                             f"{self.graph.nodes[e.source].label()} uses unknown output port "
+                             f"{e.source_port!r}", port=port.name)
                     blocked = True
                     break
                 if port.dtype == "float" and tt.dtype != FLOAT:
-                    problem(Code.DTYPE, f"expects float32 input but receives {tt} of integer "
-                            f"type {tt.dtype} (token ids?); put an Embedding before it, or "
-                            "set the Input's dtype to float32", port=port.name)
+                    _problem(res, node, Code.DTYPE, f"expects float32 input but receives {tt} "
+                             f"of integer type {tt.dtype} (token ids?); put an Embedding before "
+                             "it, or set the Input's dtype to float32", port=port.name)
                     blocked = True
                 elif port.dtype == "int" and tt.dtype != INT:
-                    problem(Code.DTYPE, f"expects int64 token ids but receives {tt} of type "
-                            f"{tt.dtype}; set the Input's dtype to int64", port=port.name)
+                    _problem(res, node, Code.DTYPE, f"expects int64 token ids but receives {tt} "
+                             f"of type {tt.dtype}; set the Input's dtype to int64", port=port.name)
                     blocked = True
                 tts.append(tt)
             ins[port.name] = tts
@@ -309,22 +308,21 @@ class Analyzer:
             return res
 
         # shape rule
-        ctx = Ctx(spec, p, ins, label)
+        ctx = Ctx(spec, p, ins)
         try:
             out = spec.rule(ctx)
         except ShapeError as exc:
-            problem(exc.code, exc.message, port=exc.port, fix=exc.fix)
+            _problem(res, node, exc.code, exc.message, port=exc.port, fix=exc.fix)
             return res
         except Exception as exc:  # a bug in a rule must not take the editor down
             if STRICT:
                 raise
-            problem(Code.SIZE, f"could not work out the output shape ({exc})")
+            _problem(res, node, Code.SIZE, f"could not work out the output shape ({exc})")
             return res
         outs = out if isinstance(out, dict) else {spec.outputs[0].name: out}
         for tt in outs.values():
-            bad_dims = [d for d in tt.shape[1:] if isinstance(d, int) and d <= 0]
-            if bad_dims:
-                problem(Code.ZERO_SIZE, f"its output size reaches {tt}, which is empty; "
+            if any(type(d) is int and d <= 0 for d in tt.shape[1:]):
+                _problem(res, node, Code.ZERO_SIZE, f"its output size reaches {tt}, which is empty; "
                         "use a smaller kernel or stride, more padding, or a larger input")
                 return res
         ctx.outs = outs
@@ -346,7 +344,7 @@ class Analyzer:
             if spec.saturating:
                 depth += 1
                 if depth == SATURATING_LIMIT + 1:
-                    problem(Code.SATURATING, f"is the {depth}th sigmoid/tanh-like layer in a row "
+                    _problem(res, node, Code.SATURATING, f"is the {depth}th sigmoid/tanh-like layer in a row "
                             "without normalisation; gradients will vanish — use ReLU/GELU or "
                             "add BatchNorm/LayerNorm", severity=WARNING)
         res.saturating_depth = depth
@@ -483,6 +481,21 @@ class Analyzer:
         return {"params": n_params, "flops": sum(r.flops for r in rs),
                 "activations": sum(r.activations for r in rs),
                 "size_bytes": 4 * n_params}
+
+
+def _problem(res: NodeResult, node: Node, code: str, message: str, port: str | None = None,
+             severity: str = ERROR, fix: dict | None = None) -> None:
+    res.problems.append(Problem(severity, code, node.id, f"{node.label()}: {message}", port, fix))
+
+
+@functools.lru_cache(maxsize=None)
+def _defaults(spec) -> dict:
+    return {prm.name: prm.default for prm in spec.params if not prm.required}
+
+
+@functools.lru_cache(maxsize=None)
+def _required(spec) -> tuple:
+    return tuple(prm for prm in spec.params if prm.required)
 
 
 def analyze(graph: Graph, training: dict | None = None,
