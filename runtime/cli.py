@@ -1,0 +1,178 @@
+"""``python main.py train FILE``: train headless with a progress bar.
+
+Drives the same :class:`~runtime.engine.Trainer` as the GUI.  Progress goes
+to stderr (``tqdm`` when installed, else a plain line per update); the run's
+folder gets ``metrics.csv`` and the ``best.pt``/``last.pt`` checkpoints; the
+*last* line on stdout is one JSON object of final metrics (``epochs``,
+``train_loss``, ``val_loss``, and ``val_accuracy`` or ``val_mae``).
+
+Exit codes: 0 trained (also when stopped with Ctrl-C or early-stopped), 1 a
+training error (bad settings, a dataset that does not fit, a fault during
+training — the JSON line still comes, with ``"error"``), 2 the project
+file cannot be read.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import sys
+import time
+from pathlib import Path
+
+from .engine import Callback, RunResult
+
+
+class ProgressBar(Callback):
+    """Epoch, step, loss, accuracy and samples/s on stderr."""
+
+    def __init__(self, stream=None):
+        self.stream = stream or sys.stderr
+        self.bar = None
+        self.last = 0.0
+
+    def on_run_start(self, info: dict) -> None:
+        self.info = info
+        self.acc = None
+        for note in info.get("notes", []):
+            self._write(f"note: {note}")
+        self._write(f"training on {info['device']}: {info['train_samples']} samples "
+                    f"({info['val_samples']} for validation), {info['params']:,} parameters, "
+                    f"{info['epochs']} epochs × {info['steps_per_epoch']} steps")
+        try:
+            from tqdm import tqdm
+        except ImportError:
+            return
+        total = info["epochs"] * info["steps_per_epoch"]
+        self.bar = tqdm(total=total, initial=info["start_epoch"] * info["steps_per_epoch"],
+                        file=self.stream, unit="step", dynamic_ncols=True, leave=False)
+
+    def _write(self, text: str) -> None:
+        if self.bar is not None:
+            self.bar.write(text, file=self.stream)
+        else:
+            print(text, file=self.stream, flush=True)
+
+    def on_step(self, m: dict) -> None:
+        fields = {"epoch": f"{m['epoch']}/{self.info['epochs']}",
+                  "loss": f"{m['loss']:.4g}" if m.get("loss") is not None else "-"}
+        if self.acc is not None:
+            fields["val_acc"] = f"{self.acc:.1%}"
+        if m.get("samples_per_s"):
+            fields["samples/s"] = f"{m['samples_per_s']:,.0f}"
+        if self.bar is not None:
+            self.bar.n = (m["epoch"] - 1) * self.info["steps_per_epoch"] + m["epoch_step"]
+            self.bar.set_postfix(fields, refresh=True)
+        elif time.monotonic() - self.last >= 1.0:
+            self.last = time.monotonic()
+            step = f"step {m['epoch_step']}/{m['steps_per_epoch']}"
+            print("  " + " ".join(f"{k} {v}" for k, v in fields.items()) + f" {step}",
+                  file=self.stream, flush=True)
+
+    def on_epoch_end(self, m: dict) -> None:
+        parts = [f"epoch {m['epoch']}/{m['epochs']}", f"train_loss {m['train_loss']:.4g}"]
+        for k in ("train_accuracy", "val_loss", "val_accuracy", "val_mae", "val_rmse"):
+            if m.get(k) is not None:
+                parts.append(f"{k} {m[k]:.1%}" if k.endswith("accuracy") else f"{k} {m[k]:.4g}")
+        if m.get("samples_per_s"):
+            parts.append(f"{m['samples_per_s']:,.0f} samples/s")
+        self.acc = m.get("val_accuracy")
+        self._write("  ".join(parts))
+
+    def on_run_end(self, result: RunResult) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+class CsvLog(Callback):
+    """Rewrites ``metrics.csv`` after every epoch (atomically)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.names: dict = {}
+        self.rows: list[dict] = []
+
+    def on_run_start(self, info: dict) -> None:
+        self.names = {nid: n["name"] for nid, n in info["nodes"].items()}
+        self.rows = list(info.get("history", []))
+
+    def on_epoch_end(self, m: dict) -> None:
+        from .metrics import write_csv
+
+        self.rows.append(m)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        write_csv(self.path, self.rows, self.names)
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_-]+", "-", name).strip("-").lower()[:40] or "project"
+
+
+def default_out(project, resume: str | None) -> Path:
+    """``runs/<project>-<timestamp>`` next to the project (the checkpoint's folder on resume)."""
+    if resume:
+        return Path(resume).resolve().parent
+    base = Path(project.path).resolve().parent if project.path else Path.cwd()
+    stem = base / "runs" / f"{_slug(project.name)}-{time.strftime('%Y%m%d-%H%M%S')}"
+    out, k = stem, 1
+    while out.exists():
+        k += 1
+        out = stem.with_name(f"{stem.name}-{k}")
+    return out
+
+
+def train(args) -> int:
+    """The ``train`` command (see the module docstring for exit codes)."""
+    from graph.project import ProjectLoadError, load_project
+
+    from .engine import Trainer
+    from .errors import TrainingError
+
+    try:
+        project = load_project(args.file)
+    except ProjectLoadError as exc:
+        print(f"error: {args.file}: {exc}", file=sys.stderr)
+        return 2
+    overrides = {"epochs": args.epochs, "device": args.device, "batch_size": args.batch_size,
+                 "seed": args.seed}
+    out = Path(args.out) if args.out else default_out(project, args.resume)
+    try:
+        trainer = Trainer.from_project(project, callbacks=[ProgressBar(), CsvLog(out / "metrics.csv")], out_dir=out,
+                                       resume=args.resume, overrides=overrides)
+        trainer.prepare()
+    except TrainingError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    previous = _on_interrupt(trainer)
+    try:
+        result = trainer.run()
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+    for d in result.diagnosis:
+        print(f"diagnosis: {d['message']}; {d['suggestion']}", file=sys.stderr)
+    if result.stopped == "stopped":
+        print("stopped; metrics and a checkpoint are kept", file=sys.stderr)
+    if result.fault is not None:
+        print(f"error: {result.fault.message}", file=sys.stderr)
+    print(f"run folder: {out}", file=sys.stderr)
+    print(json.dumps(result.summary()), flush=True)
+    return 1 if result.fault is not None else 0
+
+
+def _on_interrupt(trainer):
+    """First Ctrl-C stops the run cleanly (checkpoint kept); a second one aborts."""
+    try:
+        previous = signal.getsignal(signal.SIGINT)
+
+        def handler(signum, frame):
+            if trainer.stopping:
+                raise KeyboardInterrupt
+            print("\nstopping after this batch (Ctrl-C again to abort)", file=sys.stderr)
+            trainer.stop()
+
+        signal.signal(signal.SIGINT, handler)
+        return previous
+    except ValueError:  # not the main thread
+        return None

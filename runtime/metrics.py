@@ -1,0 +1,201 @@
+"""Metrics measured while training, kept on the training device until read.
+
+- :class:`ValMeter` accumulates validation loss, accuracy, confusion counts
+  (classification) or absolute/squared errors (regression) as device tensors;
+  :meth:`ValMeter.read` is the one host read-back per validation.
+- :class:`GradNorms` maps parameters to graph nodes and measures each node's
+  gradient norm (one ``_foreach_norm`` and one read-back per epoch).
+- :class:`DeadUnitProbe` hooks the ReLU layers during validation and counts
+  the units (output elements) that are never positive on any sample.
+- :func:`write_csv` writes the per-epoch history as ``metrics.csv``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import os
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from .targets import TargetPlan
+
+DEAD_TYPES = (nn.ReLU, nn.ReLU6)
+
+
+class ValMeter:
+    """Validation sums on the device, read once at the end."""
+
+    def __init__(self, plan: TargetPlan, device: torch.device):
+        self.plan = plan
+        z = lambda dt=torch.float64: torch.zeros((), dtype=dt, device=device)  # noqa: E731
+        self.loss_sum, self.samples = z(), 0
+        if plan.classification:
+            self.correct, self.preds = z(torch.long), 0
+            self.k = max(plan.num_classes, plan.out_sample_shape[-1] if plan.out_sample_shape else 2)
+            self.conf = torch.zeros(plan.num_classes * self.k, dtype=torch.long, device=device)
+        else:
+            self.abs_sum, self.sq_sum, self.values = z(), z(), 0
+
+    def add(self, out: torch.Tensor, loss: torch.Tensor, target: torch.Tensor,
+            labels: torch.Tensor | None) -> None:
+        n = out.shape[0]
+        self.loss_sum += loss.detach().double() * n
+        self.samples += n
+        if self.plan.classification:
+            pred = self.plan.predict(out)
+            lab = labels.reshape(-1).long()
+            self.correct += (pred == lab).sum()
+            self.preds += lab.numel()
+            self.conf += torch.bincount(lab * self.k + pred, minlength=self.conf.numel())
+        else:
+            diff = out.detach().double().reshape(n, -1) - target.double().reshape(n, -1)
+            self.abs_sum += diff.abs().sum()
+            self.sq_sum += diff.square().sum()
+            self.values += diff.numel()
+
+    def read(self) -> dict:
+        """``{"val_loss", "val_accuracy", "confusion"}`` or ``{"val_loss", "val_mae", "val_rmse"}``."""
+        if not self.samples:
+            return {}
+        out = {"val_loss": self.loss_sum.item() / self.samples}
+        if self.plan.classification:
+            out["val_accuracy"] = self.correct.item() / max(1, self.preds)
+            c = self.plan.num_classes
+            out["confusion"] = self.conf.reshape(c, self.k)[:, :c].tolist()
+        else:
+            out["val_mae"] = self.abs_sum.item() / max(1, self.values)
+            out["val_rmse"] = math.sqrt(self.sq_sum.item() / max(1, self.values))
+        return out
+
+
+def per_class_accuracy(confusion: list[list[int]]) -> list[float | None]:
+    """Recall per class from a confusion matrix (rows: true class)."""
+    return [row[i] / sum(row) if sum(row) else None for i, row in enumerate(confusion)]
+
+
+class GradNorms:
+    """Gradient L2 norm per graph node.
+
+    Args:
+        model: the model (not a compiled wrapper).
+        attrs: node id → attribute name of the node's layer.
+    """
+
+    def __init__(self, model: nn.Module, attrs: dict[str, str]):
+        self.nodes: list[str] = []
+        self.params: list[nn.Parameter] = []
+        self.owner: list[int] = []
+        for nid, attr in attrs.items():
+            mod = getattr(model, attr, None)
+            if not isinstance(mod, nn.Module):
+                continue
+            ps = [p for p in mod.parameters() if p.requires_grad]
+            if ps:
+                self.nodes.append(nid)
+                self.params.extend(ps)
+                self.owner.extend([len(self.nodes) - 1] * len(ps))
+        self._index = None
+
+    def measure(self) -> torch.Tensor | None:
+        """Per-node norms as one device tensor (read it later, once)."""
+        grads = [p.grad for p in self.params]
+        if not grads or any(g is None for g in grads):
+            keep = [(i, g) for i, g in zip(self.owner, grads) if g is not None]
+            if not keep:
+                return None
+            owner, grads = [i for i, _ in keep], [g for _, g in keep]
+        else:
+            owner = self.owner
+        sq = torch.stack(torch._foreach_norm(grads)).float().square()
+        if self._index is None or self._index.numel() != len(owner) or self._index.device != sq.device:
+            self._index = torch.tensor(owner, device=sq.device)
+        total = torch.zeros(len(self.nodes), device=sq.device).index_add_(0, self._index, sq)
+        return total.sqrt()
+
+    def read(self, norms: torch.Tensor | None) -> dict[str, float]:
+        if norms is None:
+            return {}
+        return dict(zip(self.nodes, norms.tolist()))
+
+
+class DeadUnitProbe:
+    """Counts ReLU output units never positive over a validation pass.
+
+    Use as a context manager around validation; :meth:`read` gives the
+    fraction of dead units per node and overall.
+    """
+
+    def __init__(self, model: nn.Module, attrs: dict[str, str]):
+        self.mods = {nid: getattr(model, a) for nid, a in attrs.items()
+                     if isinstance(getattr(model, a, None), DEAD_TYPES)}
+        self.alive: dict[str, torch.Tensor] = {}
+        self._handles = []
+
+    def __enter__(self):
+        self.alive = {}
+        for nid, mod in self.mods.items():
+            self._handles.append(mod.register_forward_hook(self._hook(nid)))
+        return self
+
+    def __exit__(self, *exc):
+        for h in self._handles:
+            h.remove()
+        self._handles = []
+
+    def _hook(self, nid: str):
+        def hook(module, args, out):
+            if isinstance(out, torch.Tensor) and out.dim() >= 1:
+                seen = (out.detach() > 0).any(dim=0)
+                prev = self.alive.get(nid)
+                self.alive[nid] = seen if prev is None or prev.shape != seen.shape else prev | seen
+        return hook
+
+    def read(self) -> tuple[float | None, dict[str, float]]:
+        """(overall dead fraction or None without ReLUs, per-node dead fraction)."""
+        if not self.alive:
+            return None, {}
+        counts = torch.stack([torch.stack([(~a).sum(), torch.tensor(a.numel(), device=a.device)])
+                              for a in self.alive.values()]).tolist()
+        per = {nid: dead / total for nid, (dead, total) in zip(self.alive, counts)}
+        dead = sum(d for d, _ in counts)
+        total = sum(t for _, t in counts)
+        return dead / total, per
+
+
+CSV_FIELDS = ("epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "val_mae",
+              "val_rmse", "lr", "seconds", "samples_per_s", "dead_fraction")
+
+
+def write_csv(path: str | os.PathLike, history: list[dict], node_names: dict[str, str]) -> None:
+    """Write the per-epoch history (one row per epoch) atomically.
+
+    Columns: the scalar metrics present, then ``grad_norm:<node name>`` per node.
+    """
+    fields = [f for f in CSV_FIELDS if any(row.get(f) is not None for row in history)]
+    nodes = []
+    for row in history:
+        for nid in row.get("grad_norms", {}):
+            if nid not in nodes:
+                nodes.append(nid)
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(fields + [f"grad_norm:{node_names.get(n, n)}" for n in nodes])
+    for row in history:
+        w.writerow([_cell(row.get(f)) for f in fields]
+                   + [_cell(row.get("grad_norms", {}).get(n)) for n in nodes])
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(buf.getvalue(), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _cell(v) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float):
+        return f"{v:.6g}"
+    return str(v)

@@ -1,0 +1,116 @@
+"""``python main.py train`` as a user runs it: a subprocess, the last stdout
+line one JSON object, files in the run folder, exit codes."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def project(tmp_path: Path, training: dict, nodes=None, name="Blobs net") -> Path:
+    nodes = nodes or [
+        {"id": "x", "type": "Input", "params": {"shape": [4], "dtype": "float32"}},
+        {"id": "h", "type": "Linear", "name": "hidden", "params": {"out_features": 16}},
+        {"id": "a", "type": "ReLU", "params": {}},
+        {"id": "o", "type": "Linear", "name": "classifier", "params": {"out_features": 3}},
+        {"id": "y", "type": "Output", "params": {}},
+    ]
+    ids = [n["id"] for n in nodes]
+    doc = {"format": "netcanvas", "version": 1, "name": name, "nodes": nodes,
+           "edges": [{"source": a, "target": b} for a, b in zip(ids, ids[1:])],
+           "training": training}
+    path = tmp_path / "proj.json"
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def train(*args, cwd=ROOT):
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    return subprocess.run([sys.executable, str(ROOT / "main.py"), "train", *map(str, args)],
+                          capture_output=True, text=True, cwd=cwd, env=env, timeout=300)
+
+
+IRIS = {"dataset": {"name": "iris"}, "optimizer": {"type": "Adam", "lr": 0.02},
+        "epochs": 5, "batch_size": 16}
+
+
+def test_train_prints_json_last_and_writes_metrics_and_checkpoints(tmp_path):
+    out = tmp_path / "run"
+    p = train(project(tmp_path, IRIS), "--epochs", 3, "--out", out, "--seed", 1)
+    assert p.returncode == 0, p.stderr
+    last = json.loads(p.stdout.strip().splitlines()[-1])
+    assert last["epochs"] == 3 and last["stopped"] == "completed"
+    for k in ("train_loss", "val_loss", "val_accuracy"):
+        assert isinstance(last[k], float), k
+    assert 0.0 <= last["val_accuracy"] <= 1.0
+    assert "epoch 3/3" in p.stderr and "samples/s" in p.stderr
+    rows = list(csv.DictReader((out / "metrics.csv").open()))
+    assert [r["epoch"] for r in rows] == ["1", "2", "3"]
+    assert {"train_loss", "val_loss", "val_accuracy", "lr", "grad_norm:hidden",
+            "grad_norm:classifier"} <= set(rows[0])
+    assert (out / "best.pt").exists() and (out / "last.pt").exists()
+    assert last["checkpoints"]["last"] == str(out / "last.pt")
+
+
+def test_resume_continues_from_a_checkpoint(tmp_path):
+    out = tmp_path / "run"
+    assert train(project(tmp_path, IRIS), "--epochs", 2, "--out", out).returncode == 0
+    p = train(tmp_path / "proj.json", "--epochs", 4, "--resume", out / "last.pt")
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout.splitlines()[-1])["epochs"] == 4
+    assert len(list(csv.DictReader((out / "metrics.csv").open()))) == 4  # same folder
+
+
+def test_regression_reports_val_mae_in_a_run_folder_next_to_the_project(tmp_path):
+    nodes = [{"id": "x", "type": "Input", "params": {"shape": [1]}},
+             {"id": "h", "type": "Linear", "params": {"out_features": 16}},
+             {"id": "a", "type": "Tanh", "params": {}},
+             {"id": "o", "type": "Linear", "params": {"out_features": 1}},
+             {"id": "y", "type": "Output", "params": {}}]
+    p = train(project(tmp_path, {"dataset": {"name": "sine"}, "epochs": 2}, nodes,
+                      name="My Net!"), "--batch-size", 32)
+    assert p.returncode == 0, p.stderr
+    last = json.loads(p.stdout.splitlines()[-1])
+    assert isinstance(last["val_mae"], float) and "val_accuracy" not in last
+    (run,) = (tmp_path / "runs").iterdir()
+    assert run.name.startswith("my-net-") and (run / "metrics.csv").exists()
+    assert (run / "last.pt").exists()
+
+
+def test_unreadable_project_exits_2(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    p = train(bad)
+    assert p.returncode == 2
+    assert "bad.json" in p.stderr and "not valid JSON" in p.stderr
+    assert p.stdout == ""
+
+
+@pytest.mark.parametrize("training,args,message", [
+    ({**IRIS, "optimizer": {"type": "Adamm"}}, (),
+     "error: training.optimizer.type: unknown optimizer 'Adamm'; did you mean 'Adam'?"),
+    ({**IRIS, "dataset": {"name": "spirals"}}, (),
+     'error: Input "x_1": dataset "spirals" gives samples of shape 2'),
+    (IRIS, ("--device", "tpu"), "error: training.device: must be one of auto"),
+])
+def test_training_errors_exit_1_with_a_message(tmp_path, training, args, message):
+    p = train(project(tmp_path, training), "--out", tmp_path / "r", *args)
+    assert p.returncode == 1
+    assert message in p.stderr, p.stderr
+
+
+def test_a_fault_during_training_exits_1_and_still_prints_json(tmp_path):
+    p = train(project(tmp_path, {**IRIS, "optimizer": {"type": "SGD", "lr": 1e30}}),
+              "--out", tmp_path / "r")
+    assert p.returncode == 1
+    last = json.loads(p.stdout.splitlines()[-1])
+    assert last["stopped"] == "error" and last["fault"]["kind"] == "nan"
+    assert "error: the training loss became" in p.stderr
