@@ -1,0 +1,82 @@
+"""The training view's display side: plots, map, confusion, histograms, words.
+
+:class:`TrainingView` lays the widgets of this package out in tabs above a
+progress line and the diagnosis text.  It holds no training logic: the
+training panel (settings, Start/Stop) and the worker feed it through the
+widgets' own methods (``view.plots.add_steps``, ``view.confusion.set_matrix``,
+``view.set_progress`` ...).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QSplitter, QTabWidget, QVBoxLayout, QWidget
+
+from gui.training.confusion import ConfusionMatrixView, PerClassAccuracy
+from gui.training.decision_map import DecisionMap
+from gui.training.diagnosis import DiagnosisPanel
+from gui.training.histograms import EdgeHistograms
+from gui.training.plots import TrainingPlots
+from gui.training.progress import format_progress
+
+
+class TrainingView(QWidget):
+    """Tabs "Curves", "Decision map", "Confusion", "Inside" + progress + diagnosis.
+
+    Args:
+        task: ``"classification"`` or ``"regression"``.
+    """
+
+    def __init__(self, parent: QWidget | None = None, task: str = "classification"):
+        super().__init__(parent)
+        self.plots = TrainingPlots(task=task)
+        self.decision_map = DecisionMap()
+        self.confusion = ConfusionMatrixView()
+        self.class_accuracy = PerClassAccuracy()
+        self.histograms = EdgeHistograms()
+        self.diagnosis = DiagnosisPanel()
+        self.progress = QLabel(" ")
+        self.progress.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        confusion = QSplitter(Qt.Orientation.Horizontal)
+        confusion.addWidget(self.confusion)
+        confusion.addWidget(self.class_accuracy)
+        confusion.setStretchFactor(0, 3)
+        confusion.setStretchFactor(1, 2)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.plots, "Curves")
+        self.tabs.addTab(self.decision_map, "Decision map")
+        self.tabs.addTab(confusion, "Confusion")
+        self.tabs.addTab(self.histograms, "Inside")
+        self.tabs.setTabToolTip(3, "Click an edge on the canvas to see its activations and "
+                                   "gradients while training")
+
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self.tabs)
+        split.addWidget(self.diagnosis)
+        split.setStretchFactor(0, 5)
+        split.setStretchFactor(1, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.progress)
+        layout.addWidget(split, 1)
+        self.set_task(task)
+
+    def set_task(self, task: str) -> None:
+        """Switch the metric panel; the decision map and confusion tabs are for
+        classification only."""
+        self.plots.set_task(task)
+        classify = task == "classification"
+        self.tabs.setTabVisible(1, classify)
+        self.tabs.setTabVisible(2, classify)
+
+    def set_progress(self, epoch: int, epochs: int, step: int, steps: int,
+                     eta_s: float | None = None, samples_per_s: float | None = None) -> None:
+        self.progress.setText(format_progress(epoch, epochs, step, steps, eta_s, samples_per_s))
+
+    def clear(self) -> None:
+        """Forget every run and empty the tabs (a new project)."""
+        self.plots.clear()
+        self.diagnosis.set_findings([])
+        self.histograms.set_edge("")
+        self.progress.setText(" ")
