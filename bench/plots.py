@@ -36,27 +36,6 @@ REPEATS = 60
 BAR_MS = 5.0
 
 
-def _guard_pyside_none_refcount() -> None:
-    """Work around PySide6 6.12.0 on Python < 3.12 for this script only.
-
-    That build drops one reference to ``None`` on every call of a method that
-    returns void (``QPainter.drawLine``, ``setPen`` ...), so after a few
-    thousand such calls CPython aborts with "none_dealloc" (6.11.3 does not;
-    from 3.12 ``None`` is immortal).  Painting 1M-point plots repeatedly
-    makes that happen within seconds, so the bench gives ``None`` a large
-    reference count, as 3.12 does.  The application needs a real fix (pin).
-    """
-    import ctypes
-
-    import PySide6
-
-    if sys.version_info < (3, 12) and PySide6.__version__.startswith("6.12."):
-        for obj in (None, True, False):  # bool-returning methods drop True/False likewise
-            ctypes.c_ssize_t.from_address(id(obj)).value += 1 << 40
-        print(f"note: PySide6 {PySide6.__version__} on Python {sys.version.split()[0]} "
-              "leaks None references; guarded for this benchmark", file=sys.stderr)
-
-
 def _timed(fn) -> float:
     t = time.perf_counter()
     fn()
@@ -64,7 +43,6 @@ def _timed(fn) -> float:
 
 
 def main() -> int:
-    _guard_pyside_none_refcount()
     app = QApplication.instance() or QApplication([])
     import pyqtgraph as pg
 
@@ -238,7 +216,6 @@ def shots(folder: Path) -> None:
 
 if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "--shots":
-        _guard_pyside_none_refcount()
         shots(Path(sys.argv[2]))
         sys.exit(0)
     sys.exit(main())
