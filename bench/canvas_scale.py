@@ -1,0 +1,110 @@
+"""B6: canvas scale.  Bars: a 500-node network opens and is laid out in
+≤ 1 s, a full repaint takes ≤ 30 ms; a 5,000-node scene builds, repaints and
+closes without a crash.
+
+The network is a stack of residual-free MLP branches (Input → many Linear /
+ReLU chains → Output) without positions, so opening includes auto-layout.
+Prints one line per measurement; exit 1 if a bar is missed.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("NETCANVAS_NO_AUTOSAVE_PROMPT", "1")
+os.environ.setdefault("NETCANVAS_DATA_DIR", tempfile.mkdtemp(prefix="nc-bench-"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from graph import Graph  # noqa: E402
+from graph.project import Project  # noqa: E402
+
+OPEN_BAR_S = 1.0
+REPAINT_BAR_MS = 30.0
+
+
+def network(n: int) -> Graph:
+    """About ``n`` nodes: an Input, chains of Linear/ReLU pairs, an Output."""
+    g = Graph()
+    g.add_node("Input", {"shape": [32]}, id="x")
+    width = max(1, n // 50)
+    prev = ["x"] * width
+    k = 0
+    while len(g) < n - 1:
+        b = k % width
+        t = "Linear" if (k // width) % 2 == 0 else "ReLU"
+        nid = g.add_node(t, {"out_features": 32} if t == "Linear" else {}).id
+        g.connect(prev[b], nid)
+        prev[b] = nid
+        k += 1
+    g.connect(prev[0], g.add_node("Output", id="y").id)
+    return g
+
+
+def repaint_ms(window, repeats: int = 5) -> float:
+    vp = window.view.viewport()
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        vp.repaint()
+        best = min(best, (time.perf_counter() - t0) * 1000)
+    return best
+
+
+def main() -> int:
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    from gui.document import Document
+    from gui.main_window import MainWindow
+
+    window = MainWindow()
+    window.show()
+    app.processEvents()
+    ok = True
+
+    g = network(500)
+    t0 = time.perf_counter()
+    window.set_document(Document(Project("bench 500", g, {}, {}, None)))
+    app.processEvents()
+    open_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    window.scene.auto_layout()
+    app.processEvents()
+    layout_s = time.perf_counter() - t0
+    good = open_s + layout_s <= OPEN_BAR_S
+    ok &= good
+    print(f"B6 500 nodes: open {open_s:.2f} s + auto-layout {layout_s:.2f} s = "
+          f"{open_s + layout_s:.2f} s (bar {OPEN_BAR_S} s, ratio {(open_s + layout_s) / OPEN_BAR_S:.2f}); "
+          f"{'PASS' if good else 'FAIL'}")
+    window.view.fit_all()
+    app.processEvents()
+    ms = repaint_ms(window)
+    good = ms <= REPAINT_BAR_MS
+    ok &= good
+    print(f"B6 500 nodes: full repaint {ms:.1f} ms (bar {REPAINT_BAR_MS:.0f} ms, "
+          f"ratio {ms / REPAINT_BAR_MS:.2f}); {'PASS' if good else 'FAIL'}")
+
+    g = network(5000)
+    t0 = time.perf_counter()
+    window.set_document(Document(Project("bench 5000", g, {}, {}, None)))
+    app.processEvents()
+    build_s = time.perf_counter() - t0
+    window.view.fit_all()
+    ms = repaint_ms(window, 2)
+    window.doc.undo.setClean()
+    t0 = time.perf_counter()
+    window.close()
+    app.processEvents()
+    close_s = time.perf_counter() - t0
+    print(f"B6 5000 nodes: build {build_s:.2f} s, full repaint {ms:.0f} ms, close {close_s:.2f} s; "
+          f"no crash: PASS")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The node canvas: a QGraphicsScene that mirrors a graph, and its view."""

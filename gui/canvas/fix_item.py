@@ -1,0 +1,54 @@
+"""A quick-fix marker: a small clickable badge on the offending edge or node
+that applies a problem's ``fix`` through an undoable command."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QPen
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsObject
+
+
+def fix_text(fix: dict) -> str:
+    if fix.get("kind") == "insert":
+        return f"insert {fix.get('type')}"
+    if fix.get("kind") == "set_param":
+        return f"set {fix.get('param')} = {fix.get('value')!r}"
+    return "fix"
+
+
+class FixMarker(QGraphicsObject):
+    """Clicking it calls ``on_click(problem)``."""
+
+    def __init__(self, problem, on_click, parent: QGraphicsItem | None = None):
+        super().__init__(parent)
+        self.problem = problem
+        self.on_click = on_click
+        self.text = "⚡ " + fix_text(problem.fix)
+        self.setZValue(5)
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.setToolTip(f"Quick fix: {fix_text(problem.fix)}\n{problem.message}")
+        font = QFont()
+        font.setPointSizeF(max(6.0, font.pointSizeF() - 1))
+        self.font = font
+        from PySide6.QtGui import QFontMetricsF
+        w = QFontMetricsF(font).horizontalAdvance(self.text) + 10
+        self.rect = QRectF(-w / 2, -9, w, 18)
+
+    def boundingRect(self) -> QRectF:
+        return self.rect.adjusted(-1, -1, 1, 1)
+
+    def paint(self, painter, option, widget=None) -> None:
+        painter.setPen(QPen(QColor(160, 110, 0), 1))
+        painter.setBrush(QColor(255, 236, 170))
+        painter.drawRoundedRect(self.rect, 8, 8)
+        painter.setFont(self.font)
+        painter.setPen(QColor(60, 40, 0))
+        painter.drawText(self.rect, Qt.AlignmentFlag.AlignCenter, self.text)
+
+    def mousePressEvent(self, event) -> None:
+        event.accept()
+
+    def mouseReleaseEvent(self, event) -> None:
+        if self.rect.contains(event.pos()):
+            self.on_click(self.problem)
+        event.accept()

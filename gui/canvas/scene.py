@@ -1,0 +1,285 @@
+"""The canvas scene: mirrors a document's graph through ``graph.events``.
+
+Structural events (nodes and edges added/removed, renames, parameter changes,
+moves) update items at once; the analysis (shapes, parameter counts,
+problems) is applied when the document says it is up to date (``analysed``),
+and only to items whose analysis result changed, so no analysis runs on paint.
+
+Items are indexed with ``NoIndex`` and every item is also held in a Python
+dict: with the default BSP index, PySide6 6.12 crashed building scenes of
+≥ 2,000 items on our machines (the BSP tree is rebuilt while items are
+inserted and moved), and items whose last Python reference goes away while
+the scene still holds them can be collected under it.  Lookups by position
+are linear with ``NoIndex``, which costs far less at these sizes than keeping
+a BSP tree up to date while nodes are dragged.
+"""
+
+from __future__ import annotations
+
+import shiboken6
+from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtGui import QPen, QColor
+from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene, QToolTip
+
+from graph.graph import Edge, GraphEditError, Node
+from graph.dims import format_shape
+
+from .. import commands
+from .edge_item import EdgeItem, curve
+from .fix_item import FixMarker
+from .layout import layered_positions
+from .node_item import NodeItem
+from .port_item import PortItem
+
+
+class CanvasScene(QGraphicsScene):
+    """Scene of one document (see the module docstring).
+
+    Signals:
+        message(str): a short status text (e.g. why a connection was refused).
+    """
+
+    message = Signal(str)
+
+    def __init__(self, doc, dark: bool = False, parent=None):
+        super().__init__(parent)
+        self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
+        self.doc = doc
+        self.graph = doc.graph
+        self.dark = dark
+        self.nodes: dict[str, NodeItem] = {}
+        self.edges: dict[Edge, EdgeItem] = {}
+        self.markers: list[FixMarker] = []
+        self._results: dict[str, object] = {}
+        self._problems: dict[str, tuple] = {}
+        self._drag = None  # (start port, temp path item) while drawing an edge
+        self._press_pos: dict[str, QPointF] = {}
+        self.last_refusal: str | None = None
+        self._closed = False
+        ev = self.graph.events
+        self._subs = [(ev.node_added, self._node_added), (ev.node_removed, self._node_removed),
+                      (ev.edge_added, self._edge_added), (ev.edge_removed, self._edge_removed),
+                      (ev.param_changed, lambda n, _k: self._text_changed(n)),
+                      (ev.node_renamed, self._text_changed), (ev.node_moved, self._node_moved)]
+        for sig, cb in self._subs:
+            sig.connect(cb)
+        doc.analysed.connect(self.apply_analysis)
+        for node in self.graph.nodes.values():
+            self._node_added(node)
+        for edge in self.graph.edges:
+            self._edge_added(edge)
+        self.apply_analysis()
+
+    def close(self) -> None:
+        """Unsubscribe and drop every item (before the scene is deleted)."""
+        if self._closed:
+            return
+        self._closed = True
+        for sig, cb in self._subs:
+            sig.disconnect(cb)
+        if shiboken6.isValid(self.doc):
+            self.doc.analysed.disconnect(self.apply_analysis)
+        self.clear()
+        self.nodes.clear()
+        self.edges.clear()
+        self.markers.clear()
+
+    # ------------------------------------------------------------ graph events
+    def _node_added(self, node: Node) -> None:
+        item = NodeItem(node, self.dark)
+        if node.pos is not None:
+            item.setPos(*node.pos)
+        self.nodes[node.id] = item
+        self._results.pop(node.id, None)
+        self.addItem(item)
+
+    def _node_removed(self, node: Node) -> None:
+        item = self.nodes.pop(node.id, None)
+        if item is not None:
+            self.removeItem(item)
+        self._results.pop(node.id, None)
+        self._problems.pop(node.id, None)
+
+    def _edge_added(self, edge: Edge) -> None:
+        s, t = self.nodes[edge.source], self.nodes[edge.target]
+        sp, tp = s.port(edge.source_port, True), t.port(edge.target_port, False)
+        if sp is None or tp is None:
+            return  # a broken edge in a loaded file: validation reports it
+        item = EdgeItem(edge, sp, tp, self.dark)
+        s.edges.append(item)
+        t.edges.append(item)
+        self.edges[edge] = item
+        self.addItem(item)
+        self._results.pop(edge.source, None)  # relabel on the next analysis
+
+    def _edge_removed(self, edge: Edge) -> None:
+        item = self.edges.pop(edge, None)
+        if item is None:
+            return
+        for nid in (edge.source, edge.target):
+            n = self.nodes.get(nid)
+            if n is not None and item in n.edges:
+                n.edges.remove(item)
+        self.removeItem(item)
+
+    def _text_changed(self, node: Node) -> None:
+        self.nodes[node.id].refresh_text(node)
+
+    def _node_moved(self, node: Node) -> None:
+        item = self.nodes[node.id]
+        if node.pos is not None and (item.pos().x(), item.pos().y()) != tuple(node.pos):
+            item.setPos(*node.pos)
+
+    # ------------------------------------------------------------ analysis
+    def apply_analysis(self) -> None:
+        """Update labels, counts and problem marks whose analysis changed."""
+        an = self.doc.analyzer
+        by_node: dict[str, list] = {}
+        for p in an.problems():
+            if p.node is not None:
+                by_node.setdefault(p.node, []).append(p)
+        results = an.results
+        for nid, item in self.nodes.items():
+            r = results.get(nid)
+            probs = tuple(by_node.get(nid, ()))
+            changed = self._results.get(nid) is not r
+            if changed or self._problems.get(nid) != probs:
+                item.set_result(r.n_params if r else 0, list(probs))
+                self._problems[nid] = probs
+            if changed:
+                self._results[nid] = r
+                for e in item.edges:
+                    if e.edge.source == nid:
+                        tt = r.outs.get(e.edge.source_port) if r and r.outs else None
+                        e.set_label(format_shape(tt.shape) if tt else "?", tt is None)
+        self._place_markers(by_node)
+
+    def _place_markers(self, by_node: dict[str, list]) -> None:
+        for m in self.markers:
+            self.removeItem(m)
+        self.markers = []
+        for nid, probs in by_node.items():
+            for p in probs:
+                if not p.fix or nid not in self.nodes:
+                    continue
+                port = p.port
+                node = self.graph.nodes[nid]
+                if port is None and node.spec and node.spec.inputs:
+                    port = node.spec.inputs[0].name
+                edges = self.graph.in_edges(nid, port) if port else []
+                k = p.fix.get("edge_index", 0)
+                marker = FixMarker(p, self.apply_fix)
+                if k < len(edges) and edges[k] in self.edges:
+                    mid = self.edges[edges[k]].midpoint()
+                    marker.setPos(mid + QPointF(0, 16))
+                else:
+                    item = self.nodes[nid]
+                    marker.setPos(item.pos() + QPointF(item.rect.width() / 2, -12))
+                self.addItem(marker)
+                self.markers.append(marker)
+
+    def apply_fix(self, problem) -> None:
+        cmd = commands.quick_fix(self.graph, problem)
+        if cmd is None:
+            self.message.emit("this quick fix no longer applies")
+            return
+        try:
+            self.doc.undo.push(cmd)
+        except GraphEditError as exc:
+            self.message.emit(f"quick fix failed: {exc}")
+
+    # ------------------------------------------------------------ editing helpers
+    def add_block(self, type_name: str, pos: QPointF) -> str | None:
+        """Add a block centred at ``pos`` (undoable); returns its id."""
+        cmd = commands.AddNode(self.graph, type_name, pos=(pos.x() - 88, pos.y() - 35))
+        try:
+            self.doc.undo.push(cmd)
+        except GraphEditError as exc:
+            self.message.emit(str(exc))
+            return None
+        self.clearSelection()
+        self.nodes[cmd.node.id].setSelected(True)
+        return cmd.node.id
+
+    def auto_layout(self) -> None:
+        pos = layered_positions(self.graph)
+        moves = {nid: (self.graph.nodes[nid].pos, p) for nid, p in pos.items()
+                 if self.graph.nodes[nid].pos != p}
+        if moves:
+            self.doc.undo.push(commands.Move(self.graph, moves, "Auto-layout", mergeable=False))
+
+    def selected_node_ids(self) -> list[str]:
+        return [i.node_id for i in self.selectedItems() if isinstance(i, NodeItem)]
+
+    def selected_edges(self) -> list[Edge]:
+        return [i.edge for i in self.selectedItems() if isinstance(i, EdgeItem)]
+
+    def select_nodes(self, ids) -> None:
+        self.clearSelection()
+        for nid in ids:
+            if nid in self.nodes:
+                self.nodes[nid].setSelected(True)
+
+    # ------------------------------------------------------------ mouse: connect and move
+    def _port_at(self, pos: QPointF) -> PortItem | None:
+        for item in self.items(pos):
+            if isinstance(item, PortItem):
+                return item
+        return None
+
+    def mousePressEvent(self, event) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            port = self._port_at(event.scenePos())
+            if port is not None:
+                temp = QGraphicsPathItem()
+                temp.setPen(QPen(QColor(30, 120, 230), 1.8, Qt.PenStyle.DashLine))
+                temp.setZValue(10)
+                self.addItem(temp)
+                self._drag = (port, temp)
+                event.accept()
+                return
+        super().mousePressEvent(event)
+        self._press_pos = {nid: self.nodes[nid].pos() for nid in self.selected_node_ids()}
+
+    def mouseMoveEvent(self, event) -> None:
+        if self._drag:
+            port, temp = self._drag
+            a, b = port.scenePos(), event.scenePos()
+            temp.setPath(curve(a, b) if port.is_output else curve(b, a))
+            event.accept()
+            return
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event) -> None:
+        if self._drag:
+            port, temp = self._drag
+            self._drag = None
+            self.removeItem(temp)
+            target = self._port_at(event.scenePos())
+            if target is not None and target is not port:
+                self.try_connect(port, target, event.screenPos())
+            event.accept()
+            return
+        super().mouseReleaseEvent(event)
+        moves = {}
+        for nid, old in self._press_pos.items():
+            item = self.nodes.get(nid)
+            if item is not None and item.pos() != old:
+                moves[nid] = ((old.x(), old.y()), (item.pos().x(), item.pos().y()))
+        self._press_pos = {}
+        if moves:
+            self.doc.undo.push(commands.Move(self.graph, moves))
+
+    def try_connect(self, start: PortItem, end: PortItem, screen_pos=None) -> bool:
+        """Connect two ports (dragged either way), or show why not."""
+        src, dst = (end, start) if end.is_output and not start.is_output else (start, end)
+        reason = self.graph.check_connect(src.node_id, dst.node_id, src.name, dst.name)
+        if reason:
+            self.last_refusal = reason
+            self.message.emit(f"Cannot connect: {reason}")
+            if screen_pos is not None:
+                QToolTip.showText(screen_pos, f"Cannot connect: {reason}")
+            return False
+        self.last_refusal = None
+        self.doc.undo.push(commands.Connect(self.graph, src.node_id, dst.node_id, src.name, dst.name))
+        return True

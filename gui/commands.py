@@ -1,0 +1,254 @@
+"""Undoable edits: thin ``QUndoCommand``s that call only the graph API.
+
+Views never change the graph directly; they push one of these onto the
+document's ``QUndoStack``.  The graph's events then update the views.  Edits
+of several nodes are macros (a parent command whose children run in order and
+are undone in reverse).
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Iterable
+
+from PySide6.QtGui import QUndoCommand
+
+from graph.graph import Edge, Graph, Node
+
+MOVE_ID = 1001
+
+
+class AddNode(QUndoCommand):
+    """Add one block (the node object is kept so redo restores the same id)."""
+
+    def __init__(self, graph: Graph, type: str, params: dict | None = None,
+                 pos: Iterable[float] | None = None, name: str | None = None,
+                 id: str | None = None, parent: QUndoCommand | None = None):
+        super().__init__(f"Add {type}", parent)
+        self.graph = graph
+        self.args = dict(type=type, params=params, pos=pos, name=name, id=id)
+        self.node: Node | None = None
+
+    def redo(self) -> None:
+        if self.node is None:
+            self.node = self.graph.add_node(**self.args)
+        else:
+            self.graph.restore_node(self.node)
+
+    def undo(self) -> None:
+        self.graph.remove_node(self.node.id)
+
+
+class RemoveNodes(QUndoCommand):
+    """Remove nodes with their edges; undo restores them and the edge order."""
+
+    def __init__(self, graph: Graph, ids: Iterable[str], parent: QUndoCommand | None = None):
+        self.ids = list(ids)
+        super().__init__(f"Delete {len(self.ids)} block(s)", parent)
+        self.graph = graph
+        self.removed: list = []
+
+    def redo(self) -> None:
+        self.removed = [self.graph.remove_node(nid) for nid in self.ids]
+
+    def undo(self) -> None:
+        for node, edges in reversed(self.removed):
+            self.graph.restore_node(node, edges)
+
+
+class Connect(QUndoCommand):
+    """Connect an output port to an input port (refused edits raise before push)."""
+
+    def __init__(self, graph: Graph, source: str, target: str, source_port: str | None = None,
+                 target_port: str | None = None, index: int | None = None,
+                 parent: QUndoCommand | None = None):
+        super().__init__("Connect", parent)
+        self.graph = graph
+        self.args = (source, target, source_port, target_port)
+        self.index = index
+        self.edge: Edge | None = None
+
+    def redo(self) -> None:
+        if self.edge is None:
+            self.edge = self.graph.connect(*self.args, index=self.index)
+        else:
+            self.graph.reconnect(self.edge, self.index)
+
+    def undo(self) -> None:
+        self.index = self.graph.disconnect(self.edge)
+
+
+class Disconnect(QUndoCommand):
+    """Remove one edge; undo puts it back at its former position."""
+
+    def __init__(self, graph: Graph, edge: Edge, parent: QUndoCommand | None = None):
+        super().__init__("Disconnect", parent)
+        self.graph = graph
+        self.edge = edge
+        self.index = 0
+
+    def redo(self) -> None:
+        self.index = self.graph.disconnect(self.edge)
+
+    def undo(self) -> None:
+        self.graph.reconnect(self.edge, self.index)
+
+
+_MISSING = object()
+
+
+class SetParam(QUndoCommand):
+    """Set one parameter (``None`` resets it to the default)."""
+
+    def __init__(self, graph: Graph, node_id: str, name: str, value,
+                 parent: QUndoCommand | None = None):
+        super().__init__(f"Set {name}", parent)
+        self.graph = graph
+        self.node_id, self.name, self.value = node_id, name, copy.deepcopy(value)
+        self.old = copy.deepcopy(graph.node(node_id).params.get(name, _MISSING))
+
+    def redo(self) -> None:
+        self.graph.set_param(self.node_id, self.name, self.value)
+
+    def undo(self) -> None:
+        self.graph.set_param(self.node_id, self.name, None if self.old is _MISSING else self.old)
+
+
+class Rename(QUndoCommand):
+    def __init__(self, graph: Graph, node_id: str, name: str, parent: QUndoCommand | None = None):
+        super().__init__(f"Rename to {name}", parent)
+        self.graph = graph
+        self.node_id, self.name = node_id, name
+        self.old = graph.node(node_id).name
+
+    def redo(self) -> None:
+        self.graph.rename(self.node_id, self.name)
+
+    def undo(self) -> None:
+        self.graph.rename(self.node_id, self.old)
+
+
+class Move(QUndoCommand):
+    """Move nodes (a drag, or auto-layout); consecutive drags of the same
+    nodes merge into one undo step only when ``mergeable``."""
+
+    def __init__(self, graph: Graph, moves: dict[str, tuple[tuple | None, tuple]],
+                 text: str = "Move", mergeable: bool = True,
+                 parent: QUndoCommand | None = None):
+        super().__init__(text, parent)
+        self.graph = graph
+        self.moves = dict(moves)
+        self.mergeable = mergeable
+
+    def id(self) -> int:
+        return MOVE_ID if self.mergeable else -1
+
+    def mergeWith(self, other: QUndoCommand) -> bool:
+        if not isinstance(other, Move) or not other.mergeable or set(other.moves) != set(self.moves):
+            return False
+        for nid, (_old, new) in other.moves.items():
+            self.moves[nid] = (self.moves[nid][0], new)
+        return True
+
+    def redo(self) -> None:
+        for nid, (_old, new) in self.moves.items():
+            self.graph.move(nid, new)
+
+    def undo(self) -> None:
+        for nid, (old, _new) in self.moves.items():
+            if old is not None:
+                self.graph.move(nid, old)
+
+
+class Macro(QUndoCommand):
+    """Several commands as one undo step: run in order, undone in reverse.
+
+    Children are kept in a Python list rather than given a Qt parent: with
+    PySide6 a child ``QUndoCommand`` subclass created with ``parent=`` loses
+    its Python wrapper when the local reference goes, and Qt then calls a
+    dead ``redo`` (a segfault seen with 6.12).
+    """
+
+    def __init__(self, text: str):
+        super().__init__(text)
+        self.children: list[QUndoCommand] = []
+
+    def add(self, cmd: QUndoCommand) -> QUndoCommand:
+        self.children.append(cmd)
+        return cmd
+
+    def redo(self) -> None:
+        for c in self.children:
+            c.redo()
+
+    def undo(self) -> None:
+        for c in reversed(self.children):
+            c.undo()
+
+
+def macro(text: str) -> Macro:
+    """An empty :class:`Macro` (add children with ``add``)."""
+    return Macro(text)
+
+
+def paste(graph: Graph, fragment: dict, offset: tuple[float, float] = (40, 40),
+          text: str = "Paste") -> tuple[QUndoCommand, list[str]]:
+    """A macro adding a fragment's nodes (with new ids) and its inner edges.
+
+    Args:
+        fragment: ``{"nodes": [...], "edges": [...]}`` in the project format.
+
+    Returns:
+        The command (not yet pushed) and the new node ids.
+    """
+    cmd = macro(text)
+    new_ids: dict[str, str] = {}
+    taken = set(graph.nodes)
+    for nd in fragment.get("nodes", []):
+        spec_prefix = (nd.get("type", "n")[:1] or "n").lower()
+        nid = graph.new_id(spec_prefix)
+        while nid in taken:
+            nid = graph.new_id(spec_prefix)
+        taken.add(nid)
+        new_ids[nd["id"]] = nid
+        pos = nd.get("pos")
+        if pos is not None:
+            pos = (pos[0] + offset[0], pos[1] + offset[1])
+        cmd.add(AddNode(graph, nd["type"], nd.get("params") or {}, pos, None, nid))
+    for ed in fragment.get("edges", []):
+        if ed["source"] in new_ids and ed["target"] in new_ids:
+            cmd.add(Connect(graph, new_ids[ed["source"]], new_ids[ed["target"]],
+                            ed.get("source_port"), ed.get("target_port")))
+    return cmd, list(new_ids.values())
+
+
+def quick_fix(graph: Graph, problem, pos_hint: tuple[float, float] | None = None) -> QUndoCommand | None:
+    """The command that applies a problem's ``fix``, or None if it has none
+    that applies to the current graph."""
+    fix = problem.fix
+    if not fix or problem.node not in graph.nodes:
+        return None
+    node = graph.node(problem.node)
+    if fix.get("kind") == "set_param":
+        return SetParam(graph, node.id, fix["param"], fix["value"])
+    if fix.get("kind") != "insert":
+        return None
+    port = problem.port or (node.spec.inputs[0].name if node.spec and node.spec.inputs else None)
+    edges = graph.in_edges(node.id, port)
+    k = fix.get("edge_index", 0)
+    if port is None or k >= len(edges):
+        return None
+    edge = edges[k]
+    index = next(i for i, e in enumerate(graph.edges) if e is edge)
+    cmd = macro(f"Insert {fix['type']}")
+    nid = graph.new_id((fix["type"][:1] or "n").lower())
+    src = graph.node(edge.source)
+    if src.pos and node.pos:
+        pos = ((src.pos[0] + node.pos[0]) / 2, (src.pos[1] + node.pos[1]) / 2 + 60)
+    else:
+        pos = pos_hint
+    cmd.add(Disconnect(graph, edge))
+    cmd.add(AddNode(graph, fix["type"], dict(fix.get("params") or {}), pos, None, nid))
+    cmd.add(Connect(graph, edge.source, nid, edge.source_port, None))
+    cmd.add(Connect(graph, nid, edge.target, None, edge.target_port, index=index))
+    return cmd

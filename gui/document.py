@@ -1,0 +1,54 @@
+"""The open document: project, analyzer, undo stack and file path.
+
+A :class:`Document` is the one place the views reach the model from.  It owns
+no model state of its own beyond what :class:`graph.project.Project` holds;
+it re-runs the (incremental) analysis after every undo-stack step and tells
+the views through the ``analysed`` signal, so no view analyses on paint.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QUndoStack
+
+from graph.analysis import Analyzer
+from graph.project import Project
+
+
+class Document(QObject):
+    """A project being edited.
+
+    Args:
+        project: the project (graph, training section, name).
+        path: the file it came from, or None for a new one.
+    """
+
+    #: the analysis was brought up to date after an edit
+    analysed = Signal()
+
+    def __init__(self, project: Project, path: str | None = None, parent: QObject | None = None):
+        super().__init__(parent)
+        self.project = project
+        self.path = path
+        self.graph = project.graph
+        self.analyzer = Analyzer(self.graph, project.training)
+        self.undo = QUndoStack(self)
+        self.undo.indexChanged.connect(self._index_changed)
+
+    @property
+    def name(self) -> str:
+        return self.project.name
+
+    def _index_changed(self, _index: int) -> None:
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Bring the analysis up to date and notify the views."""
+        self.analyzer.refresh()
+        self.analysed.emit()
+
+    def is_modified(self) -> bool:
+        return not self.undo.isClean()
+
+    def close(self) -> None:
+        self.analyzer.close()

@@ -1,0 +1,158 @@
+"""File handling of the main window: new, open, save, save as, recent files,
+asking before unsaved changes are lost, and restoring an autosave."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+from graph.fileio import FileSaveError
+from graph.project import Project, ProjectLoadError, ProjectSaveError, load_project, save_project
+
+from .document import Document
+from .recovery import data_dir
+
+FILTER = "NetCanvas projects (*.json);;All files (*)"
+MAX_RECENT = 8
+Btn = QMessageBox.StandardButton
+
+
+def settings() -> QSettings:
+    return QSettings(str(data_dir() / "settings.ini"), QSettings.Format.IniFormat)
+
+
+class FileOps:
+    """Mixin for :class:`gui.main_window.MainWindow`."""
+
+    last_message: str | None = None
+
+    # ------------------------------------------------------------ messages
+    def show_error(self, title: str, text: str) -> None:
+        """A non-blocking message box (kept for tests in ``last_message``)."""
+        self.last_message = text
+        box = QMessageBox(QMessageBox.Icon.Critical, title, text, Btn.Ok, self)
+        box.setModal(True)
+        box.open()
+        self._message_box = box
+
+    def ask_save(self) -> Btn:
+        """Ask what to do with unsaved changes: Save, Discard or Cancel."""
+        return QMessageBox.question(
+            self, "Unsaved changes",
+            f"“{self.doc.name}” has unsaved changes. Save them before closing?",
+            Btn.Save | Btn.Discard | Btn.Cancel, Btn.Save)
+
+    def maybe_save(self) -> bool:
+        """True if the current document may be closed."""
+        if not self.doc.is_modified():
+            return True
+        answer = self.ask_save()
+        if answer == Btn.Save:
+            return self.file_save()
+        return answer == Btn.Discard
+
+    # ------------------------------------------------------------ actions
+    def file_new(self) -> None:
+        if self.maybe_save():
+            self.set_document(Document(Project.new()))
+
+    def file_open(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open project", self._last_dir(), FILTER)
+        if path and self.maybe_save():
+            self.open_path(path)
+
+    def open_path(self, path: str | os.PathLike) -> bool:
+        """Open a project file; a broken file leaves the current document as it is."""
+        try:
+            project = load_project(path)
+        except ProjectLoadError as exc:
+            self.show_error("Cannot open project", f"{path}:\n{exc}")
+            return False
+        except OSError as exc:
+            self.show_error("Cannot open project", f"{path}:\n{exc.strerror or exc}")
+            return False
+        self.set_document(Document(project, str(path)))
+        self.add_recent(str(path))
+        return True
+
+    def file_save(self) -> bool:
+        if not self.doc.path:
+            return self.file_save_as()
+        return self.save_to(self.doc.path)
+
+    def file_save_as(self) -> bool:
+        start = self.doc.path or str(Path(self._last_dir()) / f"{self.doc.name}.json")
+        path, _ = QFileDialog.getSaveFileName(self, "Save project as", start, FILTER)
+        return bool(path) and self.save_to(path)
+
+    def save_to(self, path: str | os.PathLike) -> bool:
+        try:
+            save_project(self.doc.project, path)
+        except (ProjectSaveError, FileSaveError, OSError) as exc:
+            self.show_error("Cannot save project", str(exc))
+            return False
+        self.doc.path = str(path)
+        self.doc.undo.setClean()
+        self.add_recent(str(path))
+        self.update_title()
+        self.statusBar().showMessage(f"Saved {path}", 4000)
+        return True
+
+    # ------------------------------------------------------------ recent files
+    def recent_files(self) -> list[str]:
+        value = settings().value("recent", [])
+        if isinstance(value, str):
+            value = [value]
+        return [v for v in (value or []) if isinstance(v, str)]
+
+    def add_recent(self, path: str) -> None:
+        path = str(Path(path).resolve())
+        files = [path] + [p for p in self.recent_files() if p != path]
+        settings().setValue("recent", files[:MAX_RECENT])
+        self.update_recent_menu()
+
+    def update_recent_menu(self) -> None:
+        menu = self.recent_menu
+        menu.clear()
+        files = self.recent_files()
+        for p in files:
+            menu.addAction(Path(p).name, lambda p=p: self.maybe_save() and self.open_path(p)) \
+                .setToolTip(p)
+        menu.setEnabled(bool(files))
+
+    def _last_dir(self) -> str:
+        files = self.recent_files()
+        return str(Path(files[0]).parent) if files else str(Path.home())
+
+    # ------------------------------------------------------------ recovery
+    def restore_recovery(self) -> bool:
+        """Open the autosaved project as an unsaved document (after a crash)."""
+        try:
+            project = self.recovery.restore()
+        except (ProjectLoadError, OSError) as exc:
+            self.show_error("Cannot restore", f"The recovery file is unreadable: {exc}")
+            return False
+        doc = Document(project, None)
+        self.set_document(doc)
+        # mark as modified so the user is asked to save what was recovered
+        doc.undo.resetClean()
+        self.update_title()
+        return True
+
+    def offer_recovery(self) -> None:
+        """At start-up: offer to restore the autosave of a crashed session."""
+        if self.recovery.pending() is None:
+            return
+        if os.environ.get("NETCANVAS_NO_AUTOSAVE_PROMPT") == "1":
+            return
+        answer = QMessageBox.question(
+            self, "Restore unsaved work?",
+            "NetCanvas did not close properly last time. Restore the autosaved network?",
+            Btn.Yes | Btn.No, Btn.Yes)
+        if answer == Btn.Yes:
+            self.restore_recovery()
+        else:
+            self.recovery.discard()

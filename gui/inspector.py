@@ -1,0 +1,178 @@
+"""The inspector: name, parameters (widgets by kind), inferred values and
+documentation of the selected node.  Every edit goes through a command."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QFormLayout, QLabel, QLineEdit, QScrollArea, QVBoxLayout,
+                               QWidget)
+
+from graph.problems import GraphEditError, ParamError
+
+from . import commands
+from .param_editors import ParseError, editor_for, format_value
+
+ERROR_STYLE = "color: #d22;"
+
+
+class Inspector(QScrollArea):
+    """Edits the one selected node of a document (empty otherwise)."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setWidgetResizable(True)
+        self.doc = None
+        self.node_id: str | None = None
+        self.editors: dict[str, Any] = {}
+        self.errors: dict[str, QLabel] = {}
+        self._show_empty()
+
+    def set_document(self, doc) -> None:
+        if self.doc is not None:
+            try:
+                self.doc.analysed.disconnect(self.refresh)
+            except (RuntimeError, TypeError):
+                pass
+        self.doc = doc
+        doc.analysed.connect(self.refresh)
+        self.show_node(None)
+
+    def _show_empty(self, text: str = "Select one block to edit its parameters.") -> None:
+        label = QLabel(text)
+        label.setWordWrap(True)
+        label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        label.setMargin(8)
+        self.setWidget(label)
+        self.editors, self.errors, self.inferred_labels = {}, {}, {}
+
+    def show_node(self, node_id: str | None) -> None:
+        """Build the form for a node (None: nothing selected)."""
+        self.node_id = node_id
+        if node_id is None or self.doc is None or node_id not in self.doc.graph.nodes:
+            self.node_id = None
+            self._show_empty()
+            return
+        node = self.doc.graph.nodes[node_id]
+        spec = node.spec
+        if spec is None:
+            self._show_empty(f"Unknown block type {node.type!r}.")
+            return
+        page = QWidget()
+        outer = QVBoxLayout(page)
+        title = QLabel(f"<b>{spec.type}</b>" + (f"<br><code>{spec.formula}</code>" if spec.formula else ""))
+        title.setWordWrap(True)
+        outer.addWidget(title)
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.name_edit = QLineEdit(node.name)
+        self.name_edit.editingFinished.connect(self._rename)
+        form.addRow("name", self.name_edit)
+        self.editors, self.errors, self.inferred_labels = {}, {}, {}
+        for prm in spec.params:
+            ed = editor_for(prm, lambda v, n=prm.name: self._commit(n, v))
+            self.editors[prm.name] = ed
+            label = QLabel(prm.name)
+            label.setToolTip(prm.doc)
+            err = QLabel()
+            err.setStyleSheet(ERROR_STYLE)
+            err.setWordWrap(True)
+            err.hide()
+            self.errors[prm.name] = err
+            box = QWidget()
+            lay = QVBoxLayout(box)
+            lay.setContentsMargins(0, 0, 0, 0)
+            lay.setSpacing(1)
+            lay.addWidget(ed.widget)
+            lay.addWidget(err)
+            form.addRow(label, box)
+        for name in spec.inferred:
+            lab = QLabel("—")
+            lab.setToolTip("inferred from the input shape (read-only)")
+            lab.setEnabled(False)
+            self.inferred_labels[name] = lab
+            form.addRow(f"{name} (inferred)", lab)
+        outer.addLayout(form)
+        doc = QLabel(spec.doc + (f"<br><br>{spec.details}" if spec.details else ""))
+        doc.setWordWrap(True)
+        outer.addWidget(doc)
+        outer.addStretch(1)
+        self.setWidget(page)
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Show the node's current values (after undo, or any edit)."""
+        if self.node_id is None or self.doc is None:
+            return
+        graph = self.doc.graph
+        if self.node_id not in graph.nodes:
+            self.show_node(None)
+            return
+        node = graph.nodes[self.node_id]
+        if not self.name_edit.hasFocus():
+            self.name_edit.setText(node.name)
+        for name, ed in self.editors.items():
+            value = graph.get_param(self.node_id, name)
+            ed.set_value(value)
+            self._mark(name, None)
+            try:
+                ed.param.check(value)
+            except ParamError as exc:
+                self._mark(name, str(exc))
+        r = self.doc.analyzer.result(self.node_id)
+        for name, lab in self.inferred_labels.items():
+            v = r.inferred.get(name) if r else None
+            lab.setText(format_value(v) if v is not None else "— (needs a valid input)")
+
+    def _mark(self, name: str, reason: str | None) -> None:
+        err = self.errors[name]
+        widget = self.editors[name].widget
+        if reason:
+            err.setText(reason)
+            err.show()
+            widget.setStyleSheet("border: 1px solid #d22;")
+        else:
+            err.hide()
+            widget.setStyleSheet("")
+
+    def error_text(self, name: str) -> str | None:
+        err = self.errors.get(name)
+        return err.text() if err is not None and not err.isHidden() else None
+
+    def _commit(self, name: str, value: Any) -> None:
+        if self.node_id is None:
+            return
+        ed = self.editors[name]
+        if isinstance(value, ParseError):
+            self._mark(name, str(value))
+            return
+        try:
+            checked = ed.param.check(value)
+        except ParamError as exc:
+            self._mark(name, str(exc))  # marked as typed; not applied
+            return
+        self._mark(name, None)
+        graph = self.doc.graph
+        try:
+            current = ed.param.check(graph.get_param(self.node_id, name))
+        except ParamError:
+            current = object()
+        if checked == current:
+            return
+        try:
+            self.doc.undo.push(commands.SetParam(graph, self.node_id, name, value))
+        except GraphEditError as exc:
+            self._mark(name, str(exc))
+
+    def _rename(self) -> None:
+        if self.node_id is None:
+            return
+        text = self.name_edit.text().strip()
+        node = self.doc.graph.nodes.get(self.node_id)
+        if node is None or text == node.name:
+            return
+        if not text:
+            self.name_edit.setText(node.name)
+            return
+        self.doc.undo.push(commands.Rename(self.doc.graph, self.node_id, text))

@@ -1,0 +1,206 @@
+"""The main window: a thin composition root.
+
+It puts the canvas in the middle and the palette, inspector, problems and
+code panels in docks, builds menus and toolbar from :mod:`gui.actions`, and
+wires the panels to the open :class:`~gui.document.Document`.  File handling
+lives in :mod:`gui.file_ops`, editing in :mod:`gui.edit_ops`.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMenu, QToolBar
+
+from graph.analysis import problem_counts
+from graph.project import Project
+
+from . import edit_ops, file_ops
+from .actions import ACTIONS, ActionSpec
+from .canvas.scene import CanvasScene
+from .canvas.style import human_count
+from .canvas.view import CanvasView
+from .code_view import CodeView
+from .document import Document
+from .inspector import Inspector
+from .palette import Palette
+from .problems import ProblemsPanel
+from .recovery import Recovery
+
+
+class MainWindow(file_ops.FileOps, edit_ops.EditOps, QMainWindow):
+    """The editor window.
+
+    Args:
+        project: the project to show (default: a new, empty one).
+        path: its file, if any.
+        dark: use dark canvas colours.
+        recovery_dir: folder for autosave and lock files (default: app data).
+    """
+
+    def __init__(self, project: Project | None = None, path: str | None = None,
+                 dark: bool = False, recovery_dir: str | None = None):
+        super().__init__()
+        self.dark = dark
+        self.doc: Document | None = None
+        self.scene: CanvasScene | None = None
+        self.view = CanvasView()
+        self.setCentralWidget(self.view)
+        self.palette = Palette()
+        self.inspector = Inspector()
+        self.problems = ProblemsPanel()
+        self.code = CodeView(dark)
+        self.docks = {}
+        area = Qt.DockWidgetArea
+        for key, title, widget, where in (("palette", "Blocks", self.palette, area.LeftDockWidgetArea),
+                                          ("inspector", "Inspector", self.inspector, area.RightDockWidgetArea),
+                                          ("code", "Code", self.code, area.RightDockWidgetArea),
+                                          ("problems", "Problems", self.problems, area.BottomDockWidgetArea)):
+            dock = QDockWidget(title, self)
+            dock.setObjectName(key)
+            dock.setWidget(widget)
+            self.addDockWidget(where, dock)
+            self.docks[key] = dock
+        self.resizeDocks([self.docks["palette"], self.docks["inspector"]], [200, 330],
+                         Qt.Orientation.Horizontal)
+        self.resizeDocks([self.docks["problems"]], [130], Qt.Orientation.Vertical)
+        self.resizeDocks([self.docks["inspector"], self.docks["code"]], [380, 300],
+                         Qt.Orientation.Vertical)
+        self.totals_label = QLabel()
+        self.problems_label = QLabel()
+        self.statusBar().addPermanentWidget(self.totals_label)
+        self.statusBar().addPermanentWidget(self.problems_label)
+        self.actions: dict[str, QAction] = {}
+        self._build_actions()
+        self.palette.activated.connect(self.add_block_at_center)
+        self.problems.node_clicked.connect(self.reveal_node)
+        self.recovery = Recovery(self._autosave_state, recovery_dir, self)
+        self.resize(1280, 800)
+        self.set_document(Document(project or Project.new(), path))
+
+    # ------------------------------------------------------------ actions
+    def _build_actions(self) -> None:
+        menus: dict[str, QMenu] = {}
+        toolbar = QToolBar("Main", self)
+        toolbar.setObjectName("main_toolbar")
+        self.addToolBar(toolbar)
+        for spec in ACTIONS:
+            name = spec.menu if isinstance(spec, ActionSpec) else spec[0]
+            if name not in menus:
+                menus[name] = self.menuBar().addMenu(name)
+            menu = menus[name]
+            if not isinstance(spec, ActionSpec):
+                menu.addSeparator()
+                continue
+            if spec.key == "recent":
+                self.recent_menu = menu.addMenu(spec.text)
+                continue
+            action = QAction(spec.text, self)
+            if spec.shortcut is not None:
+                action.setShortcut(QKeySequence(spec.shortcut))
+            if spec.tip:
+                action.setStatusTip(spec.tip)
+            if spec.handler:
+                action.triggered.connect(lambda _=False, h=spec.handler: getattr(self, h)())
+            menu.addAction(action)
+            if spec.toolbar:
+                toolbar.addAction(action)
+            self.actions[spec.key] = action
+        self.actions["delete"].setShortcuts([QKeySequence(QKeySequence.StandardKey.Delete),
+                                             QKeySequence(Qt.Key.Key_Backspace)])
+        redo = QKeySequence.keyBindings(QKeySequence.StandardKey.Redo)
+        for extra in ("Ctrl+Shift+Z", "Ctrl+Y"):
+            if QKeySequence(extra) not in redo:
+                redo.append(QKeySequence(extra))
+        self.actions["redo"].setShortcuts(redo)
+        self.actions["undo"].triggered.connect(lambda: self.doc.undo.undo())
+        self.actions["redo"].triggered.connect(lambda: self.doc.undo.redo())
+        self.update_recent_menu()
+
+    # ------------------------------------------------------------ document
+    def set_document(self, doc: Document) -> None:
+        """Show a document (the previous one is closed)."""
+        old_scene, old_doc = self.scene, self.doc
+        self.doc = doc
+        if any(n.pos is None for n in doc.graph.nodes.values()):
+            from .canvas.layout import layered_positions
+            for nid, pos in layered_positions(doc.graph).items():
+                doc.graph.move(nid, pos)
+        self.scene = CanvasScene(doc, self.dark, self)
+        self.scene.message.connect(lambda text: self.statusBar().showMessage(text, 6000))
+        self.scene.selectionChanged.connect(self._selection_changed)
+        self.view.setScene(self.scene)
+        if old_scene is not None:
+            old_scene.close()
+            old_scene.deleteLater()
+        if old_doc is not None:
+            old_doc.close()
+            old_doc.deleteLater()
+        doc.undo.cleanChanged.connect(lambda _c: self.update_title())
+        doc.analysed.connect(self.update_status)
+        self.inspector.set_document(doc)
+        self.problems.set_document(doc)
+        self.code.set_document(doc)
+        self.update_title()
+        self.update_status()
+        self.view.fit_all()
+
+    def update_title(self) -> None:
+        name = self.doc.name if self.doc else ""
+        star = "*" if self.doc and self.doc.is_modified() else ""
+        self.setWindowTitle(f"{name}{star} — NetCanvas")
+
+    def update_status(self) -> None:
+        an = self.doc.analyzer
+        t = an.totals()
+        self.totals_label.setText(f"Parameters: {t['params']:,}   FLOPs/sample: "
+                                  f"{human_count(t['flops'])}   Size: {t['size_bytes'] / 1e6:.2f} MB")
+        errors, warnings = problem_counts(an.problems())
+        self.problems_label.setText(f"{errors} error{'s' * (errors != 1)}, "
+                                    f"{warnings} warning{'s' * (warnings != 1)}")
+        self.problems_label.setStyleSheet("color: #d22;" if errors else "")
+        self.update_title()
+
+    def _selection_changed(self) -> None:
+        ids = self.scene.selected_node_ids()
+        self.inspector.show_node(ids[0] if len(ids) == 1 else None)
+
+    def reveal_node(self, node_id: str) -> None:
+        """Select a node and centre the view on it (from the Problems panel)."""
+        item = self.scene.nodes.get(node_id)
+        if item is None:
+            return
+        self.scene.select_nodes([node_id])
+        self.view.center_on_node(item)
+
+    def add_block_at_center(self, type_name: str) -> str | None:
+        center = self.view.mapToScene(self.view.viewport().rect().center())
+        return self.scene.add_block(type_name, QPointF(center))
+
+    # ------------------------------------------------------------ view actions
+    def view_zoom_in(self) -> None:
+        self.view.zoom(1.25)
+
+    def view_zoom_out(self) -> None:
+        self.view.zoom(0.8)
+
+    def view_fit(self) -> None:
+        self.view.fit_all()
+
+    def view_layout(self) -> None:
+        self.scene.auto_layout()
+        self.view.fit_all()
+
+    # ------------------------------------------------------------ closing
+    def _autosave_state(self):
+        return self.doc.project, self.doc.is_modified()
+
+    def closeEvent(self, event) -> None:
+        if not self.maybe_save():
+            event.ignore()
+            return
+        self.recovery.shutdown()
+        if self.scene is not None:
+            self.view.setScene(None)
+            self.scene.close()
+        event.accept()

@@ -1,0 +1,95 @@
+"""The block palette: blocks grouped by family from the registry, a search
+box that filters as you type, tooltips with formula and doc, drag onto the
+canvas or double-click to add."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QMimeData, Qt, Signal
+from PySide6.QtWidgets import QLineEdit, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
+
+from graph import blocks
+
+from .canvas.view import MIME_BLOCK
+
+TYPE_ROLE = Qt.ItemDataRole.UserRole
+
+
+class _Tree(QTreeWidget):
+    def mimeData(self, items):
+        data = QMimeData()
+        types = [i.data(0, TYPE_ROLE) for i in items if i.data(0, TYPE_ROLE)]
+        if types:
+            data.setData(MIME_BLOCK, types[0].encode())
+            data.setText(types[0])
+        return data
+
+    def mimeTypes(self):
+        return [MIME_BLOCK]
+
+
+class Palette(QWidget):
+    """Signals:
+        activated(str): a block type was double-clicked (add it)."""
+
+    activated = Signal(str)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.search = QLineEdit(placeholderText="Search blocks…")
+        self.search.setClearButtonEnabled(True)
+        self.tree = _Tree()
+        self.tree.setHeaderHidden(True)
+        self.tree.setDragEnabled(True)
+        self.tree.setDragDropMode(QTreeWidget.DragDropMode.DragOnly)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(4, 4, 4, 4)
+        lay.addWidget(self.search)
+        lay.addWidget(self.tree)
+        self.search.textChanged.connect(self.filter)
+        self.tree.itemDoubleClicked.connect(self._double_clicked)
+        self.reload()
+
+    def reload(self) -> None:
+        """Rebuild from the registry (blocks registered later appear too)."""
+        self.tree.clear()
+        self.items: dict[str, QTreeWidgetItem] = {}
+        for family, specs in blocks.by_family().items():
+            if not specs:
+                continue
+            top = QTreeWidgetItem(self.tree, [family.capitalize()])
+            top.setFlags(Qt.ItemFlag.ItemIsEnabled)
+            for spec in specs:
+                item = QTreeWidgetItem(top, [spec.type])
+                item.setData(0, TYPE_ROLE, spec.type)
+                tip = f"<b>{spec.type}</b>"
+                if spec.formula:
+                    tip += f"<br><code>{spec.formula}</code>"
+                tip += f"<br>{spec.doc}"
+                item.setToolTip(0, tip)
+                item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+                              | Qt.ItemFlag.ItemIsDragEnabled)
+                self.items[spec.type] = item
+        self.tree.expandAll()
+        self.filter(self.search.text())
+
+    def filter(self, text: str) -> None:
+        needle = text.strip().lower()
+        for k in range(self.tree.topLevelItemCount()):
+            top = self.tree.topLevelItem(k)
+            shown = 0
+            for j in range(top.childCount()):
+                child = top.child(j)
+                spec = blocks.get(child.data(0, TYPE_ROLE))
+                hay = f"{spec.type} {top.text(0)}".lower() if spec else ""
+                hide = bool(needle) and needle not in hay
+                child.setHidden(hide)
+                shown += not hide
+            top.setHidden(shown == 0)
+
+    def visible_types(self) -> list[str]:
+        return [t for t, i in self.items.items() if not i.isHidden() and not i.parent().isHidden()]
+
+    def _double_clicked(self, item: QTreeWidgetItem, _col: int) -> None:
+        t = item.data(0, TYPE_ROLE)
+        if t:
+            self.activated.emit(t)

@@ -1,0 +1,162 @@
+"""Parameter editors by ``Param.kind``: the view-layer registry.
+
+The block spec says what a parameter is; this module decides how to edit it.
+Each editor wraps one widget, shows a value, parses what the user typed and
+calls ``on_commit(value)`` when the user finishes an edit.  Parsing only turns
+text into Python values; whether a value is allowed is decided by
+``Param.check`` (in the graph layer), whose message the inspector shows.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from PySide6.QtWidgets import QCheckBox, QComboBox, QLineEdit, QSpinBox, QWidget
+
+from graph.blocks import Param
+
+INT_LIMIT = 2**31 - 1
+
+
+class ParseError(ValueError):
+    """Text that is not a value of the parameter's kind."""
+
+
+def _atom(text: str) -> Any:
+    text = text.strip().strip("\"'")
+    try:
+        return int(text)
+    except ValueError:
+        return text
+
+
+def parse_list(text: str) -> list:
+    """``"3, 5"`` or ``"[3, 5]"`` → ``[3, 5]``; names stay strings."""
+    inner = text.strip().strip("[]()")
+    if not inner.strip():
+        return []
+    return [_atom(t) for t in inner.replace(";", ",").split(",") if t.strip()]
+
+
+def parse(param: Param, text: str) -> Any:
+    """Turn typed text into a value for ``param`` (not yet checked)."""
+    t = text.strip()
+    if not t and param.nullable:
+        return None
+    k = param.kind
+    if k == "int":
+        try:
+            return int(t)
+        except ValueError:
+            raise ParseError(f"{param.name} must be a whole number, got {t!r}") from None
+    if k == "float":
+        try:
+            return float(t)
+        except ValueError:
+            raise ParseError(f"{param.name} must be a number, got {t!r}") from None
+    if k == "size":
+        items = parse_list(t)
+        if len(items) == 1 and not t.startswith("["):
+            return items[0]
+        return items
+    if k in ("ints", "shape"):
+        return parse_list(t)
+    return t
+
+
+def format_value(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, (list, tuple)):
+        return ", ".join(str(x) for x in v)
+    return str(v)
+
+
+class Editor:
+    """One parameter's widget (see the module docstring)."""
+
+    def __init__(self, param: Param, on_commit: Callable[[Any], None]):
+        self.param = param
+        self.on_commit = on_commit
+        self.widget: QWidget = self.make()
+
+    def make(self) -> QWidget:
+        w = QLineEdit()
+        w.setPlaceholderText("default" if self.param.nullable else "")
+        w.editingFinished.connect(self._text_done)
+        w.setToolTip(self.param.doc)
+        return w
+
+    def _text_done(self) -> None:
+        try:
+            value = parse(self.param, self.widget.text())
+        except ParseError as exc:
+            self.on_commit(exc)
+            return
+        self.on_commit(value)
+
+    def set_value(self, v: Any) -> None:
+        if not self.widget.hasFocus() or self.widget.text() != format_value(v):
+            self.widget.setText(format_value(v))
+
+
+class IntEditor(Editor):
+    def make(self) -> QWidget:
+        if self.param.nullable:
+            return super().make()
+        w = QSpinBox()
+        p = self.param
+        lo = -INT_LIMIT if p.min is None else int(p.min) + (1 if p.min_open else 0)
+        hi = INT_LIMIT if p.max is None else int(p.max) - (1 if p.max_open else 0)
+        w.setRange(lo, hi)
+        w.setKeyboardTracking(False)
+        w.setToolTip(p.doc)
+        w.valueChanged.connect(lambda v: self.on_commit(int(v)))
+        return w
+
+    def set_value(self, v: Any) -> None:
+        if isinstance(self.widget, QSpinBox):
+            self.widget.blockSignals(True)
+            self.widget.setValue(int(v) if isinstance(v, int) else 0)
+            self.widget.blockSignals(False)
+        else:
+            super().set_value(v)
+
+
+class BoolEditor(Editor):
+    def make(self) -> QWidget:
+        w = QCheckBox()
+        w.setToolTip(self.param.doc)
+        w.toggled.connect(lambda on: self.on_commit(bool(on)))
+        return w
+
+    def set_value(self, v: Any) -> None:
+        self.widget.blockSignals(True)
+        self.widget.setChecked(bool(v))
+        self.widget.blockSignals(False)
+
+
+class ChoiceEditor(Editor):
+    def make(self) -> QWidget:
+        w = QComboBox()
+        for c in self.param.choices:
+            w.addItem(str(c), c)
+        w.setToolTip(self.param.doc)
+        w.activated.connect(lambda i: self.on_commit(w.itemData(i)))
+        return w
+
+    def set_value(self, v: Any) -> None:
+        self.widget.blockSignals(True)
+        i = self.widget.findData(v)
+        self.widget.setCurrentIndex(i)
+        self.widget.blockSignals(False)
+
+
+EDITORS: dict[str, type[Editor]] = {
+    "int": IntEditor, "float": Editor, "bool": BoolEditor, "choice": ChoiceEditor,
+    "size": Editor, "ints": Editor, "shape": Editor,
+}
+
+
+def editor_for(param: Param, on_commit: Callable[[Any], None]) -> Editor:
+    return EDITORS.get(param.kind, Editor)(param, on_commit)

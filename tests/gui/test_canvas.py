@@ -1,0 +1,99 @@
+"""Canvas through the mouse and keyboard: connect, refuse, move, delete, undo."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPoint, Qt
+
+from conftest import drag, node_point, port_point
+
+
+def labels(window):
+    return {(e.edge.source, e.edge.target): e.label for e in window.scene.edges.values()}
+
+
+def test_edges_show_shapes_and_nodes_show_counts(window):
+    assert labels(window) == {("x", "l1"): "N×1×8×8", ("l1", "y"): "N×1×8×32"}
+    assert window.scene.nodes["l1"].n_params == 8 * 32 + 32
+    assert "Parameters: 288" in window.totals_label.text()
+
+
+def test_connect_by_dragging_between_ports(qtbot, window):
+    g = window.doc.graph
+    # free the output first: delete the edge l1 → y by selecting and pressing Delete
+    window.scene.edges[g.in_edges("y")[0]].setSelected(True)
+    window.view.setFocus()
+    qtbot.keyClick(window.view, Qt.Key.Key_Delete)
+    assert not g.in_edges("y")
+    drag(qtbot, window, port_point(window, "l2", "out", True), port_point(window, "y", "in", False))
+    assert [e.source for e in g.in_edges("y")] == ["l2"]
+    assert labels(window)[("l2", "y")] == "?"  # l2's input is not connected yet
+    drag(qtbot, window, port_point(window, "l2", "in", False), port_point(window, "l1", "out", True))
+    assert labels(window)[("l2", "y")] == "N×1×8×10"
+    assert window.windowTitle().startswith("Small net*")
+    window.actions["undo"].trigger()  # the last connect
+    assert labels(window)[("l2", "y")] == "?" and not g.in_edges("l2")
+    window.actions["undo"].trigger()
+    window.actions["undo"].trigger()  # the deleted edge comes back
+    assert [(e.source, e.target) for e in g.edges] == [("x", "l1"), ("l1", "y")]
+    assert not window.windowTitle().startswith("Small net*")
+
+
+def test_bad_connection_is_refused_with_the_reason(qtbot, window):
+    g = window.doc.graph
+    before = list(g.edges)
+    drag(qtbot, window, port_point(window, "l2", "out", True), port_point(window, "y", "in", False))
+    assert g.edges == before
+    assert "already connected" in window.scene.last_refusal
+    assert "already connected" in window.statusBar().currentMessage()
+    drag(qtbot, window, port_point(window, "l1", "out", True), port_point(window, "l2", "out", True))
+    assert "output to an output" in window.scene.last_refusal
+    assert g.edges == before
+
+
+def test_move_by_mouse_is_undoable(qtbot, window):
+    node = window.doc.graph.nodes["l2"]
+    start = node.pos
+    p = node_point(window, "l2")
+    drag(qtbot, window, p, p + QPoint(60, 30))
+    assert node.pos != start
+    window.actions["undo"].trigger()
+    assert node.pos == start
+    assert window.scene.nodes["l2"].pos().x() == start[0]
+
+
+def test_delete_key_removes_node_and_undo_restores_edges(qtbot, window):
+    g = window.doc.graph
+    window.scene.select_nodes(["l1"])
+    window.view.setFocus()
+    qtbot.keyClick(window.view, Qt.Key.Key_Delete)
+    assert "l1" not in g.nodes and "l1" not in window.scene.nodes and not g.edges
+    qtbot.keyClick(window.view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert [(e.source, e.target) for e in g.edges] == [("x", "l1"), ("l1", "y")]
+    assert labels(window)[("l1", "y")] == "N×1×8×32"
+    qtbot.keyClick(window.view, Qt.Key.Key_Z,
+                   Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert "l1" not in g.nodes
+
+
+def test_problem_nodes_are_marked_and_auto_layout_is_undoable(window):
+    item = window.scene.nodes["l2"]
+    assert item.severity == "error" and "not connected" in item.toolTip()
+    before = {nid: n.pos for nid, n in window.doc.graph.nodes.items()}
+    window.actions["layout"].trigger()
+    after = {nid: n.pos for nid, n in window.doc.graph.nodes.items()}
+    assert after != before and after["x"][0] < after["l1"][0] < after["y"][0]
+    window.actions["undo"].trigger()
+    assert {nid: n.pos for nid, n in window.doc.graph.nodes.items()} == before
+
+
+def test_rubber_band_selects_and_zoom_and_fit(qtbot, window):
+    vp = window.view.viewport()
+    a, b = QPoint(2, 2), QPoint(vp.width() - 2, vp.height() - 2)
+    drag(qtbot, window, a, b)
+    assert len(window.scene.selected_node_ids()) >= 2
+    scale = window.view.transform().m11()
+    window.actions["zoom_in"].trigger()
+    assert window.view.transform().m11() > scale
+    window.actions["fit"].trigger()
+    rect = window.view.mapToScene(vp.rect()).boundingRect()
+    assert all(rect.contains(i.sceneBoundingRect()) for i in window.scene.nodes.values())

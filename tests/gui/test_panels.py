@@ -1,0 +1,137 @@
+"""Palette, inspector, problems and code panels, used as a person would."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QApplication, QCheckBox, QSpinBox
+
+from graph.problems import ERROR, Code, Problem
+from gui import commands
+from gui.canvas.view import MIME_BLOCK
+
+
+def _click_item(qtbot, tree, item, double=False):
+    tree.scrollToItem(item)
+    rect = tree.visualItemRect(item)
+    fn = qtbot.mouseDClick if double else qtbot.mouseClick
+    if double:
+        qtbot.mouseClick(tree.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    fn(tree.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+
+
+def test_palette_search_and_double_click_adds_block(qtbot, window):
+    pal = window.palette
+    qtbot.keyClicks(pal.search, "ident")
+    assert pal.visible_types() == ["Identity"]
+    assert "y = x" in pal.items["Identity"].toolTip(0)
+    n = len(window.doc.graph)
+    _click_item(qtbot, pal.tree, pal.items["Identity"], double=True)
+    assert len(window.doc.graph) == n + 1
+    new = window.scene.selected_node_ids()
+    assert [window.doc.graph.nodes[i].type for i in new] == ["Identity"]
+    window.actions["undo"].trigger()
+    assert len(window.doc.graph) == n and new[0] not in window.scene.nodes
+    window.actions["redo"].trigger()
+    assert new[0] in window.scene.nodes
+
+
+def test_drop_from_palette_adds_block_where_dropped(qtbot, window):
+    data = window.palette.tree.mimeData([window.palette.items["Linear"]])
+    assert bytes(data.data(MIME_BLOCK)) == b"Linear"
+    vp = window.view.viewport()
+    at = QPointF(100, 250)
+    args = (Qt.DropAction.CopyAction, data, Qt.MouseButton.LeftButton,
+            Qt.KeyboardModifier.NoModifier)
+    enter = QDragEnterEvent(at.toPoint(), *args)
+    QApplication.sendEvent(vp, enter)
+    assert enter.isAccepted()
+    QApplication.sendEvent(vp, QDropEvent(at, *args))
+    nid = window.scene.selected_node_ids()[0]
+    node = window.doc.graph.nodes[nid]
+    assert node.type == "Linear"
+    center = window.view.mapToScene(at.toPoint())
+    assert abs(node.pos[0] + 88 - center.x()) < 2
+
+
+def test_inspector_edit_changes_shape_label_and_undo(qtbot, window):
+    window.scene.select_nodes(["l1"])
+    spin = window.inspector.editors["out_features"].widget
+    assert isinstance(spin, QSpinBox) and spin.value() == 32 and spin.minimum() == 1
+    assert window.inspector.inferred_labels["in_features"].text() == "8"
+    spin.clear()
+    qtbot.keyClicks(spin, "7")
+    qtbot.keyClick(spin, Qt.Key.Key_Enter)
+    edge = window.doc.graph.in_edges("y")[0]
+    assert window.scene.edges[edge].label == "N×1×8×7"
+    assert "@" not in window.code.toPlainText()
+    window.actions["undo"].trigger()
+    assert window.scene.edges[edge].label == "N×1×8×32" and spin.value() == 32
+    box = window.inspector.editors["bias"].widget
+    assert isinstance(box, QCheckBox)
+    qtbot.mouseClick(box, Qt.MouseButton.LeftButton, pos=QPoint(5, box.height() // 2))
+    assert window.doc.graph.nodes["l1"].params["bias"] is False
+    assert window.scene.nodes["l1"].n_params == 8 * 32
+
+
+def test_inspector_marks_invalid_text_with_the_reason(qtbot, window):
+    window.scene.select_nodes(["x"])
+    edit = window.inspector.editors["shape"].widget
+    edit.selectAll()
+    qtbot.keyClicks(edit, "1, 0, 8")
+    qtbot.keyClick(edit, Qt.Key.Key_Return)
+    assert "every size must be positive" in window.inspector.error_text("shape")
+    assert window.doc.graph.nodes["x"].params["shape"] == [1, 8, 8]
+    edit.selectAll()
+    qtbot.keyClicks(edit, "1, 4, 4")
+    qtbot.keyClick(edit, Qt.Key.Key_Return)
+    assert window.inspector.error_text("shape") is None
+    assert window.scene.edges[window.doc.graph.in_edges("l1")[0]].label == "N×1×4×4"
+
+
+def test_rename_in_inspector_is_undoable(qtbot, window):
+    window.scene.select_nodes(["l1"])
+    name = window.inspector.name_edit
+    name.selectAll()
+    qtbot.keyClicks(name, "hidden")
+    qtbot.keyClick(name, Qt.Key.Key_Return)
+    assert window.doc.graph.nodes["l1"].name == "hidden"
+    assert window.scene.nodes["l1"].name == "hidden"
+    window.actions["undo"].trigger()
+    assert window.scene.nodes["l1"].name == "fc1"
+
+
+def test_clicking_a_problem_selects_and_centres_its_node(qtbot, window):
+    panel = window.problems
+    rows = [panel.topLevelItem(i) for i in range(panel.topLevelItemCount())]
+    row = next(r for r in rows if r.text(0) == "fc2")
+    assert "not connected" in row.text(1)
+    assert "1 error" in window.problems_label.text()
+    _click_item(qtbot, panel, row)
+    assert window.scene.selected_node_ids() == ["l2"]
+    centre = window.view.mapToScene(window.view.viewport().rect().center())
+    assert window.scene.nodes["l2"].sceneBoundingRect().adjusted(-60, -60, 60, 60).contains(centre)
+
+
+def test_code_view_shows_code_or_errors(qtbot, window):
+    qtbot.waitUntil(lambda: "error" in window.code.toPlainText())
+    assert "not connected" in window.code.toPlainText()
+    window.scene.select_nodes(["l2"])
+    window.actions["delete"].trigger()
+    qtbot.waitUntil(lambda: "class " in window.code.toPlainText())
+    assert "nn.Linear(8, 32)" in window.code.toPlainText()
+
+
+def test_quick_fix_marker_inserts_block_undoably(qtbot, window):
+    g = window.doc.graph
+    problem = Problem(ERROR, Code.RANK, "y", 'Output "out": test', "in",
+                      {"kind": "insert", "type": "Identity"})
+    window.scene.apply_fix(problem)
+    assert [g.nodes[e.source].type for e in g.in_edges("y")] == ["Identity"]
+    assert window.scene.edges[g.in_edges("y")[0]].label == "N×1×8×32"
+    window.actions["undo"].trigger()
+    assert [e.source for e in g.in_edges("y")] == ["l1"] and len(g) == 4
+    fix = commands.quick_fix(g, Problem(ERROR, Code.PARAM, "l1", "m", None,
+                                        {"kind": "set_param", "param": "out_features", "value": 5}))
+    window.doc.undo.push(fix)
+    assert g.nodes["l1"].params["out_features"] == 5
