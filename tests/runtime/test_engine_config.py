@@ -185,4 +185,9 @@ def test_checkpoints_hold_only_plain_data(tmp_path):
     ck = torch.load(tmp_path / "best.pt", weights_only=True)
     assert ck["format"] == "netcanvas-checkpoint" and ck["epoch"] == 1
     assert set(ck) >= {"model", "optimizer", "scheduler", "rng", "history", "project", "best"}
+
+
+def test_weights_also_written_as_safetensors_when_installed(tmp_path):
+    pytest.importorskip("safetensors")
+    Trainer(net(2), {"epochs": 1}, dataset=blobs(), out_dir=tmp_path).run()
     assert (tmp_path / "best.safetensors").exists()
