@@ -14,7 +14,7 @@ import os
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, Qt, QTimer
+from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication
 
@@ -25,10 +25,18 @@ def is_dark() -> bool:
     return QGuiApplication.styleHints().colorScheme() == Qt.ColorScheme.Dark
 
 
-def apply_theme(app: QApplication) -> bool:
-    """Fusion style with a light or dark palette following the system."""
+def apply_theme(app: QApplication, dark: bool | None = None) -> bool:
+    """Fusion style with a light or dark palette following the system.
+
+    Args:
+        app: the application.
+        dark: force a scheme (None: follow the system).
+
+    Returns:
+        Whether the dark palette is in use.
+    """
     app.setStyle("Fusion")
-    dark = is_dark()
+    dark = is_dark() if dark is None else dark
     if dark:
         p = QPalette()
         base, window, text = QColor(35, 37, 41), QColor(48, 50, 55), QColor(225, 225, 225)
@@ -43,6 +51,23 @@ def apply_theme(app: QApplication) -> bool:
     else:
         app.setPalette(app.style().standardPalette())
     return dark
+
+
+class _ThemeFollower(QObject):
+    """A child of the window, so the connection ends when the window is deleted."""
+
+    def __init__(self, app: QApplication, window):
+        super().__init__(window)
+        self.app, self.window = app, window
+
+    def changed(self, _scheme) -> None:
+        self.window.set_dark(apply_theme(self.app))
+
+
+def follow_theme(app: QApplication, window) -> None:
+    """Re-style the app and the window's canvas live when the system scheme changes."""
+    follower = _ThemeFollower(app, window)
+    app.styleHints().colorSchemeChanged.connect(follower.changed)
 
 
 def make_app(argv: list[str] | None = None) -> QApplication:
@@ -64,7 +89,7 @@ def open_window(path: str | None):
     app = QApplication.instance()
     dark = apply_theme(app)
     window = MainWindow(dark=dark)
-    app.styleHints().colorSchemeChanged.connect(lambda _s: apply_theme(app))
+    follow_theme(app, window)
     if path:
         window.open_path(path)
         try:
@@ -80,7 +105,7 @@ def open_window(path: str | None):
             window.statusBar().showMessage(f"The example network is not available: {exc}", 10000)
     app.aboutToQuit.connect(window.recovery.shutdown)
     window.show()
-    QTimer.singleShot(0, window.view.fit_all)
+    QTimer.singleShot(0, window.view.show_network)
     QTimer.singleShot(0, window.offer_recovery)
     return window
 

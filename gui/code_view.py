@@ -83,6 +83,12 @@ class CodeView(QPlainTextEdit):
         self.doc = None
         self.setPlainText("# loading the code generator…")
 
+    def set_dark(self, dark: bool) -> None:
+        """Switch the syntax colours (the theme changed)."""
+        self.highlighter.setDocument(None)
+        self.highlighter.deleteLater()
+        self.highlighter = PythonHighlighter(self.document(), dark)
+
     def set_document(self, doc) -> None:
         if self.doc is not None:
             try:

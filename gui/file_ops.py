@@ -59,6 +59,35 @@ class FileOps:
         if self.maybe_save():
             self.set_document(Document(Project.new()))
 
+    def file_new_from_template(self):
+        """Show the template gallery; the chosen template opens as a new document."""
+        from .templates import TemplateGallery
+
+        dialog = TemplateGallery(self, dark=self.dark)
+        dialog.setModal(True)
+        dialog.chosen.connect(self.new_from_template)
+        dialog.finished.connect(dialog.deleteLater)
+        self.template_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def new_from_template(self, path: str) -> bool:
+        """Open a copy of a template as an untitled document (the file stays untouched)."""
+        from .templates import open_template
+
+        if not self.maybe_save():
+            return False
+        try:
+            project = open_template(path)
+        except ProjectLoadError as exc:
+            self.show_error("Cannot open template", f"{path}:\n{exc}")
+            return False
+        except OSError as exc:
+            self.show_error("Cannot open template", f"{path}:\n{exc.strerror or exc}")
+            return False
+        self.set_document(Document(project, None))
+        return True
+
     def file_open(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open project", self._last_dir(), FILTER)
         if path and self.maybe_save():

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMenu, QToolBar
 from graph.analysis import problem_counts
 from graph.project import Project
 
-from . import edit_ops, file_ops
+from . import edit_ops, export_ops, file_ops
 from .actions import ACTIONS, ActionSpec
 from .canvas.scene import CanvasScene
 from .canvas.style import human_count
@@ -26,9 +26,10 @@ from .inspector import Inspector
 from .palette import Palette
 from .problems import ProblemsPanel
 from .recovery import Recovery
+from .training.ops import TrainOps
 
 
-class MainWindow(file_ops.FileOps, edit_ops.EditOps, QMainWindow):
+class MainWindow(file_ops.FileOps, edit_ops.EditOps, export_ops.ExportOps, TrainOps, QMainWindow):
     """The editor window.
 
     Args:
@@ -46,7 +47,7 @@ class MainWindow(file_ops.FileOps, edit_ops.EditOps, QMainWindow):
         self.scene: CanvasScene | None = None
         self.view = CanvasView()
         self.setCentralWidget(self.view)
-        self.palette = Palette()
+        self.palette = Palette(dark=dark)
         self.inspector = Inspector()
         self.problems = ProblemsPanel()
         self.code = CodeView(dark)
@@ -75,6 +76,7 @@ class MainWindow(file_ops.FileOps, edit_ops.EditOps, QMainWindow):
         self.palette.activated.connect(self.add_block_at_center)
         self.problems.node_clicked.connect(self.reveal_node)
         self.recovery = Recovery(self._autosave_state, recovery_dir, self)
+        self.init_training()
         self.resize(1280, 800)
         self.set_document(Document(project or Project.new(), path))
 
@@ -87,7 +89,8 @@ class MainWindow(file_ops.FileOps, edit_ops.EditOps, QMainWindow):
         for spec in ACTIONS:
             name = spec.menu if isinstance(spec, ActionSpec) else spec[0]
             if name not in menus:
-                menus[name] = self.menuBar().addMenu(name)
+                parent, _, sub = name.rpartition("/")
+                menus[name] = menus[parent].addMenu(sub) if parent else self.menuBar().addMenu(name)
             menu = menus[name]
             if not isinstance(spec, ActionSpec):
                 menu.addSeparator()
@@ -123,8 +126,9 @@ class MainWindow(file_ops.FileOps, edit_ops.EditOps, QMainWindow):
         old_scene, old_doc = self.scene, self.doc
         self.doc = doc
         if any(n.pos is None for n in doc.graph.nodes.values()):
+            from .canvas.edge_item import label_widths
             from .canvas.layout import layered_positions
-            for nid, pos in layered_positions(doc.graph).items():
+            for nid, pos in layered_positions(doc.graph, label_widths(doc.graph, doc.analyzer)).items():
                 doc.graph.move(nid, pos)
         self.scene = CanvasScene(doc, self.dark, self)
         self.scene.message.connect(lambda text: self.statusBar().showMessage(text, 6000))
@@ -141,9 +145,18 @@ class MainWindow(file_ops.FileOps, edit_ops.EditOps, QMainWindow):
         self.inspector.set_document(doc)
         self.problems.set_document(doc)
         self.code.set_document(doc)
+        self.training_set_document(doc)
         self.update_title()
         self.update_status()
-        self.view.fit_all()
+        self.view.show_network()
+
+    def set_dark(self, dark: bool) -> None:
+        """Follow a light/dark theme change without reopening anything."""
+        self.dark = dark
+        if self.scene is not None:
+            self.scene.set_dark(dark)
+        self.code.set_dark(dark)
+        self.palette.set_dark(dark)
 
     def update_title(self) -> None:
         name = self.doc.name if self.doc else ""
@@ -164,6 +177,7 @@ class MainWindow(file_ops.FileOps, edit_ops.EditOps, QMainWindow):
     def _selection_changed(self) -> None:
         ids = self.scene.selected_node_ids()
         self.inspector.show_node(ids[0] if len(ids) == 1 else None)
+        self.training_selection_changed()
 
     def reveal_node(self, node_id: str) -> None:
         """Select a node and centre the view on it (from the Problems panel)."""
@@ -200,6 +214,7 @@ class MainWindow(file_ops.FileOps, edit_ops.EditOps, QMainWindow):
             event.ignore()
             return
         self.recovery.shutdown()
+        self.training_shutdown()
         if self.scene is not None:
             self.view.setScene(None)
             self.scene.close()

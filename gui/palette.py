@@ -4,14 +4,37 @@ canvas or double-click to add."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QMimeData, Qt, Signal
+from PySide6.QtCore import QMimeData, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QIcon, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QLineEdit, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
 from graph import blocks
 
+from .canvas.style import family_color
 from .canvas.view import MIME_BLOCK
 
 TYPE_ROLE = Qt.ItemDataRole.UserRole
+
+
+def block_icon(family: str, type_name: str, dark: bool = False, size: int = 16) -> QIcon:
+    """A rounded square in the block family's canvas colour with the type's initial."""
+    pm = QPixmap(size * 2, size * 2)  # drawn at 2× so it stays sharp on high-DPI screens
+    pm.setDevicePixelRatio(2.0)
+    pm.fill(Qt.GlobalColor.transparent)
+    p = QPainter(pm)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    color = family_color(family, dark)
+    p.setPen(QPen(color.darker(150), 1))
+    p.setBrush(color)
+    p.drawRoundedRect(QRectF(1.5, 1.5, size - 3, size - 3), 3, 3)
+    font = p.font()
+    font.setPixelSize(int(size * 0.62))
+    font.setBold(True)
+    p.setFont(font)
+    p.setPen(QColor(245, 245, 245) if dark else QColor(30, 30, 30))
+    p.drawText(QRectF(0, 0, size, size), Qt.AlignmentFlag.AlignCenter, type_name[:1])
+    p.end()
+    return QIcon(pm)
 
 
 class _Tree(QTreeWidget):
@@ -33,8 +56,9 @@ class Palette(QWidget):
 
     activated = Signal(str)
 
-    def __init__(self, parent=None):
+    def __init__(self, parent=None, dark: bool = False):
         super().__init__(parent)
+        self.dark = dark
         self.search = QLineEdit(placeholderText="Search blocks…")
         self.search.setClearButtonEnabled(True)
         self.tree = _Tree()
@@ -61,6 +85,7 @@ class Palette(QWidget):
             for spec in specs:
                 item = QTreeWidgetItem(top, [spec.type])
                 item.setData(0, TYPE_ROLE, spec.type)
+                item.setIcon(0, block_icon(family, spec.type, self.dark))
                 tip = f"<b>{spec.type}</b>"
                 if spec.formula:
                     tip += f"<br><code>{spec.formula}</code>"
@@ -71,6 +96,11 @@ class Palette(QWidget):
                 self.items[spec.type] = item
         self.tree.expandAll()
         self.filter(self.search.text())
+
+    def set_dark(self, dark: bool) -> None:
+        if dark != self.dark:
+            self.dark = dark
+            self.reload()
 
     def filter(self, text: str) -> None:
         needle = text.strip().lower()

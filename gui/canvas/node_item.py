@@ -8,15 +8,15 @@ item is cached as a device pixmap, so a repaint of many nodes costs little.
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QPainterPath, QPen
+from PySide6.QtGui import QBrush, QFont, QFontMetrics, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsObject
 
 from graph.graph import Node
 from graph.problems import ERROR
 
 from .port_item import PortItem
-from .style import (ERROR_COLOR, LINE_HEIGHT, NODE_WIDTH, PORT_SPACING, WARNING_COLOR,
-                    family_color, human_count)
+from .style import (ERROR_COLOR, LINE_HEIGHT, NODE_WIDTH, PORT_SPACING, SELECTED_COLOR,
+                    WARNING_COLOR, family_color, human_count, node_colors)
 
 _F = QGraphicsItem.GraphicsItemFlag
 
@@ -45,17 +45,19 @@ class NodeItem(QGraphicsObject):
         self.family = spec.family if spec else "unknown"
         self.color = family_color(self.family, dark)
         ins = spec.inputs if spec else ()
-        outs = spec.outputs if spec else ()
+        # an Output block's spec keeps a typed "out" for the analysis, but
+        # nothing may be drawn from it: it shows no output port
+        outs = spec.outputs if spec and spec.role != "output" else ()
         rows = max(len(ins), len(outs), 1)
         self.height = max(4 * LINE_HEIGHT + 14, 22 + rows * PORT_SPACING)
         self.rect = QRectF(0, 0, NODE_WIDTH, self.height)
         self.ports: dict[tuple[str, bool], PortItem] = {}
         for k, p in enumerate(ins):
-            item = PortItem(self, node.id, p.name, False, p.variadic)
+            item = PortItem(self, node.id, p.name, False, p.variadic, dark)
             item.setPos(0, self._port_y(k, len(ins)))
             self.ports[(p.name, False)] = item
         for k, p in enumerate(outs):
-            item = PortItem(self, node.id, p.name, True)
+            item = PortItem(self, node.id, p.name, True, dark=dark)
             item.setPos(NODE_WIDTH, self._port_y(k, len(outs)))
             self.ports[(p.name, True)] = item
         self.refresh_text(node)
@@ -65,6 +67,14 @@ class NodeItem(QGraphicsObject):
 
     def port(self, name: str, output: bool) -> PortItem | None:
         return self.ports.get((name, output))
+
+    def set_dark(self, dark: bool) -> None:
+        """Re-style for a light or dark canvas."""
+        self.dark = dark
+        self.color = family_color(self.family, dark)
+        for port in self.ports.values():
+            port.set_dark(dark)
+        self.update()
 
     # ------------------------------------------------------------ content
     def refresh_text(self, node: Node) -> None:
@@ -100,16 +110,15 @@ class NodeItem(QGraphicsObject):
         return path
 
     def paint(self, painter, option, widget=None) -> None:
-        fg = QColor(235, 235, 235) if self.dark else QColor(25, 25, 25)
-        body = QColor(45, 47, 52) if self.dark else QColor(252, 252, 250)
+        fg, body, plain, header_text = node_colors(self.dark)
         if self.severity == ERROR:
             border, width = ERROR_COLOR, 2.5
         elif self.severity:
             border, width = WARNING_COLOR, 2.5
         else:
-            border, width = (QColor(120, 120, 120), 1.0)
+            border, width = plain, 1.0
         if self.isSelected():
-            border, width = QColor(30, 120, 230), 2.5 if not self.severity else width + 0.5
+            border, width = SELECTED_COLOR, 2.5 if not self.severity else width + 0.5
         painter.setPen(QPen(border, width))
         painter.setBrush(QBrush(body))
         painter.drawRoundedRect(self.rect, 6, 6)
@@ -117,7 +126,7 @@ class NodeItem(QGraphicsObject):
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(self.color)
         painter.drawRoundedRect(header.adjusted(1, 1, -1, 0), 5, 5)
-        painter.setPen(QColor(20, 20, 20) if not self.dark else QColor(240, 240, 240))
+        painter.setPen(header_text)
         font = painter.font()
         bold = QFont(font)
         bold.setBold(True)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QPen
+from PySide6.QtGui import QBrush, QPen
 from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsItem
 
-from .style import PORT_RADIUS
+from .style import PORT_RADIUS, port_colors
 
 
 class PortItem(QGraphicsEllipseItem):
@@ -19,15 +19,20 @@ class PortItem(QGraphicsEllipseItem):
     """
 
     def __init__(self, parent: QGraphicsItem, node_id: str, name: str, is_output: bool,
-                 variadic: bool = False):
+                 variadic: bool = False, dark: bool = False):
         r = PORT_RADIUS
         super().__init__(QRectF(-r, -r, 2 * r, 2 * r), parent)
         self.node_id, self.name, self.is_output = node_id, name, is_output
-        self.setBrush(QBrush(QColor(250, 250, 250) if not variadic else QColor(255, 230, 150)))
-        self.setPen(QPen(QColor(60, 60, 60), 1.2))
+        self.variadic = variadic
+        self.set_dark(dark)
         self.setCursor(Qt.CursorShape.CrossCursor)
         self.setToolTip(f"{'output' if is_output else 'input'} {name!r}"
                         + (" (takes several edges)" if variadic else "")
                         + ("\ndrag to an input port to connect" if is_output else ""))
         self.setAcceptHoverEvents(False)
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemSendsScenePositionChanges, False)
+
+    def set_dark(self, dark: bool) -> None:
+        fill, line = port_colors(dark, self.variadic)
+        self.setBrush(QBrush(fill))
+        self.setPen(QPen(line, 1.2))

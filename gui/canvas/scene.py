@@ -17,7 +17,7 @@ a BSP tree up to date while nodes are dragged.
 from __future__ import annotations
 
 import shiboken6
-from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtCore import QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QPen, QColor
 from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene, QToolTip
 
@@ -25,11 +25,12 @@ from graph.graph import Edge, GraphEditError, Node
 from graph.dims import format_shape
 
 from .. import commands
-from .edge_item import EdgeItem, curve
+from .edge_item import EdgeItem, curve, label_widths
 from .fix_item import FixMarker
 from .layout import layered_positions
 from .node_item import NodeItem
 from .port_item import PortItem
+from .style import canvas_background
 
 
 class CanvasScene(QGraphicsScene):
@@ -47,6 +48,7 @@ class CanvasScene(QGraphicsScene):
         self.doc = doc
         self.graph = doc.graph
         self.dark = dark
+        self.setBackgroundBrush(canvas_background(dark))
         self.nodes: dict[str, NodeItem] = {}
         self.edges: dict[Edge, EdgeItem] = {}
         self.markers: list[FixMarker] = []
@@ -56,6 +58,7 @@ class CanvasScene(QGraphicsScene):
         self._press_pos: dict[str, QPointF] = {}
         self.last_refusal: str | None = None
         self._closed = False
+        self._reroute_pending = False
         ev = self.graph.events
         self._subs = [(ev.node_added, self._node_added), (ev.node_removed, self._node_removed),
                       (ev.edge_added, self._edge_added), (ev.edge_removed, self._edge_removed),
@@ -110,6 +113,7 @@ class CanvasScene(QGraphicsScene):
         t.edges.append(item)
         self.edges[edge] = item
         self.addItem(item)
+        item.update_path()  # in the scene now: long edges can route around nodes
         self._results.pop(edge.source, None)  # relabel on the next analysis
 
     def _edge_removed(self, edge: Edge) -> None:
@@ -129,6 +133,20 @@ class CanvasScene(QGraphicsScene):
         item = self.nodes[node.id]
         if node.pos is not None and (item.pos().x(), item.pos().y()) != tuple(node.pos):
             item.setPos(*node.pos)
+            if not self._reroute_pending:
+                # other edges may route around this node: redo all once the
+                # whole (undoable, possibly many-node) move has been applied
+                self._reroute_pending = True
+                QTimer.singleShot(0, self, self.reroute)
+
+    def reroute(self) -> None:
+        """Recompute every edge's path (after nodes moved)."""
+        self._reroute_pending = False
+        if self._closed:
+            return
+        for item in self.edges.values():
+            item.update_path()
+        self._place_markers({k: list(v) for k, v in self._problems.items() if v})
 
     # ------------------------------------------------------------ analysis
     def apply_analysis(self) -> None:
@@ -201,8 +219,19 @@ class CanvasScene(QGraphicsScene):
         self.nodes[cmd.node.id].setSelected(True)
         return cmd.node.id
 
+    def set_dark(self, dark: bool) -> None:
+        """Re-style every item for a light or dark canvas (the theme changed)."""
+        if dark == self.dark:
+            return
+        self.dark = dark
+        self.setBackgroundBrush(canvas_background(dark))
+        for item in self.nodes.values():
+            item.set_dark(dark)
+        for item in self.edges.values():
+            item.set_dark(dark)
+
     def auto_layout(self) -> None:
-        pos = layered_positions(self.graph)
+        pos = layered_positions(self.graph, label_widths(self.graph, self.doc.analyzer))
         moves = {nid: (self.graph.nodes[nid].pos, p) for nid, p in pos.items()
                  if self.graph.nodes[nid].pos != p}
         if moves:

@@ -36,3 +36,32 @@ def human_count(n: int) -> str:
         if abs(n) >= div:
             return f"{n / div:.3g}{unit}"
     return str(n)
+
+SELECTED_COLOR = QColor(30, 120, 230)
+
+
+def canvas_background(dark: bool) -> QColor:
+    return QColor(38, 40, 44) if dark else QColor(255, 255, 255)
+
+
+def node_colors(dark: bool) -> tuple[QColor, QColor, QColor, QColor]:
+    """Text, body, border and header-text colours of a node."""
+    if dark:
+        return QColor(235, 235, 235), QColor(52, 55, 61), QColor(110, 114, 122), QColor(245, 245, 245)
+    return QColor(25, 25, 25), QColor(252, 252, 250), QColor(120, 120, 120), QColor(20, 20, 20)
+
+
+def edge_colors(dark: bool) -> tuple[QColor, QColor, QColor, QColor]:
+    """Line, label, selected-line and error-label colours of an edge."""
+    if dark:
+        return QColor(165, 168, 176), QColor(170, 200, 255), SELECTED_COLOR.lighter(130), QColor(255, 110, 100)
+    return QColor(90, 90, 95), QColor(40, 40, 120), SELECTED_COLOR, ERROR_COLOR
+
+
+def port_colors(dark: bool, variadic: bool) -> tuple[QColor, QColor]:
+    """Fill and outline of a port circle."""
+    if variadic:
+        return QColor(255, 230, 150), QColor(60, 60, 60)
+    if dark:
+        return QColor(70, 74, 82), QColor(200, 200, 205)
+    return QColor(250, 250, 250), QColor(60, 60, 60)

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QGraphicsView
 
 MIME_BLOCK = "application/x-netcanvas-block"
 MIN_ZOOM, MAX_ZOOM = 0.05, 4.0
+READABLE_ZOOM = 0.6  # below this the node text cannot be read
 
 
 class CanvasView(QGraphicsView):
@@ -47,6 +48,18 @@ class CanvasView(QGraphicsView):
             self.resetTransform()
             self.scale(1.25, 1.25)
             self.centerOn(rect.center())
+
+    def show_network(self) -> None:
+        """The view on opening: everything if it fits readably, else the
+        inputs' end at a readable zoom (wide networks are scrolled, not shrunk)."""
+        self.fit_all()
+        rect = self.scene().itemsBoundingRect() if self.scene() else None
+        if rect is None or rect.isEmpty() or self.transform().m11() >= READABLE_ZOOM:
+            return
+        self.resetTransform()
+        self.scale(READABLE_ZOOM, READABLE_ZOOM)
+        half = self.viewport().width() / READABLE_ZOOM / 2
+        self.centerOn(rect.left() - 30 + half, rect.center().y())
 
     def center_on_node(self, item) -> None:
         self.centerOn(item.center())

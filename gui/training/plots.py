@@ -125,7 +125,8 @@ class TrainingPlots(QWidget):
             "grad_norm": Panel("Gradient norm per layer", "epoch", "‖grad‖ (log)", log_y=True),
         }
         # accuracy is a fraction: "accuracy (x0.001)" would be nonsense
-        self.panels["metric"].getPlotItem().getAxis("left").enableAutoSIPrefix(False)
+        for name in PANELS:  # "loss (x0.001)" reads worse than 0.5
+            self.panels[name].getPlotItem().getAxis("left").enableAutoSIPrefix(False)
         self.runs: dict[str, _Run] = {}
         self.active: str | None = None
         self._visible: set[str] = set()

@@ -97,3 +97,77 @@ def test_rubber_band_selects_and_zoom_and_fit(qtbot, window):
     window.actions["fit"].trigger()
     rect = window.view.mapToScene(vp.rect()).boundingRect()
     assert all(rect.contains(i.sceneBoundingRect()) for i in window.scene.nodes.values())
+
+
+def _skip_graph():
+    """x → a → b → c → add ← x: the skip edge spans three columns."""
+    from graph import Graph
+    from graph.project import Project
+
+    g = Graph()
+    g.add_node("Input", {"shape": [16]}, name="x", id="x")
+    prev = "x"
+    for nid in ("a", "b", "c"):
+        g.add_node("Linear", {"out_features": 16}, name=nid, id=nid)
+        g.connect(prev, nid)
+        prev = nid
+    g.add_node("Add", {}, name="add", id="add")
+    g.add_node("Output", {}, name="y", id="y")
+    g.connect("c", "add")
+    g.connect("x", "add")
+    g.connect("add", "y")
+    return Project("Skip", g, {}, {}, None)
+
+
+def _node_rects(window, but=()):
+    return {nid: i.sceneBoundingRect().adjusted(8, 8, -8, -8)
+            for nid, i in window.scene.nodes.items() if nid not in but}
+
+
+def test_output_node_has_no_output_port(window):
+    item = window.scene.nodes["y"]
+    assert item.port("out", True) is None
+    assert [(name, out) for name, out in item.ports] == [("in", False)]
+    assert window.scene.nodes["l1"].port("out", True) is not None
+
+
+def test_file_without_positions_is_laid_out_and_saved_positions_are_kept(qtbot, window, tmp_path):
+    from graph.project import save_project
+
+    project = _skip_graph()
+    plain = tmp_path / "plain.json"
+    save_project(project, plain)
+    assert window.open_path(plain)
+    g = window.doc.graph
+    assert all(n.pos is not None for n in g.nodes.values())
+    assert all(g.nodes[e.target].pos[0] > g.nodes[e.source].pos[0] for e in g.edges)
+    assert not window.doc.is_modified()
+    for nid, node in g.nodes.items():  # a snake: saved positions stay as they are
+        g.move(nid, ((hash(nid) % 3) * 300.0, (hash(nid) % 5) * 120.0))
+    placed = tmp_path / "placed.json"
+    window.save_to(placed)
+    saved = {nid: n.pos for nid, n in g.nodes.items()}
+    assert window.open_path(placed)
+    assert {nid: n.pos for nid, n in window.doc.graph.nodes.items()} == saved
+
+
+def test_skip_edges_route_around_nodes_and_labels_stay_off_nodes(qtbot, window):
+    from gui.document import Document
+
+    window.set_document(Document(_skip_graph()))
+    qtbot.wait(1)  # the deferred re-route after the layout
+    scene = window.scene
+    skip = next(e for e in scene.edges.values() if (e.edge.source, e.edge.target) == ("x", "add"))
+    for nid, rect in _node_rects(window, but=("x", "add")).items():
+        assert not skip.line_shape().intersects(rect), nid
+    rects = _node_rects(window)
+    for e in scene.edges.values():
+        assert e.label.startswith("N×")
+        assert not any(e.label_rect().intersects(r) for r in rects.values()), e.label
+    # a backward edge (target moved left of its source) loops below both nodes
+    window.doc.graph.move("y", (-400.0, 0.0))
+    qtbot.wait(1)
+    back = next(e for e in scene.edges.values() if e.edge.target == "y")
+    below = max(scene.nodes[n].sceneBoundingRect().bottom() for n in ("add", "y"))
+    assert back.path().boundingRect().bottom() > below
+    assert not back.label_rect().intersects(rects["add"])

@@ -135,3 +135,53 @@ def test_quick_fix_marker_inserts_block_undoably(qtbot, window):
                                         {"kind": "set_param", "param": "out_features", "value": 5}))
     window.doc.undo.push(fix)
     assert g.nodes["l1"].params["out_features"] == 5
+
+
+def test_palette_items_have_family_icons_and_filter_while_typing(qtbot, window):
+    pal = window.palette
+    linear, conv = pal.items["Linear"], pal.items["Conv2d"]
+    assert not linear.icon(0).isNull()
+    img_a = linear.icon(0).pixmap(16, 16).toImage()
+    img_b = conv.icon(0).pixmap(16, 16).toImage()
+    assert img_a.pixelColor(8, 3) != img_b.pixelColor(8, 3)  # family colours differ
+    tip = pal.items["Conv2d"].toolTip(0)
+    assert "<code>" in tip and "out =" in tip
+    seen = []
+    for ch in "conv2":
+        qtbot.keyClicks(pal.search, ch)
+        seen.append(len(pal.visible_types()))
+    assert seen[0] > seen[-1] >= 2 and "Linear" not in pal.visible_types()
+    assert all("conv2" in t.lower() for t in pal.visible_types())
+    pal.search.clear()
+    assert len(pal.visible_types()) == len(pal.items)
+
+
+def _rank_problem_window(window):
+    from graph import Graph
+    from graph.project import Project
+    from gui.document import Document
+
+    g = Graph()
+    g.add_node("Input", {"shape": [64]}, name="x", id="x", pos=(0, 0))
+    g.add_node("Conv2d", {"out_channels": 4, "kernel_size": 3}, name="conv", id="c", pos=(300, 0))
+    g.add_node("Output", {}, name="y", id="y", pos=(600, 0))
+    g.connect("x", "c")
+    g.connect("c", "y")
+    window.set_document(Document(Project("Fix", g, {}, {}, None)))
+    window.view.resetTransform()
+    window.view.centerOn(300, 40)
+
+
+def test_clicking_the_quick_fix_marker_applies_it_and_ctrl_z_undoes(qtbot, window):
+    _rank_problem_window(window)
+    g = window.doc.graph
+    [marker] = window.scene.markers
+    assert "Reshape" in marker.text
+    at = window.view.mapFromScene(marker.scenePos())
+    qtbot.mouseClick(window.view.viewport(), Qt.MouseButton.LeftButton, pos=at)
+    assert [g.nodes[e.source].type for e in g.in_edges("c")] == ["Reshape"]
+    assert len(g) == 4 and window.doc.is_modified()
+    window.view.setFocus()
+    qtbot.keyClick(window.view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert [e.source for e in g.in_edges("c")] == ["x"] and len(g) == 3
+    assert len(window.scene.markers) == 1

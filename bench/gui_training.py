@@ -1,0 +1,142 @@
+"""B4: the window while a small model trains at full speed in the worker thread.
+
+Trains the same small network on the same data twice: headless (the
+engine alone, as the command line does) and from the main window's training
+area (a child process streaming to the worker thread, live plots, decision
+map).  Both use the same number of torch threads: the child's
+(:func:`runtime.remote_child.default_threads`, all cores but one).  During the window run a
+``QTimer`` ticking every 5 ms measures how late the event loop serves it;
+the p99 lateness must stay ≤ 20 ms.  Throughput is the engine's own
+samples/s of the training epochs (validation excluded), median over epochs;
+the window run must reach ≥ 0.9× the headless run.  Prints one line per
+measure and a verdict; exit 1 if a bar is missed.
+
+    python bench/gui_training.py [--epochs 8] [--n 20000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+LATE_BAR_MS = 20.0
+RATIO_BAR = 0.9
+TICK_MS = 5
+BATCH = 64
+
+
+def project(epochs: int, n: int):
+    from graph import Graph
+    from graph.project import Project
+
+    g = Graph()
+    g.add_node("Input", {"shape": [2]}, name="x", id="x")
+    prev = "x"
+    for k in range(3):
+        g.add_node("Linear", {"out_features": 64}, name=f"fc{k}", id=f"l{k}")
+        g.add_node("ReLU", {}, name=f"act{k}", id=f"r{k}")
+        g.connect(prev, f"l{k}")
+        g.connect(f"l{k}", f"r{k}")
+        prev = f"r{k}"
+    g.add_node("Linear", {"out_features": 2}, name="logits", id="out_l")
+    g.add_node("Output", {}, name="out", id="y")
+    g.connect(prev, "out_l")
+    g.connect("out_l", "y")
+    training = {"dataset": {"name": "spirals", "n": n}, "epochs": epochs, "batch_size": BATCH,
+                "optimizer": {"type": "Adam", "lr": 0.003}, "device": "auto"}
+    return Project("B4 bench", g, training, {}, None)
+
+
+def rate(history: list[dict]) -> float:
+    return statistics.median(r["samples_per_s"] for r in history if r.get("samples_per_s"))
+
+
+def headless(p) -> float:
+    from runtime import Trainer
+
+    t = Trainer.from_project(p)
+    result = t.run()
+    return rate(result.history)
+
+
+def in_window(p, tmp: str) -> tuple[float, list[float]]:
+    from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from gui.main_window import MainWindow
+
+    os.environ["NETCANVAS_DATA_DIR"] = tmp
+    app = QApplication.instance() or QApplication([])
+    w = MainWindow(p)
+    w.show()
+    area = w.training_area()
+    w.show_training()
+    area.settings.set_devices(["auto", "cpu"], {})  # do not race the background loader
+    for _ in range(20):
+        app.processEvents()
+    late: list[float] = []
+    clock = QElapsedTimer()
+    timer = QTimer()
+    timer.setInterval(TICK_MS)
+    state = {"last": None}
+
+    def tick() -> None:
+        now = clock.nsecsElapsed() / 1e6
+        if state["last"] is not None and area.running:
+            late.append(max(0.0, now - state["last"] - TICK_MS))
+        state["last"] = now
+
+    timer.timeout.connect(tick)
+    clock.start()
+    timer.start()
+    loop = QEventLoop()
+    area.running_changed.connect(lambda running: running or loop.quit())
+    area.start()
+    loop.exec()  # as app.exec() does: the thread waits in Qt, not holding the GIL
+    timer.stop()
+    rec = area.runs.records["run 1"]
+    if rec.status != "completed":
+        raise SystemExit(f"the window run ended with {rec.status}: {rec.message}")
+    w.doc.undo.setClean()
+    w.close()
+    return rate(rec.history), late
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--epochs", type=int, default=8)
+    ap.add_argument("--n", type=int, default=20000)
+    args = ap.parse_args(argv)
+    import tempfile
+
+    import torch
+
+    from runtime.remote_child import default_threads
+
+    threads = default_threads()
+    torch.set_num_threads(threads)  # as the window's training process does: a fair comparison
+    p = project(args.epochs, args.n)
+    headless(project(1, 2000))  # warm-up: first-call costs do not count
+    base = headless(p)
+    gui_rate, late = in_window(project(args.epochs, args.n), tempfile.mkdtemp(prefix="nc-b4-"))
+    late.sort()
+    p99 = late[min(len(late) - 1, int(0.99 * len(late)))] if late else float("nan")
+    ratio = gui_rate / base
+    ok = p99 <= LATE_BAR_MS and ratio >= RATIO_BAR
+    print(f"B4 event-loop lateness while training: p99 {p99:.1f} ms, max {late[-1]:.1f} ms over "
+          f"{len(late)} ticks (bar {LATE_BAR_MS:.0f} ms, ratio {p99 / LATE_BAR_MS:.2f})")
+    print(f"B4 throughput: window {gui_rate:,.0f} samples/s vs headless {base:,.0f} samples/s: "
+          f"ratio {ratio:.2f} (bar ≥ {RATIO_BAR})")
+    print(f"B4 torch threads: {threads} in both runs (of {os.cpu_count()} cores)")
+    print("B4", "PASS" if ok else "FAIL")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

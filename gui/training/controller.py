@@ -1,0 +1,385 @@
+"""The training area: settings, Start/Pause/Stop, live view and runs, wired to a worker.
+
+:class:`TrainingArea` is what the main window shows in its "Training" dock.
+It owns no model state: Start takes a snapshot of the document's graph and
+training settings and hands it to a :class:`~gui.training.worker.TrainingWorker`
+(which trains in a child process; it is imported, and the processes' fork
+server started, in the background when this area is built, so the first Start
+does not freeze the window); the worker's signals feed the plots and panels.  Each run becomes a
+:class:`~gui.training.runs.RunRecord` whose curves stay on the plots for
+comparison.  Faults never raise here: they end the run with a message naming
+the cause and the node, and the metrics so far stay on screen (R5).
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib
+import re
+import threading
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QProgressBar, QPushButton,
+                               QScrollArea, QSplitter, QTabWidget, QVBoxLayout, QWidget)
+
+from .exports import TrainingExports
+from .progress import estimate_eta
+from .runs import RunRecord, RunsPanel
+from .settings import TrainingSettings
+from .view import TrainingView
+
+WORKER = "gui.training.worker"
+BANNER = ("The network or settings changed since Start: this run keeps training the "
+          "network as it was at Start; your edits apply to the next run.")
+
+
+class _Loader(QObject):
+    """On a plain thread: imports the worker, starts the training processes' fork
+    server and lists the devices (which loads torch); reports the devices."""
+
+    loaded = Signal(list, dict)
+
+    def start(self) -> None:
+        threading.Thread(target=self._load, name="netcanvas-torch-loader", daemon=True).start()
+
+    def _load(self) -> None:
+        mod = importlib.import_module(WORKER)
+        mod.warm_up()  # the training processes' fork server loads torch meanwhile
+        devices = mod.available_devices()
+        self.loaded.emit(devices, {d: mod.device_total_memory(d) for d in devices})
+
+
+def runs_folder(project) -> Path:
+    """``runs/`` next to the project file, or in the app's data folder for a new project."""
+    if getattr(project, "path", None):
+        return Path(project.path).resolve().parent / "runs"
+    from gui.recovery import data_dir
+
+    return data_dir() / "runs"
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_-]+", "-", name).strip("-").lower()[:40] or "project"
+
+
+class TrainingArea(TrainingExports, QWidget):
+    """Settings and runs on the left; controls, progress and live plots on the right.
+
+    Signals:
+        running_changed(bool): a run started or ended.
+        fault_node(str): a run ended with a fault located at this node.
+    """
+
+    running_changed = Signal(bool)
+    fault_node = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.doc = None
+        self.worker = None
+        self.record: RunRecord | None = None
+        self.info: dict = {}
+        self.watched: str | None = None
+        self.runs_made = 0
+        self.started_at = 0.0
+        self.settings = TrainingSettings()
+        self.runs = RunsPanel()
+        self.view = TrainingView()
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.settings)
+        self.side = QTabWidget()
+        self.side.addTab(scroll, "Settings")
+        self.side.addTab(self.runs, "Runs")
+
+        self.start_button = QPushButton("Start")
+        self.start_button.setToolTip("Train the network with these settings (F5)")
+        self.pause_button = QPushButton("Pause")
+        self.pause_button.setCheckable(True)
+        self.stop_button = QPushButton("Stop")
+        self.png_button = QPushButton("Export PNG…")
+        self.csv_button = QPushButton("Export CSV…")
+        self.bar = QProgressBar()
+        self.bar.setTextVisible(True)
+        self.bar.setFormat("idle")
+        self.bar.setValue(0)
+        self.banner = QLabel(BANNER)
+        self.banner.setWordWrap(True)
+        self.banner.setStyleSheet("background: #fff3cd; color: #664d03; padding: 4px;")
+        self.banner.hide()
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        controls = QHBoxLayout()
+        for b in (self.start_button, self.pause_button, self.stop_button):
+            controls.addWidget(b)
+        controls.addWidget(self.bar, 1)
+        controls.addWidget(self.png_button)
+        controls.addWidget(self.csv_button)
+        right = QWidget()
+        rl = QVBoxLayout(right)
+        rl.setContentsMargins(0, 0, 0, 0)
+        rl.addLayout(controls)
+        rl.addWidget(self.banner)
+        rl.addWidget(self.message)
+        rl.addWidget(self.view, 1)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(self.side)
+        split.addWidget(right)
+        split.setStretchFactor(1, 3)
+        split.setSizes([330, 900])
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(2, 2, 2, 2)
+        lay.addWidget(split)
+
+        self.start_button.clicked.connect(self.start)
+        self.pause_button.toggled.connect(self._pause_toggled)
+        self.stop_button.clicked.connect(self.stop)
+        self.png_button.clicked.connect(self._export_png_clicked)
+        self.csv_button.clicked.connect(self._export_csv_clicked)
+        self.runs.visibility_changed.connect(self._visible_runs)
+        self.runs.resume_requested.connect(self.resume_run)
+        self.runs.export_requested.connect(self._export_weights_clicked)
+        self._update_buttons()
+        self.loader = _Loader(self)
+        self.loader.loaded.connect(self.settings.set_devices)
+        self.loader.start()
+
+    # ------------------------------------------------------------ document
+    def set_document(self, doc) -> None:
+        """Show another document (a running run keeps its snapshot)."""
+        self.doc = doc
+        self.settings.set_document(doc)
+        doc.undo.indexChanged.connect(self._edited)
+
+    def _edited(self, _index: int) -> None:
+        if self.running:
+            self.banner.show()
+
+    @property
+    def running(self) -> bool:
+        return self.worker is not None
+
+    # ------------------------------------------------------------ control
+    def start(self, resume_from: RunRecord | None = None) -> bool:
+        """Start a run (or continue a stopped one); False when refused before starting."""
+        if self.running or self.doc is None:
+            return False
+        self.message.setText("")
+        if resume_from is None:
+            problem = self.settings.fit_error()
+            if problem:
+                self._show_message(f"Cannot start: {problem}")
+                return False
+            self.runs_made += 1
+            rid = f"run {self.runs_made}"
+            while rid in self.runs.records:
+                self.runs_made += 1
+                rid = f"run {self.runs_made}"
+            stamp = time.strftime("%Y%m%d-%H%M%S")
+            out = runs_folder(self.doc.project) / f"{_slug(self.doc.name)}-{stamp}-{self.runs_made}"
+            rec = RunRecord(rid, copy.deepcopy(self.doc.project.training), self.doc.graph.copy(),
+                            out)
+            self.runs.add(rec)
+            self.view.plots.add_run(rid)
+            resume = None
+        else:
+            rec = resume_from
+            rec.status = "running"
+            resume = rec.checkpoint("last")
+        self.record = rec
+        from graph.project import project_to_dict
+
+        mod = importlib.import_module(WORKER)
+        base = Path(self.doc.project.path).parent if self.doc.project.path else None
+        w = mod.TrainingWorker(rec.graph, rec.training, name=self.doc.name, out_dir=rec.out_dir,
+                               base_dir=base, resume=resume,
+                               project=project_to_dict(self.doc.project),
+                               fault=getattr(self, "inject_fault", None), parent=self)
+        w.run_started.connect(self._run_started)
+        w.steps_done.connect(self._steps)
+        w.epoch_done.connect(self._epoch)
+        w.points_ready.connect(self._points)
+        w.grid_ready.connect(self.view.decision_map.set_grid)
+        w.histogram_ready.connect(self._histogram)
+        w.run_ended.connect(self._run_ended)
+        w.refused.connect(self._refused)
+        w.finished.connect(self._thread_finished)
+        w.watch(self.watched)
+        self.worker = w
+        self.banner.hide()
+        self.pause_button.setChecked(False)
+        self.bar.setFormat("preparing…")
+        self.started_at = time.perf_counter()
+        w.start()
+        self._update_buttons()
+        self.running_changed.emit(True)
+        return True
+
+    def pause(self) -> None:
+        if self.running:
+            self.pause_button.setChecked(True)
+
+    def resume(self) -> None:
+        if self.running:
+            self.pause_button.setChecked(False)
+
+    def stop(self) -> None:
+        """Stop before the next batch; metrics and the last checkpoint are kept."""
+        if self.running:
+            self.worker.stop()
+            self.bar.setFormat("stopping…")
+
+    def _pause_toggled(self, on: bool) -> None:
+        if not self.running:
+            return
+        if on:
+            self.worker.pause()
+            self.pause_button.setText("Resume")
+            self.bar.setFormat("paused · " + self.bar.format())
+        else:
+            self.worker.resume()
+            self.pause_button.setText("Pause")
+
+    @property
+    def paused(self) -> bool:
+        return self.running and self.pause_button.isChecked()
+
+    def shutdown(self, wait_ms: int = 3000) -> None:
+        """Stop a run and wait for its thread (the window is closing)."""
+        if self.worker is not None:
+            self.worker.stop()
+            self.worker.wait(wait_ms)
+
+    def resume_run(self, run_id: str) -> bool:
+        """Continue a stopped run from its last checkpoint, on the same curves."""
+        rec = self.runs.records.get(run_id)
+        if rec is None or rec.status != "stopped" or rec.checkpoint("last") is None:
+            return False
+        return self.start(resume_from=rec)
+
+    def watch_edge(self, source: str | None, label: str = "") -> None:
+        """Show live histograms of the edge leaving ``source`` (None: none)."""
+        self.watched = source
+        self.view.histograms.set_edge(label if source else "")
+        if source:
+            self.view.tabs.setCurrentWidget(self.view.histograms)
+        if self.worker is not None:
+            self.worker.watch(source)
+
+    def _update_buttons(self) -> None:
+        run = self.running
+        self.start_button.setEnabled(not run)
+        self.pause_button.setEnabled(run)
+        self.stop_button.setEnabled(run)
+        self.runs.update_buttons(busy=run)
+        if not run:
+            self.pause_button.setText("Pause")
+
+    def _visible_runs(self, ids: list) -> None:
+        self.view.plots.set_visible_runs([i for i in ids if i in self.view.plots.runs])
+
+    # ------------------------------------------------------------ worker signals
+    def _run_started(self, info: dict) -> None:
+        self.info = info
+        self.view.set_task(info["task"])
+        notes = info.get("notes") or []
+        if notes:
+            self._show_message("; ".join(notes), error=False)
+        self.bar.setRange(0, max(1, info["epochs"] * info["steps_per_epoch"]))
+        self.bar.setFormat(f"epoch {info['start_epoch'] + 1}/{info['epochs']} on {info['device']}")
+
+    def _steps(self, b: dict) -> None:
+        rid = self.record.id
+        steps, losses = b["steps"], b["losses"]
+        self.view.plots.add_steps(steps, losses, lr=[b["lr"]] * len(steps), run_id=rid)
+        info = self.info
+        total = info.get("epochs", 1) * info.get("steps_per_epoch", 1)
+        done = b["step"]
+        rate = b.get("samples_per_s")
+        eta = None
+        if rate:
+            eta = (total - done) * info.get("batch_size", 1) / rate
+        elif done:
+            eta = estimate_eta(done, total, time.perf_counter() - self.started_at)
+        self.view.set_progress(b["epoch"], info.get("epochs", 1), done, total, eta, rate)
+        self.bar.setValue(min(done, total))
+        pre = "paused · " if self.paused else ""
+        self.bar.setFormat(f"{pre}epoch {b['epoch']}/{info.get('epochs', 1)} · %p%")
+
+    def _epoch(self, row: dict) -> None:
+        rid = self.record.id
+        self.view.plots.add_epoch(row["epoch"], step=row.get("step"), val_loss=row.get("val_loss"),
+                                  train_accuracy=row.get("train_accuracy"),
+                                  val_accuracy=row.get("val_accuracy"),
+                                  val_mae=row.get("val_mae"), grad_norms=row.get("grad_norms"),
+                                  run_id=rid)
+        self.record.history.append({k: v for k, v in row.items() if k != "confusion"})
+        self.runs.refresh(rid)
+
+    def _points(self, p: dict) -> None:
+        self.view.decision_map.set_points(p["x"], p["y"], p["labels"], p.get("num_classes"))
+
+    def _histogram(self, node: str, kind: str, edges, counts) -> None:
+        if node == self.watched:
+            self.view.histograms.set_histogram(kind, edges, counts)
+
+    def _node_name(self, nid) -> str | None:
+        if nid is None:
+            return None
+        return (self.info.get("nodes") or {}).get(nid, {}).get("name", nid)
+
+    def _run_ended(self, result) -> None:
+        rec = self.record
+        rec.result = result
+        rec.status = result.stopped
+        findings = [dict(f, node=self._node_name(f.get("node"))) for f in result.diagnosis]
+        if result.fault is not None:
+            f = result.fault
+            findings.insert(0, {"kind": {"nan": "nan_loss", "oom": "out_of_memory"}.get(f.kind, f.kind),
+                                "message": f.message, "severity": "error",
+                                "node": self._node_name(f.node)})
+            rec.message = f.message
+            kept = f"{len(rec.history)} epoch(s) of metrics kept"
+            if result.checkpoints.get("last"):
+                kept += " with the last checkpoint"
+            self._show_message(f"Training stopped: {f.message} ({kept}).")
+            if f.node:
+                self.fault_node.emit(f.node)
+        elif result.stopped == "stopped":
+            self._show_message(f"Stopped after {result.epochs} epoch(s); Resume continues from "
+                               "the last checkpoint (Runs tab).", error=False)
+        elif result.stopped == "early_stopping":
+            self._show_message(f"Early stopping after {result.epochs} epochs: "
+                               f"{self.info.get('monitor')} stopped improving.", error=False)
+        self.view.diagnosis.set_findings(findings)
+        if result.confusion:
+            names = result.class_names
+            if names is not None and len(names) != len(result.confusion):
+                names = None
+            self.view.confusion.set_matrix(result.confusion, names)
+            self.view.class_accuracy.set_matrix(result.confusion, names)
+        self.view.plots.flush()
+        self.runs.refresh(rec.id)
+
+    def _refused(self, message: str) -> None:
+        if self.record is not None:
+            self.record.status = "refused"
+            self.record.message = message
+            self.runs.refresh(self.record.id)
+        self._show_message(f"Cannot start: {message}")
+
+    def _thread_finished(self) -> None:
+        w, self.worker = self.worker, None
+        if w is not None:
+            w.wait()
+            w.deleteLater()
+        self.bar.setFormat(f"{self.record.status if self.record else 'idle'} · %p%")
+        self._update_buttons()
+        self.running_changed.emit(False)
+
+    def _show_message(self, text: str, error: bool = True) -> None:
+        self.message.setText(text)
+        self.message.setStyleSheet("color: #d22;" if error else "")

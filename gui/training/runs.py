@@ -1,0 +1,220 @@
+"""Runs kept for comparison: their settings, network, curves and checkpoints.
+
+:class:`RunRecord` is what one run leaves behind (the training dict and the
+graph as they were at Start, the per-epoch history, the result, the
+checkpoint folder).  :func:`settings_diff` and :func:`graph_diff` say in a
+few lines what differs between two runs; :class:`RunsPanel` lists the runs
+with a check box each (which are overlaid on the plots) and shows the
+side-by-side of the checked ones.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QHBoxLayout, QListWidget, QListWidgetItem, QPushButton,
+                               QTextBrowser, QVBoxLayout, QWidget)
+
+
+@dataclass
+class RunRecord:
+    """One run.
+
+    Attributes:
+        id: the plot's run id (``"run 1"``).
+        training: the settings used (a deep copy taken at Start).
+        graph: the network used (a ``Graph.copy()`` taken at Start).
+        out_dir: the folder of ``best.pt``/``last.pt``.
+        status: ``"running"``, ``"completed"``, ``"stopped"``, ``"early_stopping"``,
+            ``"error"`` or ``"refused"``.
+    """
+
+    id: str
+    training: dict
+    graph: object
+    out_dir: Path | None = None
+    status: str = "running"
+    history: list = field(default_factory=list)
+    result: object = None
+    message: str = ""
+
+    def checkpoint(self, which: str = "last") -> Path | None:
+        """The checkpoint file of this run (``last`` or ``best``), if written."""
+        if self.out_dir is None:
+            return None
+        path = self.out_dir / f"{which}.pt"
+        return path if path.is_file() else None
+
+    def summary(self) -> str:
+        last = self.history[-1] if self.history else {}
+        bits = [self.status]
+        for key in ("val_loss", "val_accuracy", "val_mae"):
+            if last.get(key) is not None:
+                bits.append(f"{key} {last[key]:.4g}")
+        return f"{self.id}: " + ", ".join(bits)
+
+
+def _flat(d, prefix: str = "") -> dict:
+    out = {}
+    for k, v in (d or {}).items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict):
+            out.update(_flat(v, key + "."))
+        else:
+            out[key] = v
+    return out
+
+
+def settings_diff(a: dict, b: dict) -> list[tuple[str, object, object]]:
+    """Keys whose values differ between two training dicts: ``(key, a, b)``,
+    nested keys dotted (``optimizer.lr``), a missing key as None."""
+    fa, fb = _flat(a), _flat(b)
+    return [(k, fa.get(k), fb.get(k)) for k in sorted(set(fa) | set(fb)) if fa.get(k) != fb.get(k)]
+
+
+def graph_diff(a, b) -> list[str]:
+    """What changed in the network from run ``a`` to run ``b``, one line each."""
+    out = []
+    na, nb = a.nodes, b.nodes
+    for nid in na.keys() - nb.keys():
+        out.append(f"removed {na[nid].label()}")
+    for nid in nb.keys() - na.keys():
+        out.append(f"added {nb[nid].label()}")
+    for nid in sorted(na.keys() & nb.keys()):
+        x, y = na[nid], nb[nid]
+        if x.type != y.type:
+            out.append(f"{y.label()}: type {x.type} → {y.type}")
+        for key in sorted(set(x.params) | set(y.params)):
+            if x.params.get(key) != y.params.get(key):
+                out.append(f"{y.label()}: {key} {json.dumps(x.params.get(key))} → "
+                           f"{json.dumps(y.params.get(key))}")
+    ea = {e.key() for e in a.edges}
+    eb = {e.key() for e in b.edges}
+    if ea != eb:
+        out.append(f"connections: {len(ea - eb)} removed, {len(eb - ea)} added")
+    return out
+
+
+def compare_text(runs: list[RunRecord]) -> str:
+    """The side-by-side of several runs as plain lines (the first is the reference)."""
+    if len(runs) < 2:
+        return "Check two or more runs to compare them."
+    ref = runs[0]
+    lines = []
+    for r in runs[1:]:
+        lines.append(f"{ref.id} → {r.id}")
+        sd = settings_diff(ref.training, r.training)
+        gd = graph_diff(ref.graph, r.graph)
+        for key, x, y in sd:
+            lines.append(f"  setting {key}: {json.dumps(x)} → {json.dumps(y)}")
+        lines += [f"  network {g}" for g in gd]
+        if not sd and not gd:
+            lines.append("  same settings and network (only randomness differs)")
+    lines.append("")
+    lines += [r.summary() for r in runs]
+    return "\n".join(lines)
+
+
+class RunsPanel(QWidget):
+    """The list of runs (check = shown on the plots) and the comparison text.
+
+    Signals:
+        visibility_changed(list): the checked run ids.
+        resume_requested(str), export_requested(str): for the selected run.
+    """
+
+    visibility_changed = Signal(list)
+    resume_requested = Signal(str)
+    export_requested = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.records: dict[str, RunRecord] = {}
+        self.list = QListWidget()
+        self.compare = QTextBrowser()
+        self.compare.setPlaceholderText("Check two or more runs to compare them.")
+        self.resume_button = QPushButton("Resume")
+        self.resume_button.setToolTip("Continue the selected stopped run from its last checkpoint")
+        self.export_button = QPushButton("Export weights…")
+        self.export_button.setToolTip("Save the selected run's trained weights to a file")
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.resume_button)
+        buttons.addWidget(self.export_button)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.list, 2)
+        lay.addLayout(buttons)
+        lay.addWidget(self.compare, 3)
+        self.list.itemChanged.connect(self._checked)
+        self.list.currentItemChanged.connect(lambda *_: self.update_buttons())
+        self.resume_button.clicked.connect(lambda: self._emit(self.resume_requested))
+        self.export_button.clicked.connect(lambda: self._emit(self.export_requested))
+        self.update_buttons()
+
+    def add(self, record: RunRecord) -> None:
+        self.records[record.id] = record
+        item = QListWidgetItem(record.summary())
+        item.setData(Qt.ItemDataRole.UserRole, record.id)
+        item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+        self.list.blockSignals(True)
+        item.setCheckState(Qt.CheckState.Checked)
+        self.list.addItem(item)
+        self.list.blockSignals(False)
+        self.list.setCurrentItem(item)
+        self._checked()
+
+    def refresh(self, run_id: str) -> None:
+        """Re-read a record's summary line (status, last metrics)."""
+        for i in range(self.list.count()):
+            item = self.list.item(i)
+            if item.data(Qt.ItemDataRole.UserRole) == run_id:
+                self.list.blockSignals(True)
+                item.setText(self.records[run_id].summary())
+                self.list.blockSignals(False)
+        self._show_compare()
+        self.update_buttons()
+
+    def checked(self) -> list[str]:
+        return [self.list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.list.count())
+                if self.list.item(i).checkState() == Qt.CheckState.Checked]
+
+    def set_checked(self, run_ids) -> None:
+        want = set(run_ids)
+        self.list.blockSignals(True)
+        for i in range(self.list.count()):
+            item = self.list.item(i)
+            item.setCheckState(Qt.CheckState.Checked if item.data(Qt.ItemDataRole.UserRole) in want
+                               else Qt.CheckState.Unchecked)
+        self.list.blockSignals(False)
+        self._checked()
+
+    def current(self) -> RunRecord | None:
+        item = self.list.currentItem()
+        return self.records.get(item.data(Qt.ItemDataRole.UserRole)) if item else None
+
+    def update_buttons(self, busy: bool = False) -> None:
+        rec = self.current()
+        self.resume_button.setEnabled(bool(rec and not busy and rec.status == "stopped"
+                                           and rec.checkpoint("last")))
+        self.export_button.setEnabled(bool(rec and (rec.checkpoint("best")
+                                                    or rec.checkpoint("last"))))
+
+    def _emit(self, signal) -> None:
+        rec = self.current()
+        if rec is not None:
+            signal.emit(rec.id)
+
+    def _checked(self, *_args) -> None:
+        self.visibility_changed.emit(self.checked())
+        self._show_compare()
+
+    def _show_compare(self) -> None:
+        runs = [self.records[r] for r in self.checked()]
+        self.compare.setHtml("<pre>" + html.escape(compare_text(runs)) + "</pre>")
+
+    def compare_plain(self) -> str:
+        return self.compare.toPlainText()

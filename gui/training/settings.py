@@ -1,0 +1,368 @@
+"""The training settings panel: every key of the project's ``training`` section.
+
+Each field edits one key; a change pushes one
+:class:`~gui.training.settings_data.SetTraining` on the document's undo
+stack, so settings are undone like graph edits, and undo/redo (or opening
+another project) reloads the fields from the project.  Under the fields the
+panel says, before Start, whether the chosen dataset fits the graph's
+``Input`` and how much memory the chosen batch size needs.
+"""
+
+from __future__ import annotations
+
+import copy
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout,
+                               QLabel, QLineEdit, QSpinBox, QWidget)
+
+from runtime.data import builtin_catalog
+
+from .settings_data import (FILE_KINDS, LOSSES, MOMENTUM, OPTIMIZERS, SCHEDULES, SetTraining,
+                            SettingsParseError, dataset_text, fit_problem, format_kwargs,
+                            memory_text, parse_kwargs)
+
+_DEFAULT = "(default)"
+
+
+class FloatEdit(QLineEdit):
+    """A number typed as text (``1e-3`` reads better than a spin box); empty = None.
+
+    Args:
+        what: the field's name for messages.
+    """
+
+    def __init__(self, what: str, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.what = what
+
+    def value(self) -> float | None:
+        text = self.text().strip()
+        if not text:
+            return None
+        try:
+            return float(text)
+        except ValueError:
+            raise SettingsParseError(f"{self.what}: {text!r} is not a number") from None
+
+    def set_value(self, v) -> None:
+        self.setText("" if v is None else f"{v:g}")
+
+
+class TrainingSettings(QWidget):
+    """The form; :meth:`set_document` binds it to a document.
+
+    Signals:
+        changed: the settings (or the fit/memory lines) were refreshed.
+    """
+
+    changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.doc = None
+        self._loading = False
+        self.devices = ["auto", "cpu"]
+        from runtime.memory import device_memory
+
+        self.device_memory: dict[str, int | None] = {"cpu": device_memory("cpu")}
+        f = self.form = QFormLayout(self)
+        f.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.dataset = QComboBox()
+        for name, info in builtin_catalog().items():
+            self.dataset.addItem(name, ("name", name))
+            self.dataset.setItemData(self.dataset.count() - 1, info.description,
+                                     Qt.ItemDataRole.ToolTipRole)
+        for kind, label in FILE_KINDS.items():
+            self.dataset.addItem(label, (kind, None))
+        self.dataset_info = QLabel()
+        self.dataset_info.setWordWrap(True)
+        self.target = QLineEdit()
+        self.target.setPlaceholderText("target column (CSV)")
+        self.val_fraction = QDoubleSpinBox(decimals=2, minimum=0.0, maximum=0.9, singleStep=0.05)
+        self.task = self._combo([_DEFAULT, "classification", "regression"])
+        self.loss = self._combo([_DEFAULT, *LOSSES])
+        self.optimizer = self._combo(list(OPTIMIZERS))
+        self.lr = FloatEdit("learning rate")
+        self.momentum = FloatEdit("momentum")
+        self.weight_decay = FloatEdit("weight decay")
+        self.schedule = self._combo(["none", *SCHEDULES])
+        self.schedule_params = QLineEdit()
+        self.epochs = QSpinBox(minimum=1, maximum=100000)
+        self.batch_size = QSpinBox(minimum=1, maximum=1 << 20)
+        self.accum = QSpinBox(minimum=1, maximum=1024)
+        self.clip = FloatEdit("gradient clipping")
+        self.clip.setPlaceholderText("none")
+        self.l1 = FloatEdit("L1 penalty")
+        self.patience = QSpinBox(minimum=0, maximum=1000, specialValueText="off")
+        self.amp = QCheckBox("mixed precision (CUDA)")
+        self.device = self._combo(self.devices)
+        self.seed = QSpinBox(minimum=0, maximum=2**31 - 1)
+        self.error = QLabel()
+        self.fit = QLabel()
+        self.memory = QLabel()
+        for lab in (self.error, self.fit, self.memory):
+            lab.setWordWrap(True)
+            lab.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.error.setStyleSheet("color: #d22;")
+        rows = (("Dataset", self.dataset), ("Target", self.target),
+                ("Validation", self.val_fraction), ("Task", self.task), ("Loss", self.loss),
+                ("Optimizer", self.optimizer), ("Learning rate", self.lr),
+                ("Momentum", self.momentum), ("Weight decay", self.weight_decay),
+                ("Schedule", self.schedule), ("Schedule params", self.schedule_params),
+                ("Epochs", self.epochs), ("Batch size", self.batch_size),
+                ("Grad. accumulation", self.accum), ("Grad. clipping", self.clip),
+                ("L1 penalty", self.l1), ("Early stopping", self.patience), ("AMP", self.amp),
+                ("Device", self.device), ("Seed", self.seed))
+        for label, w in rows:
+            f.addRow(label, w)
+        # a full-width row: a wrapped label beside a field gets a wrong height
+        f.insertRow(1, self.dataset_info)
+        f.addRow(self.error)
+        f.addRow(self.fit)
+        f.addRow(self.memory)
+        self.dataset.activated.connect(self._dataset_chosen)
+        self.target.editingFinished.connect(self._dataset_options)
+        self.val_fraction.valueChanged.connect(self._dataset_options)
+        for combo in (self.task, self.loss, self.optimizer, self.schedule, self.device):
+            combo.currentIndexChanged.connect(self.commit)
+        for edit in (self.lr, self.momentum, self.weight_decay, self.schedule_params, self.clip,
+                     self.l1):
+            edit.editingFinished.connect(self.commit)
+        for spin in (self.epochs, self.batch_size, self.accum, self.patience, self.seed):
+            spin.valueChanged.connect(self.commit)
+        self.amp.toggled.connect(self.commit)
+
+    @staticmethod
+    def _combo(items) -> QComboBox:
+        c = QComboBox()
+        c.addItems(list(items))
+        return c
+
+    # ------------------------------------------------------------ binding
+    def set_document(self, doc) -> None:
+        self.doc = doc
+        doc.undo.indexChanged.connect(self._undo_moved)
+        doc.analysed.connect(self.update_checks)
+        self.load()
+
+    def _undo_moved(self, _index: int) -> None:
+        self.load()
+
+    def training(self) -> dict:
+        return copy.deepcopy(self.doc.project.training) if self.doc else {}
+
+    def set_devices(self, devices: list[str], memory: dict[str, int | None]) -> None:
+        """What this machine offers (from the worker module, once torch is loaded)."""
+        self.devices = list(devices)
+        self.device_memory = dict(memory)
+        self._loading = True
+        try:
+            self.device.clear()
+            self.device.addItems(self.devices)
+        finally:
+            self._loading = False
+        self.load()
+
+    def load(self) -> None:
+        """Show the project's settings in the fields."""
+        if self.doc is None:
+            return
+        t = self.doc.project.training or {}
+        self._loading = True
+        try:
+            ds = t.get("dataset") or {}
+            kind = next((k for k in ("name", *FILE_KINDS) if k in ds), None)
+            for i in range(self.dataset.count()):
+                k, name = self.dataset.itemData(i)
+                if k == kind and (k != "name" or name == ds.get("name")):
+                    self.dataset.setCurrentIndex(i)
+                    break
+            self.target.setText(str(ds.get("target", "")))
+            self.target.setEnabled(kind == "csv")
+            self.val_fraction.setValue(float(ds.get("val_fraction", 0.2)))
+            self.dataset_info.setText(dataset_text(ds))
+            self.task.setCurrentText(t.get("task") or _DEFAULT)
+            self.loss.setCurrentText((t.get("loss") or {}).get("type", _DEFAULT))
+            opt = t.get("optimizer") or {"type": "Adam", "lr": 1e-3}
+            self.optimizer.setCurrentText(opt.get("type", "Adam"))
+            self.lr.set_value(opt.get("lr", 1e-3))
+            self.momentum.set_value(opt.get("momentum"))
+            self.momentum.setEnabled(opt.get("type") in MOMENTUM)
+            self.weight_decay.set_value(opt.get("weight_decay"))
+            sch = t.get("scheduler") or {}
+            self.schedule.setCurrentText(sch.get("type", "none"))
+            self.schedule_params.setText(format_kwargs({k: v for k, v in sch.items()
+                                                        if k != "type"}))
+            self.schedule_params.setEnabled(bool(sch))
+            self.epochs.setValue(int(t.get("epochs", 10)))
+            self.batch_size.setValue(int(t.get("batch_size", 64)))
+            self.accum.setValue(int(t.get("grad_accum_steps", 1)))
+            self.clip.set_value(t.get("grad_clip_norm"))
+            self.l1.set_value(t.get("l1", 0.0))
+            self.patience.setValue(int((t.get("early_stopping") or {}).get("patience", 0)))
+            self.amp.setChecked(bool(t.get("amp")))
+            dev = t.get("device", "auto")
+            if self.device.findText(dev) < 0:
+                self.device.addItem(dev)
+            self.device.setCurrentText(dev)
+            self.seed.setValue(int(t.get("seed", 0)))
+        finally:
+            self._loading = False
+        self.update_checks()
+
+    # ------------------------------------------------------------ edits
+    def push(self, training: dict, text: str) -> None:
+        """Push the new settings as one undo step (nothing when unchanged)."""
+        if self.doc is None or training == (self.doc.project.training or {}):
+            return
+        self.doc.undo.push(SetTraining(self.doc, training, text))
+
+    def set_dataset(self, spec: dict) -> None:
+        """Choose a dataset (keeps the validation fraction)."""
+        t = self.training()
+        old = t.get("dataset") or {}
+        spec = dict(spec)
+        if "val_fraction" in old and "val_fraction" not in spec:
+            spec["val_fraction"] = old["val_fraction"]
+        t["dataset"] = spec
+        self.push(t, "Set dataset")
+
+    def _dataset_chosen(self, index: int) -> None:
+        kind, name = self.dataset.itemData(index)
+        if kind == "name":
+            self.set_dataset({"name": name})
+            return
+        if kind == "image_folder":
+            path = QFileDialog.getExistingDirectory(self, "Image folder (one subfolder per class)")
+        else:
+            path, _ = QFileDialog.getOpenFileName(self, FILE_KINDS[kind].rstrip("…"), "",
+                                                  f"{kind.upper()} files (*.{kind});;All files (*)")
+        if path:
+            spec = {kind: path}
+            if kind == "csv" and self.target.text().strip():
+                spec["target"] = self.target.text().strip()
+            self.set_dataset(spec)
+        else:
+            self.load()
+
+    def _dataset_options(self, *_args) -> None:
+        if self._loading or self.doc is None:
+            return
+        t = self.training()
+        ds = dict(t.get("dataset") or {})
+        if not ds:
+            return
+        ds["val_fraction"] = round(self.val_fraction.value(), 4)
+        if "csv" in ds:
+            target = self.target.text().strip()
+            if target:
+                ds["target"] = target
+            else:
+                ds.pop("target", None)
+        t["dataset"] = ds
+        self.push(t, "Set dataset options")
+
+    def commit(self, *_args) -> None:
+        """Read every field (but the dataset) into a new training dict and push it."""
+        if self._loading or self.doc is None:
+            return
+        errors: list[str] = []
+        t = self._read(errors)
+        self.error.setText("\n".join(errors))
+        self.push(t, "Change training settings")
+
+    def _read(self, errors: list[str]) -> dict:
+        """The settings from the fields; a field that cannot be read keeps its old
+        value and adds its message to ``errors``."""
+        t = self.training()
+        old = copy.deepcopy(t)
+
+        def read(fn, fallback):
+            try:
+                return fn()
+            except SettingsParseError as exc:
+                errors.append(str(exc))
+                return fallback
+
+        def put(key, value, default=None):
+            if value is None or value == default:
+                t.pop(key, None)
+            else:
+                t[key] = value
+
+        put("task", None if self.task.currentText() == _DEFAULT else self.task.currentText())
+        loss = self.loss.currentText()
+        old_loss = t.get("loss") or {}
+        put("loss", None if loss == _DEFAULT else
+            ({**old_loss, "type": loss} if old_loss.get("type") == loss else {"type": loss}))
+        kind = self.optimizer.currentText()
+        opt = dict(t.get("optimizer") or {})
+        if opt.get("type") != kind:
+            opt = {"type": kind}
+        old_opt = old.get("optimizer") or {}
+        lr = read(self.lr.value, old_opt.get("lr", 1e-3))
+        opt["lr"] = lr if lr is not None else 1e-3
+        for key, edit in (("momentum", self.momentum), ("weight_decay", self.weight_decay)):
+            v = read(edit.value, old_opt.get(key)) if (key != "momentum" or kind in MOMENTUM) \
+                else None
+            if v is None:
+                opt.pop(key, None)
+            else:
+                opt[key] = v
+        t["optimizer"] = opt
+        sch = self.schedule.currentText()
+        old_sch = t.get("scheduler") or {}
+        if sch == "none":
+            t.pop("scheduler", None)
+        elif old_sch.get("type") != sch:
+            t["scheduler"] = {"type": sch, **SCHEDULES[sch]}
+        else:
+            t["scheduler"] = read(lambda: {"type": sch, **parse_kwargs(self.schedule_params.text())},
+                                  old_sch)
+        put("epochs", self.epochs.value())
+        put("batch_size", self.batch_size.value())
+        put("grad_accum_steps", self.accum.value(), 1)
+        def clip_value():
+            clip = self.clip.value()
+            if clip is not None and clip <= 0:
+                raise SettingsParseError("gradient clipping must be a positive number "
+                                         "(empty: none)")
+            return clip
+
+        put("grad_clip_norm", read(clip_value, old.get("grad_clip_norm")))
+        put("l1", read(self.l1.value, old.get("l1", 0.0)), 0.0)
+        es = dict(t.get("early_stopping") or {})
+        if self.patience.value():
+            es["patience"] = self.patience.value()
+            t["early_stopping"] = es
+        else:
+            t.pop("early_stopping", None)
+        put("amp", self.amp.isChecked(), False)
+        put("device", self.device.currentText(), "auto")
+        put("seed", self.seed.value(), 0)
+        return t
+
+    # ------------------------------------------------------------ checks
+    def update_checks(self) -> None:
+        """Refresh the dataset-fit and memory lines (after any edit)."""
+        if self.doc is None:
+            return
+        t = self.doc.project.training or {}
+        problem = fit_problem(self.doc.graph, t)
+        self.fit.setText(f"⛔ {problem}" if problem else "")
+        self.fit.setStyleSheet("color: #d22;" if problem else "")
+        dev = t.get("device", "auto")
+        if dev == "auto":
+            dev = "cuda" if "cuda" in self.devices else "cpu"
+        try:
+            text, fits = memory_text(self.doc.analyzer, t, self.device_memory.get(dev), dev)
+        except (TypeError, ValueError):
+            text, fits = "", True
+        self.memory.setText(text)
+        self.memory.setStyleSheet("" if fits else "color: #d22;")
+        self.changed.emit()
+
+    def fit_error(self) -> str | None:
+        """The reason the dataset does not fit, if known before loading."""
+        return fit_problem(self.doc.graph, self.doc.project.training or {}) if self.doc else None

@@ -1,0 +1,167 @@
+"""The training settings as data for the settings panel (no widgets, no torch).
+
+- :class:`SetTraining`: the undoable edit that replaces a project's
+  ``training`` dict (through the :class:`~gui.document.Document`, like every
+  other edit).
+- The choices the panel offers (losses, optimizers, schedules with starting
+  parameters); the runtime checks names and keyword arguments when it builds
+  them (:mod:`runtime.optim`), and a test keeps these lists equal to its own.
+- :func:`parse_kwargs`/:func:`format_kwargs`: ``step_size=10, gamma=0.5``
+  ↔ ``{"step_size": 10, "gamma": 0.5}`` (values are JSON; never evaluated).
+- :func:`dataset_text` and :func:`fit_problem`: what a dataset is and whether
+  it fits the graph's ``Input``, before anything is loaded.
+- :func:`memory_text`: the memory estimate at the chosen batch size.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+
+from PySide6.QtGui import QUndoCommand
+
+from runtime.data import builtin_catalog, check_fits
+
+LOSSES = ("CrossEntropyLoss", "NLLLoss", "BCEWithLogitsLoss", "MSELoss", "L1Loss",
+          "SmoothL1Loss", "HuberLoss", "MultiMarginLoss", "KLDivLoss")
+OPTIMIZERS = ("SGD", "Adagrad", "Adadelta", "RMSprop", "Adam", "AdamW", "Adamax", "NAdam",
+              "RAdam")
+#: Schedules offered, with the parameters a new choice starts from.
+SCHEDULES = {
+    "StepLR": {"step_size": 10, "gamma": 0.5},
+    "MultiStepLR": {"milestones": [30, 60], "gamma": 0.1},
+    "ExponentialLR": {"gamma": 0.95},
+    "InverseTimeDecay": {"decay": 0.1},
+    "CosineAnnealingLR": {"T_max": 10},
+    "LinearWarmup": {"warmup_steps": 100},
+    "OneCycleLR": {"max_lr": 0.01},
+    "ReduceLROnPlateau": {"factor": 0.5, "patience": 3},
+}
+#: Optimizers that take a ``momentum`` argument.
+MOMENTUM = ("SGD", "RMSprop")
+FILE_KINDS = {"csv": "CSV file…", "npz": "NPZ file…", "image_folder": "Image folder…"}
+
+
+class SettingsParseError(ValueError):
+    """Text typed into a settings field cannot be read; the message says why."""
+
+
+class SetTraining(QUndoCommand):
+    """Replace the project's training settings (undo puts the old ones back).
+
+    Args:
+        doc: the :class:`~gui.document.Document`.
+        training: the new settings (deep-copied).
+        text: the undo-menu text, e.g. ``"Set batch size"``.
+    """
+
+    def __init__(self, doc, training: dict, text: str = "Change training settings"):
+        super().__init__(text)
+        self.doc = doc
+        self.new = copy.deepcopy(training)
+        self.old = copy.deepcopy(doc.project.training)
+
+    def _apply(self, training: dict) -> None:
+        self.doc.project.training = copy.deepcopy(training)
+        self.doc.analyzer.set_training(self.doc.project.training)
+
+    def redo(self) -> None:
+        self._apply(self.new)
+
+    def undo(self) -> None:
+        self._apply(self.old)
+
+
+def parse_kwargs(text: str) -> dict:
+    """``"step_size=10, gamma=0.5, milestones=[3, 6]"`` → a dict of JSON values.
+
+    Raises:
+        SettingsParseError: a part is not ``name=value`` or the value is not JSON.
+    """
+    out: dict = {}
+    text = text.strip()
+    if not text:
+        return out
+    parts, depth, cur = [], 0, ""
+    for ch in text:  # split on commas outside brackets
+        depth += ch in "[{"
+        depth -= ch in "]}"
+        if ch == "," and depth == 0:
+            parts.append(cur)
+            cur = ""
+        else:
+            cur += ch
+    parts.append(cur)
+    for part in parts:
+        if "=" not in part:
+            raise SettingsParseError(f"{part.strip()!r} is not name=value")
+        name, value = (s.strip() for s in part.split("=", 1))
+        if not name.isidentifier():
+            raise SettingsParseError(f"{name!r} is not a parameter name")
+        try:
+            out[name] = json.loads(value)
+        except json.JSONDecodeError:
+            lowered = value.lower()
+            if lowered in ("true", "false", "none", "null"):
+                out[name] = {"true": True, "false": False}.get(lowered)
+            else:
+                raise SettingsParseError(f"{name}: {value!r} is not a number, list or "
+                                         'true/false (write text in quotes: "min")') from None
+    return out
+
+
+def format_kwargs(kwargs: dict) -> str:
+    return ", ".join(f"{k}={json.dumps(v)}" for k, v in kwargs.items())
+
+
+def input_of(graph):
+    """The graph's single Input node, or None."""
+    ins = [n for n in graph.nodes.values() if n.spec and n.spec.role == "input"]
+    return ins[0] if len(ins) == 1 else None
+
+
+def _fmt_shape(shape) -> str:
+    return "×".join(str(d) for d in shape) if shape else "scalar"
+
+
+def dataset_text(spec: dict | None) -> str:
+    """A short description of the chosen dataset with its sample shape."""
+    if not spec:
+        return "No dataset chosen."
+    if "name" in spec:
+        info = builtin_catalog().get(spec["name"])
+        if info is None:
+            return f"Unknown built-in dataset {spec['name']!r}."
+        classes = f", {info.num_classes} classes" if info.num_classes else ""
+        return (f"{info.description}. Samples {_fmt_shape(info.input_shape)} "
+                f"({info.input_dtype}), {info.task}{classes}, {info.default_n:,} samples.")
+    for kind, label in FILE_KINDS.items():
+        if kind in spec:
+            extra = f", target column {spec['target']!r}" if spec.get("target") else ""
+            return f"{label.rstrip('…')}: {spec[kind]}{extra}. Shapes are checked when it loads."
+    return "Unknown dataset kind."
+
+
+def fit_problem(graph, training: dict) -> str | None:
+    """Why the chosen built-in dataset does not fit the graph's Input (None: it fits
+    or cannot be told before loading)."""
+    spec = (training or {}).get("dataset") or {}
+    info = builtin_catalog().get(spec.get("name")) if isinstance(spec, dict) else None
+    inp = input_of(graph)
+    if info is None or inp is None or "seq_len" in spec:
+        return None
+    p = {**inp.spec.defaults(), **inp.params}
+    problem = check_fits(info, tuple(p["shape"]), p["dtype"])
+    return f"{inp.label()}: {problem}" if problem else None
+
+
+def memory_text(analyzer, training: dict, available: int | None, device: str) -> tuple[str, bool]:
+    """The memory estimate line and whether it fits (True when unknown)."""
+    from runtime.memory import estimate
+
+    totals = analyzer.totals()
+    t = training or {}
+    est = estimate(totals["params"], totals["activations"], int(t.get("batch_size", 64)),
+                   t.get("optimizer") or {"type": "Adam"}, bool(t.get("amp")), available,
+                   device)
+    return "Memory: " + est.describe(), est.fits is not False

@@ -1,0 +1,179 @@
+"""The training worker: a ``QThread`` that relays a training child process's events.
+
+Training itself runs in a child process (:mod:`runtime.remote`): in this
+process it would share the GIL with the window, and a small model's
+Python-heavy loop and the plots' painting would slow each other down
+(``quality.md`` B4).  This thread starts the child, reads its events and
+emits them as Qt signals, which Qt queues to the window's thread.  The child
+already batches step losses (≈ 20 batches/s), computes the decision map once
+per epoch and samples the watched edge's histograms, so the signals stay
+few and cheap.
+
+A child that dies (a crash in a native library, a kill, out of memory) ends
+the run with a fault that says so, keeping the metrics received; a child that
+does not stop in time after Stop is ended, so this thread ends within 2 s (R5).
+
+The run works on a snapshot (a copy of the graph and of the training dict)
+taken at Start, so editing the network while it trains changes nothing here.
+torch is not imported here; the device list comes from :mod:`runtime.devices`.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from pathlib import Path
+
+from PySide6.QtCore import QThread, Signal
+
+from runtime import remote
+from runtime.devices import available_devices, device_total_memory
+
+__all__ = ["TrainingWorker", "available_devices", "device_total_memory", "warm_up"]
+
+
+def warm_up() -> None:
+    """Start the training processes' fork server (torch loads there, in the background).
+
+    Only a head start: a failure here shows, with its message, at Start.
+    """
+    try:
+        remote.warm_up()
+    except Exception:  # noqa: BLE001 (Start reports the same cause in words)
+        pass
+
+
+def _path(p) -> str | None:
+    return str(Path(p)) if p is not None else None
+
+
+class TrainingWorker(QThread):
+    """Runs one training run in a child process, relayed by this thread.
+
+    Args:
+        graph: the network; a copy is taken here (the run's snapshot).
+        training: the training settings; deep-copied here.
+        name: the project name.
+        out_dir: folder for ``best.pt``/``last.pt``.
+        base_dir: folder for relative dataset paths.
+        resume: a checkpoint to continue from.
+        project: the project document (dict) stored in checkpoints.
+        fault: tests only: a fault the child injects
+            (:func:`runtime.remote_child.inject`).
+
+    Signals carry plain Python objects and numpy arrays: ``run_started(info)``,
+    ``steps_done(batch)`` (``steps``, ``losses``, ``lr``, ``epoch``,
+    ``samples_per_s`` ...), ``epoch_done(row)`` (grad norms by node *name*),
+    ``points_ready``/``grid_ready`` (decision map), ``histogram_ready(node,
+    kind, edges, counts)``, ``run_ended(RunResult)`` and ``refused(message)``
+    when training cannot start.
+    """
+
+    run_started = Signal(object)
+    steps_done = Signal(object)
+    epoch_done = Signal(object)
+    points_ready = Signal(object)
+    grid_ready = Signal(object, object)
+    histogram_ready = Signal(str, str, object, object)
+    run_ended = Signal(object)
+    refused = Signal(str)
+
+    def __init__(self, graph, training: dict, *, name: str = "Network", out_dir=None,
+                 base_dir=None, resume=None, project: dict | None = None,
+                 fault: dict | None = None, parent=None):
+        super().__init__(parent)
+        self.graph = graph.copy()
+        self.training = copy.deepcopy(training)
+        self.name = name
+        self.kwargs = dict(out_dir=_path(out_dir), base_dir=_path(base_dir),
+                           resume=_path(resume), project=copy.deepcopy(project))
+        self.fault = fault
+        self.watch_node: str | None = None
+        self.remote: remote.RemoteRun | None = None
+        #: True once the child has applied a pause (False again after resume).
+        self.paused = False
+        self._lock = threading.Lock()
+        self._stop = False
+        self._pause = False
+
+    @property
+    def pid(self) -> int | None:
+        """The training process's id (None before it started)."""
+        return self.remote.pid if self.remote is not None else None
+
+    def spec(self) -> dict:
+        """The run as plain data for the child (:class:`runtime.remote.RemoteRun`)."""
+        from graph.project import Project, project_to_dict
+
+        net = project_to_dict(Project(self.name, self.graph, self.training))
+        return dict(network=net, training=self.training, name=self.name,
+                    watch=self.watch_node, fault=self.fault, **self.kwargs)
+
+    def run(self) -> None:  # the worker thread
+        try:
+            run = remote.RemoteRun(self.spec())
+            with self._lock:
+                if self._stop:  # stopped at once: the child still reports a (stopped) end
+                    run.stop()
+                if self._pause:
+                    run.pause()
+                run.start()
+                self.remote = run
+        except Exception as exc:  # e.g. no process could be started (R5: the window lives)
+            self.refused.emit(f"training could not start: {type(exc).__name__}: {exc}")
+            return
+        try:
+            while (ev := run.get(0.1)) is None or self._relay(*ev):
+                pass
+        finally:
+            run.close()
+
+    def _relay(self, kind: str, payload) -> bool:
+        """Emit one event's signal; False after the last event."""
+        if kind == "steps":
+            self.steps_done.emit(payload)
+        elif kind == "epoch":
+            self.epoch_done.emit(payload)
+        elif kind == "run_start":
+            self.run_started.emit(payload)
+        elif kind == "points":
+            self.points_ready.emit(payload)
+        elif kind == "grid":
+            self.grid_ready.emit(*payload)
+        elif kind == "histogram":
+            self.histogram_ready.emit(*payload)
+        elif kind == "paused":
+            self.paused = payload
+        elif kind == "run_end":
+            self.run_ended.emit(payload)
+            return False
+        elif kind == "refused":
+            self.refused.emit(payload)
+            return False
+        return True
+
+    # -- control, from the window's thread ----------------------------------------
+    def stop(self) -> None:
+        with self._lock:
+            self._stop = True
+            if self.remote is not None:
+                self.remote.stop()
+
+    def pause(self) -> None:
+        with self._lock:
+            self._pause = True
+            if self.remote is not None:
+                self.remote.pause()
+
+    def resume(self) -> None:
+        with self._lock:
+            self._pause = False
+            if self.remote is not None:
+                self.remote.resume()
+
+    def watch(self, node_id: str | None) -> None:
+        """Sample histograms of this node's output (None: stop sampling)."""
+        with self._lock:
+            self.watch_node = node_id
+            if self.remote is not None:
+                self.remote.watch(node_id)
