@@ -44,6 +44,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--device", help="auto, cpu, cuda or mps")
     p.add_argument("--out", help="folder for metrics CSV and checkpoints")
     p.add_argument("--resume", metavar="CKPT", help="continue from a checkpoint")
+    p.add_argument("--init-weights", metavar="CKPT",
+                   help="start from a checkpoint's weights (fresh optimizer, epoch 0)")
     p.add_argument("--batch-size", type=int, help="override the batch size")
     p.add_argument("--seed", type=int, help="override the seed")
     return parser

@@ -138,8 +138,10 @@ def train(args) -> int:
                  "seed": args.seed}
     out = Path(args.out) if args.out else default_out(project, args.resume)
     try:
-        trainer = Trainer.from_project(project, callbacks=[ProgressBar(), CsvLog(out / "metrics.csv")], out_dir=out,
-                                       resume=args.resume, overrides=overrides)
+        trainer = Trainer.from_project(
+            project, callbacks=[ProgressBar(), CsvLog(out / "metrics.csv")], out_dir=out,
+            resume=args.resume, init_weights=getattr(args, "init_weights", None),
+            overrides=overrides)
         trainer.prepare()
     except TrainingError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -115,7 +115,10 @@ class Trainer:
             from ``training["dataset"]``).
         base_dir: folder for relative dataset paths (the project file's).
         out_dir: folder for ``best.pt``/``last.pt``; None writes no checkpoints.
-        resume: a checkpoint to continue from.
+        resume: a checkpoint to continue from (weights, optimizer, schedule,
+            epoch and history).
+        init_weights: a checkpoint whose weights start this run (a fresh
+            optimizer, epoch 0): a finished run's model loaded back.
         overrides: settings replacing the file's (e.g. ``{"epochs": 3}``).
         project: the project document (dict) stored in checkpoints.
         report_every: seconds between ``on_step`` calls.
@@ -127,7 +130,7 @@ class Trainer:
     def __init__(self, graph, training: dict | None = None, *, name: str = "Network",
                  callbacks=(), dataset=None, base_dir=None, out_dir=None, resume=None,
                  overrides: dict | None = None, project: dict | None = None,
-                 report_every: float = 0.25):
+                 report_every: float = 0.25, init_weights=None):
         self.graph = graph
         self.training = dict(training or {})
         self.config = parse_training(self.training, overrides)
@@ -137,6 +140,7 @@ class Trainer:
         self.base_dir = base_dir
         self.out_dir = Path(out_dir) if out_dir is not None else None
         self.resume_from = resume
+        self.init_weights = init_weights
         self.project = project or {"name": name, "training": self.training}
         self.report_every = report_every
         self.notes: list[str] = []
@@ -217,6 +221,12 @@ class Trainer:
         self.best = {"monitor": self.monitor, "value": None, "epoch": None, "bad_epochs": 0}
         if self.resume_from is not None:
             self._load(self.resume_from)
+        elif self.init_weights is not None:
+            from .checkpoint import load_checkpoint, load_weights
+
+            ck = load_checkpoint(self.init_weights)
+            load_weights(self.model, ck["model"], f"checkpoint {str(self.init_weights)!r}")
+            self.notes.append(f"weights loaded from {str(self.init_weights)!r}")
         self.prepared = True
 
     def _amp(self):

@@ -320,3 +320,22 @@ def test_compile_falls_back_to_eager_when_unavailable(monkeypatch):
 def test_asking_for_cuda_without_a_gpu_is_a_config_error():
     with pytest.raises(ConfigError, match="training.device: CUDA was asked for"):
         Trainer(mlp(), {"epochs": 1, "device": "cuda"}, dataset=blobs()).run()
+
+
+def test_init_weights_starts_from_a_finished_runs_model(tmp_path):
+    first = Trainer(mlp(), {"epochs": 2, "optimizer": {"type": "Adam", "lr": 0.01}},
+                    dataset=blobs(), out_dir=tmp_path / "a")
+    first.run()
+    saved = load_checkpoint(tmp_path / "a" / "last.pt")["model"]
+    again = Trainer(mlp(), {"epochs": 1}, dataset=blobs(), init_weights=tmp_path / "a" / "last.pt")
+    again.prepare()
+    assert again.epoch == 0
+    for k, v in again.model.state_dict().items():
+        assert torch.equal(v, saved[k]), k
+
+
+def test_init_weights_from_another_network_is_refused_with_the_layers_named(tmp_path):
+    Trainer(mlp(width=8), {"epochs": 1}, dataset=blobs(), out_dir=tmp_path).run()
+    other = Trainer(mlp(width=16), {"epochs": 1}, dataset=blobs(), init_weights=tmp_path / "last.pt")
+    with pytest.raises(Exception, match="does not match this network .*different shapes"):
+        other.prepare()

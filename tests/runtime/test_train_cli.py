@@ -114,3 +114,18 @@ def test_a_fault_during_training_exits_1_and_still_prints_json(tmp_path):
     last = json.loads(p.stdout.splitlines()[-1])
     assert last["stopped"] == "error" and last["fault"]["kind"] == "nan"
     assert "error: the training loss became" in p.stderr
+
+
+def test_train_init_weights_flag_names_a_missing_checkpoint(tmp_path):
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    proj = root / "resources" / "templates" / "mlp_spirals.json"
+    r = subprocess.run([sys.executable, str(root / "main.py"), "train", str(proj), "--epochs", "1",
+                        "--init-weights", str(tmp_path / "nope.pt"), "--out", str(tmp_path / "o")],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 1 and "nope.pt" in r.stderr, r.stderr
+    assert not r.stdout.strip() or json.loads(r.stdout.strip().splitlines()[-1])
