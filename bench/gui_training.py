@@ -65,6 +65,18 @@ def headless(p) -> float:
     return rate(result.history)
 
 
+def child_warm_up(p) -> None:
+    """One short run in a training process: the fork server is up and warm."""
+    from graph.project import project_to_dict
+    from runtime.remote import RemoteRun
+
+    run = RemoteRun({"network": project_to_dict(p), "training": p.training, "name": p.name})
+    run.start()
+    for _ in run.events():
+        pass
+    run.close()
+
+
 def in_window(p, tmp: str) -> tuple[float, list[float]]:
     from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
@@ -123,6 +135,7 @@ def main(argv=None) -> int:
     torch.set_num_threads(threads)  # as the window's training process does: a fair comparison
     p = project(args.epochs, args.n)
     headless(project(1, 2000))  # warm-up: first-call costs do not count
+    child_warm_up(project(1, 2000))  # likewise the training processes' fork server
     base = headless(p)
     gui_rate, late = in_window(project(args.epochs, args.n), tempfile.mkdtemp(prefix="nc-b4-"))
     late.sort()

@@ -197,6 +197,7 @@ class TrainingArea(TrainingExports, QWidget):
         w = mod.TrainingWorker(rec.graph, rec.training, name=self.doc.name, out_dir=rec.out_dir,
                                base_dir=base, resume=resume,
                                project=project_to_dict(self.doc.project),
+                               # tests only: a fault for the training process to inject
                                fault=getattr(self, "inject_fault", None), parent=self)
         w.run_started.connect(self._run_started)
         w.steps_done.connect(self._steps)

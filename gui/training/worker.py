@@ -112,13 +112,13 @@ class TrainingWorker(QThread):
     def run(self) -> None:  # the worker thread
         try:
             run = remote.RemoteRun(self.spec())
-            with self._lock:
+            with self._lock:  # controls before the start are kept and act on it
                 if self._stop:  # stopped at once: the child still reports a (stopped) end
                     run.stop()
                 if self._pause:
                     run.pause()
-                run.start()
                 self.remote = run
+            run.start()  # may wait for the fork server: not under the lock the window takes
         except Exception as exc:  # e.g. no process could be started (R5: the window lives)
             self.refused.emit(f"training could not start: {type(exc).__name__}: {exc}")
             return

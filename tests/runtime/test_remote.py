@@ -1,0 +1,183 @@
+"""Training in a child process (runtime.remote), without Qt: every event arrives,
+stop/pause/watch reach the child, faults and a dying child end the run with a
+message and the metrics received so far, and the result is plain data."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import signal
+
+import numpy as np
+import pytest
+
+from graph.project import Project, project_to_dict
+from runtime.remote import RemoteRun, describe_exit, result_from_dict, result_to_dict
+from support import chain
+
+
+def spec(epochs=3, n=200, **kw) -> dict:
+    g = chain(("Linear", {"out_features": 16}), "ReLU", ("Linear", {"out_features": 2}),
+              input_shape=(2,))
+    g.rename("l1", "hidden")
+    t = {"dataset": {"name": "moons", "n": n}, "epochs": epochs, "batch_size": 16,
+         "optimizer": {"type": "Adam", "lr": 0.01}, "device": "cpu"}
+    return dict(network=project_to_dict(Project("Moons", g, t)), training=t, name="Moons", **kw)
+
+
+def started(**kw) -> RemoteRun:
+    run = RemoteRun(spec(**kw))
+    run.start()
+    return run
+
+
+def collect(run: RemoteRun, until=None) -> list:
+    """Events up to the last (or up to the first for which ``until`` is true)."""
+    seen = []
+    for ev in run.events():
+        seen.append(ev)
+        if until is not None and until(*ev):
+            break
+    return seen
+
+
+def test_every_event_arrives_and_the_result_is_plain_data(tmp_path):
+    run = started(watch="l1", out_dir=str(tmp_path))
+    events = collect(run)
+    assert run.close() == 0
+    kinds = [k for k, _ in events]
+    assert kinds[0] == "run_start" and kinds[-1] == "run_end"
+    assert kinds.count("epoch") == 3 and kinds.count("grid") == 3 and "points" in kinds
+    info = events[0][1]
+    assert info["nodes"]["l1"]["name"] == "hidden" and info["steps_per_epoch"] == 10
+    steps = [s for k, p in events if k == "steps" for s in p["steps"]]
+    assert steps == list(range(1, 31))  # every step's loss, in order, none twice
+    rows = [p for k, p in events if k == "epoch"]
+    assert [r["epoch"] for r in rows] == [1, 2, 3] and rows[-1]["step"] == 30
+    assert "hidden" in rows[0]["grad_norms"] and "l1" not in rows[0]["grad_norms"]  # names
+    grid, extent = next(p for k, p in events if k == "grid")
+    assert grid.shape == (64, 64, 2) and len(extent) == 4
+    node, what, edges, counts = next(p for k, p in events if k == "histogram")
+    assert node == "l1" and what in ("activations", "gradients") and len(edges) == len(counts) + 1
+    result = events[-1][1]
+    assert result.stopped == "completed" and result.epochs == 3 and len(result.step_losses) == 30
+    assert result.checkpoints["last"] == str(tmp_path / "last.pt")
+    again = pickle.loads(pickle.dumps(result))
+    assert again == result and result_from_dict(result_to_dict(result)) == result
+
+
+def test_stop_ends_the_run_with_its_metrics_and_a_checkpoint(tmp_path):
+    run = started(epochs=500, n=2000, out_dir=str(tmp_path))
+    collect(run, until=lambda k, p: k == "epoch")
+    run.stop()
+    kind, result = collect(run)[-1]
+    assert run.close() == 0  # the child ended by itself
+    assert kind == "run_end" and result.stopped == "stopped" and 1 <= result.epochs < 500
+    assert result.checkpoints["last"] == str(tmp_path / "last.pt")
+
+
+def test_a_stop_before_the_child_started_still_reports_the_end():
+    run = RemoteRun(spec())
+    run.stop()
+    run.start()
+    kind, result = collect(run)[-1]
+    run.close()
+    assert kind == "run_end" and result.stopped == "stopped" and result.epochs == 0
+
+
+def test_pause_holds_training_until_resume():
+    run = started(epochs=500, n=2000)
+    collect(run, until=lambda k, p: k == "steps")
+    run.pause()
+    collect(run, until=lambda k, p: k == "paused")
+    # the child confirmed the pause; a batch already under way may still arrive
+    for _ in range(3):
+        run.get(0.1)
+    run.watch(None)  # a command while paused is fine
+    quiet = [run.get(0.1) for _ in range(5)]
+    assert not [ev for ev in quiet if ev is not None and ev[0] == "steps"]
+    run.resume()
+    after = collect(run, until=lambda k, p: k == "steps")
+    assert ("paused", False) in after
+    run.stop()
+    assert collect(run)[-1][1].stopped == "stopped"
+    run.close()
+
+
+def test_an_exception_in_a_layer_names_the_node():
+    run = started(fault={"node": "l3", "step": 12, "message": "kernel exploded"})
+    kind, result = collect(run)[-1]
+    run.close()
+    assert result.stopped == "error" and result.fault.node == "l3" and result.epochs == 1
+    assert result.fault.message == ('Linear "linear_1" failed during training: RuntimeError: '
+                                    "kernel exploded")
+
+
+def test_a_killed_child_ends_the_run_with_a_message_and_the_metrics_so_far(tmp_path):
+    run = started(epochs=500, n=2000, out_dir=str(tmp_path))
+    events = collect(run, until=lambda k, p: k == "epoch" and p["epoch"] == 2)
+    os.kill(run.pid, signal.SIGKILL)
+    kind, result = collect(run)[-1]
+    assert kind == "run_end" and result.stopped == "error" and result.fault.kind == "crash"
+    assert result.fault.message == (
+        "the training process ended unexpectedly (exit code -9, SIGKILL: killed, perhaps by "
+        "the system for lack of memory); the metrics received so far are kept")
+    assert [r["epoch"] for r in result.history][:2] == [1, 2] and result.task == "classification"
+    received = [x for k, p in events if k == "steps" for x in p["losses"]]
+    assert result.step_losses[:len(received)] == received
+    assert result.checkpoints["last"] == str(tmp_path / "last.pt")
+    assert run.process.exitcode == -9
+
+
+def test_a_crash_inside_a_native_library_is_named():
+    run = started(fault={"node": "l3", "step": 3, "kind": "crash"})
+    kind, result = collect(run)[-1]
+    assert result.fault.message.startswith(
+        "the training process ended unexpectedly (exit code -11, SIGSEGV: a crash inside a "
+        "native library)")
+    assert result.epochs == 0
+
+
+def test_a_child_that_ignores_stop_is_ended():
+    run = started(fault={"node": "l3", "kind": "hang"})
+    collect(run, until=lambda k, p: k == "run_start")
+    run.stop()
+    kind, result = collect(run)[-1]
+    assert result.stopped == "stopped" and result.notes == [
+        "the training process did not stop within 1.5 s and was ended"]
+    assert run.process.exitcode is not None  # terminated and reaped
+
+
+def test_a_refusal_before_training_is_an_event():
+    bad = spec()
+    bad["training"] = dict(bad["training"], dataset={"name": "digits"})
+    run = RemoteRun(bad)
+    run.start()
+    kind, message = collect(run)[-1]
+    run.close()
+    assert kind == "refused"
+    assert message.startswith('Input "x_1": dataset "digits" gives samples of shape 1×8×8')
+
+
+def test_a_child_whose_parent_stops_listening_stops_training():
+    run = started(epochs=500, n=2000)
+    collect(run, until=lambda k, p: k == "steps")
+    run.conn.close()  # as if the window had gone: the child's sends fail
+    run.process.join(10)
+    assert run.process.exitcode == 0
+
+
+@pytest.mark.parametrize("code, words", [
+    (-9, "exit code -9, SIGKILL: killed, perhaps by the system for lack of memory"),
+    (-11, "exit code -11, SIGSEGV: a crash inside a native library"),
+    (3, "exit code 3"), (None, "it stopped answering"),
+])
+def test_exit_codes_in_words(code, words):
+    assert describe_exit(code) == words
+
+
+def test_numpy_payloads_survive_the_pipe():
+    run = started(epochs=1)
+    points = next(p for k, p in collect(run) if k == "points")
+    run.close()
+    assert isinstance(points["x"], np.ndarray) and points["num_classes"] == 2
