@@ -11,7 +11,8 @@ is first used (``from runtime import Trainer``), so the editor can import
 
 from __future__ import annotations
 
-from .errors import CheckpointError, ConfigError, DataMismatchError, TrainingError
+from .errors import (CheckpointError, ConfigError, DataMismatchError, ResumeError,
+                     TrainingError)
 
 _LAZY = {
     "Trainer": "engine", "Callback": "engine", "RunResult": "engine",
@@ -20,7 +21,8 @@ _LAZY = {
     "parse_training": "config", "TrainConfig": "config",
 }
 
-__all__ = ["TrainingError", "ConfigError", "DataMismatchError", "CheckpointError", *_LAZY]
+__all__ = ["TrainingError", "ConfigError", "DataMismatchError", "CheckpointError",
+           "ResumeError", *_LAZY]
 
 
 def __getattr__(name: str):

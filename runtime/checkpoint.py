@@ -7,10 +7,16 @@ with ``torch.load(weights_only=True)`` and never needs the unsafe loader
 
 ``format`` ("netcanvas-checkpoint"), ``version``, ``model`` (state_dict),
 ``optimizer``, ``scheduler``, ``scaler``, ``rng`` (torch CPU/CUDA and the
-shuffling generator's states), ``epoch`` (completed epochs), ``partial``
-(stopped inside an epoch), ``history`` (per-epoch metrics), ``best``
-(monitor, value, epoch, bad_epochs), ``project`` (the project document, a
-dict), ``training`` (the settings used).
+shuffling generator's states), ``epoch`` (completed epochs), ``step``
+(steps so far), ``planned_epochs`` (the run's epochs), ``partial`` (stopped
+inside an epoch), ``history`` (per-epoch metrics), ``step_losses``,
+``best`` (monitor, value, epoch, bad_epochs), ``project`` (the project
+document, a dict), ``training`` (the settings of the file).  A partial
+checkpoint also holds ``epoch_state`` (the stopped epoch's permutation
+``perm``, ``step``, ``losses``, ``seconds``, ``batch_size``, ``norms`` and
+running ``meter_total``/``meter_count``) and, when stopped inside a gradient
+accumulation, ``grads`` (per parameter, None where none): see
+:mod:`runtime.resume`.
 
 Files are written to a temporary name in the same folder and moved into
 place with ``os.replace``, so a crash leaves the old file whole.  Where

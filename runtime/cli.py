@@ -1,15 +1,19 @@
 """``python main.py train FILE``: train headless with a progress bar.
 
 Drives the same :class:`~runtime.engine.Trainer` as the GUI.  Progress goes
-to stderr (``tqdm`` when installed, else a plain line per update); the run's
-folder gets ``metrics.csv`` and the ``best.pt``/``last.pt`` checkpoints; the
-*last* line on stdout is one JSON object of final metrics (``epochs``,
+to stderr (``tqdm`` when installed, else a plain line per update): epoch,
+loss, the epoch's running training accuracy (``acc``; ``mae`` for
+regression), the last validation accuracy and samples/s.  The run's folder
+gets ``metrics.csv`` and the ``best.pt``/``last.pt`` checkpoints; the *last*
+line on stdout is one JSON object of final metrics (``epochs``,
 ``train_loss``, ``val_loss``, and ``val_accuracy`` or ``val_mae``).
 
 Exit codes: 0 trained (also when stopped with Ctrl-C or early-stopped), 1 a
-training error (bad settings, a dataset that does not fit, a fault during
-training — the JSON line still comes, with ``"error"``), 2 the project
-file cannot be read.
+training error — refused before training (bad settings, a dataset that does
+not fit, a missing file, a resume with nothing left to do) or a fault
+during training; the JSON line still comes, with ``"error"`` (and
+``"epochs": 0``, ``"stopped": "refused"`` for a refusal) after an
+``error:`` line on stderr — 2 the project file cannot be read (no JSON).
 """
 
 from __future__ import annotations
@@ -57,6 +61,10 @@ class ProgressBar(Callback):
     def on_step(self, m: dict) -> None:
         fields = {"epoch": f"{m['epoch']}/{self.info['epochs']}",
                   "loss": f"{m['loss']:.4g}" if m.get("loss") is not None else "-"}
+        if m.get("train_accuracy") is not None:
+            fields["acc"] = f"{m['train_accuracy']:.1%}"
+        elif m.get("train_mae") is not None:
+            fields["mae"] = f"{m['train_mae']:.4g}"
         if self.acc is not None:
             fields["val_acc"] = f"{self.acc:.1%}"
         if m.get("samples_per_s"):
@@ -72,7 +80,8 @@ class ProgressBar(Callback):
 
     def on_epoch_end(self, m: dict) -> None:
         parts = [f"epoch {m['epoch']}/{m['epochs']}", f"train_loss {m['train_loss']:.4g}"]
-        for k in ("train_accuracy", "val_loss", "val_accuracy", "val_mae", "val_rmse"):
+        for k in ("train_accuracy", "train_mae", "val_loss", "val_accuracy", "val_mae",
+                  "val_rmse"):
             if m.get(k) is not None:
                 parts.append(f"{k} {m[k]:.1%}" if k.endswith("accuracy") else f"{k} {m[k]:.4g}")
         if m.get("samples_per_s"):
@@ -145,6 +154,7 @@ def train(args) -> int:
         trainer.prepare()
     except TrainingError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        print(json.dumps(refusal(str(exc))), flush=True)
         return 1
     previous = _on_interrupt(trainer)
     try:
@@ -161,6 +171,11 @@ def train(args) -> int:
     print(f"run folder: {out}", file=sys.stderr)
     print(json.dumps(result.summary()), flush=True)
     return 1 if result.fault is not None else 0
+
+
+def refusal(message: str) -> dict:
+    """The last JSON line when training was refused before it started."""
+    return {"epochs": 0, "stopped": "refused", "error": message}
 
 
 def _on_interrupt(trainer):

@@ -3,8 +3,18 @@
 The command line and the GUI's worker thread drive the same object
 (architecture rule 5): they pass :class:`Callback` objects and may call
 :meth:`Trainer.stop`, :meth:`Trainer.pause` and :meth:`Trainer.resume` from
-any thread.  A stop takes effect before the next batch, keeps the metrics so
-far and writes a checkpoint.
+any thread (one condition variable guards them, so a stop can never be lost
+behind a pause).  A stop takes effect before the next batch, keeps the
+metrics so far and writes a checkpoint from which a resumed run continues
+exactly: a stop inside an epoch saves that epoch's permutation and step.
+
+Resuming (``resume=``): the run continues to ``epochs`` with the saved
+optimizer, schedule and RNG states.  A schedule whose length follows the
+run's length (``OneCycleLR``'s ``total_steps``, ``CosineAnnealingLR``'s
+``T_max``, also behind ``LinearWarmup``) cannot be stretched halfway through,
+so resuming it with another number of epochs (or steps per epoch) is refused
+before training, with the two lengths named: resume with the original
+epochs, or start a new run from the weights (``init_weights=``).
 
 Fast by design (``quality.md`` B2): the dataset lives on the training device
 as tensors; each epoch draws one ``torch.randperm`` there and indexes batches
@@ -33,7 +43,7 @@ import torch
 
 from . import loop
 from .config import higher_is_better, parse_training
-from .errors import CheckpointError, ConfigError
+from .errors import ConfigError
 from .faults import Fault
 
 
@@ -48,10 +58,12 @@ class Callback:
         """Before the first step: device, sizes, node names, settings, notes."""
 
     def on_step(self, metrics: dict) -> None:
-        """A few times per second: epoch, step, loss, losses, lr, samples_per_s."""
+        """A few times per second: epoch, step, loss, losses, lr, samples_per_s, and the
+        epoch's running ``train_accuracy`` (classification) or ``train_mae``."""
 
     def on_epoch_end(self, metrics: dict) -> None:
-        """After validation: train/val loss, accuracy or MAE/RMSE, grad norms, dead units."""
+        """After validation: train/val loss, accuracy or MAE/RMSE, grad norms, dead units,
+        and ``diagnosis`` (the findings so far, as in :attr:`RunResult.diagnosis`)."""
 
     def on_run_end(self, result: "RunResult") -> None:
         """Once, however the run ended (also after a fault)."""
@@ -91,7 +103,8 @@ class RunResult:
 
     def summary(self) -> dict:
         """The one JSON object the command line prints last."""
-        keys = ("train_loss", "train_accuracy", "val_loss", "val_accuracy", "val_mae", "val_rmse")
+        keys = ("train_loss", "train_accuracy", "train_mae", "val_loss", "val_accuracy",
+                "val_mae", "val_rmse")
         out = {"epochs": self.epochs, "stopped": self.stopped, "task": self.task,
                "device": self.device}
         out.update({k: self.metrics[k] for k in keys if self.metrics.get(k) is not None})
@@ -144,9 +157,13 @@ class Trainer:
         self.project = project or {"name": name, "training": self.training}
         self.report_every = report_every
         self.notes: list[str] = []
-        self._stop = threading.Event()
-        self._go = threading.Event()
-        self._go.set()
+        self._cond = threading.Condition()
+        self._stopping = False
+        self._paused = False
+        #: True while a stop or pause is asked: the one flag the loop reads per step.
+        self.hold = False
+        self.pending_epoch: dict | None = None  # a stopped epoch to continue (resume)
+        self.epoch_state: dict | None = None    # the epoch under way, for a partial checkpoint
         self.prepared = False
 
     @classmethod
@@ -162,25 +179,42 @@ class Trainer:
     # ------------------------------------------------------------ control (any thread)
     def stop(self) -> None:
         """Stop before the next batch; metrics and a checkpoint are kept."""
-        self._stop.set()
-        self._go.set()
+        with self._cond:
+            self._stopping = True
+            self.hold = True
+            self._cond.notify_all()
 
     def pause(self) -> None:
         """Hold before the next batch until :meth:`resume` (or :meth:`stop`)."""
-        if not self._stop.is_set():
-            self._go.clear()
+        with self._cond:
+            if not self._stopping:
+                self._paused = True
+                self.hold = True
 
     def resume(self) -> None:
         """Continue after :meth:`pause`."""
-        self._go.set()
+        with self._cond:
+            self._paused = False
+            self.hold = self._stopping
+            self._cond.notify_all()
+
+    def wait_while_paused(self) -> float:
+        """Block while paused, until :meth:`resume` or :meth:`stop`; seconds waited."""
+        with self._cond:
+            if not self._paused or self._stopping:
+                return 0.0
+            t0 = self.now()
+            while self._paused and not self._stopping:
+                self._cond.wait()
+            return self.now() - t0
 
     @property
     def paused(self) -> bool:
-        return not self._go.is_set()
+        return self._paused and not self._stopping
 
     @property
     def stopping(self) -> bool:
-        return self._stop.is_set()
+        return self._stopping
 
     # ------------------------------------------------------------ set-up
     def prepare(self) -> None:
@@ -196,13 +230,19 @@ class Trainer:
         s = self.setup = build_setup(self.graph, c, self.name, self.training, self.dataset,
                                      self.base_dir)
         self.device = s.device
+        #: Read each step's loss at once (the NaN check before the update): on the CPU
+        #: reading a scalar costs nothing; elsewhere it would wait for the queue to drain,
+        #: so losses stay on the device and are checked when reported.
+        self.sync_loss = s.device.type == "cpu"
         self.model = s.model
         self.criterion = build_loss(s.loss_spec, s.device)
         self.optimizer = build_optimizer(c.optimizer, s.model.parameters())
         n = len(s.X)
         self.steps_per_epoch = math.ceil(n / c.batch_size)
-        opt_steps = math.ceil(self.steps_per_epoch / c.grad_accum_steps)
+        self.opt_steps = opt_steps = math.ceil(self.steps_per_epoch / c.grad_accum_steps)
         self.schedule = build_schedule(c.scheduler, self.optimizer, c.epochs, opt_steps)
+        self.schedule.check_fits(c.epochs * opt_steps, f"{c.epochs} epochs × {opt_steps} "
+                                 "optimizer steps")
         self.monitor = (c.early_stopping or {}).get("monitor") or \
             ("val_loss" if len(s.Xv) else "train_loss")
         measured = {"train_loss", "val_loss", "val_accuracy"} if s.plan.classification else \
@@ -220,7 +260,9 @@ class Trainer:
         self.step = 0
         self.best = {"monitor": self.monitor, "value": None, "epoch": None, "bad_epochs": 0}
         if self.resume_from is not None:
-            self._load(self.resume_from)
+            from .resume import restore
+
+            restore(self, self.resume_from)
         elif self.init_weights is not None:
             from .checkpoint import load_checkpoint, load_weights
 
@@ -257,34 +299,6 @@ class Trainer:
                               "training without it")
             return self.model
 
-    def _load(self, path) -> None:
-        from .checkpoint import load_checkpoint, load_weights
-
-        ck = load_checkpoint(path)
-        load_weights(self.model, ck["model"], f"checkpoint {str(path)!r}")
-        try:
-            self.optimizer.load_state_dict(ck["optimizer"])
-            if ck.get("scheduler") is not None:
-                self.schedule.load_state_dict(ck["scheduler"])
-            if self.scaler is not None and ck.get("scaler"):
-                self.scaler.load_state_dict(ck["scaler"])
-        except (KeyError, ValueError, RuntimeError, TypeError) as exc:
-            raise CheckpointError(f"checkpoint {str(path)!r} was saved with other training "
-                                  f"settings (optimizer or schedule differ: {exc})") from None
-        rng = ck.get("rng", {})
-        if "torch" in rng:
-            torch.set_rng_state(rng["torch"])
-        if rng.get("cuda") and self.device.type == "cuda":
-            torch.cuda.set_rng_state_all(rng["cuda"])
-        if "shuffle" in rng and rng.get("shuffle_device") == self.device.type:
-            self.generator.set_state(rng["shuffle"])
-        self.epoch = int(ck.get("epoch", 0))
-        self.history = list(ck.get("history", []))
-        self.step_losses = list(ck.get("step_losses", []))
-        self.step = int(ck.get("step", 0))
-        self.best = dict(ck.get("best") or self.best)
-        self.notes.append(f"resumed from {str(path)!r} after epoch {self.epoch}")
-
     # ------------------------------------------------------------ running
     def run(self) -> RunResult:
         """Train to the end (or until stopped, early-stopped or a fault).
@@ -317,16 +331,10 @@ class Trainer:
         return better
 
     def checkpoint_state(self, partial: bool) -> dict:
-        rng = {"torch": torch.get_rng_state(), "shuffle": self.generator.get_state(),
-               "shuffle_device": self.device.type}
-        if self.device.type == "cuda":
-            rng["cuda"] = torch.cuda.get_rng_state_all()
-        return {"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
-                "scheduler": self.schedule.state_dict(),
-                "scaler": self.scaler.state_dict() if self.scaler is not None else None,
-                "rng": rng, "epoch": self.epoch, "step": self.step, "partial": partial,
-                "history": self.history, "step_losses": self.step_losses, "best": self.best,
-                "project": self.project, "training": self.training}
+        """What a checkpoint holds now (``partial``: stopped inside an epoch)."""
+        from .resume import checkpoint_state
+
+        return checkpoint_state(self, partial)
 
     def now(self) -> float:
         return time.perf_counter()

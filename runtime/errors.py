@@ -31,3 +31,8 @@ class DataMismatchError(TrainingError):
 class CheckpointError(TrainingError):
     """A checkpoint cannot be read, is not a NetCanvas checkpoint, or does not
     match the network."""
+
+
+class ResumeError(CheckpointError):
+    """A checkpoint cannot be continued with these settings (nothing is left to
+    train, or its schedule was made for a run of another length)."""

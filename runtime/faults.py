@@ -57,6 +57,14 @@ def _nonfinite(t) -> bool:
     return False
 
 
+def weights_nonfinite(model: nn.Module) -> bool:
+    """Whether any parameter of ``model`` holds NaN/Inf (one host read)."""
+    params = [p for p in model.parameters() if p.is_floating_point()]
+    if not params:
+        return False
+    return not bool(torch.stack([torch.isfinite(p).all() for p in params]).all())
+
+
 def locate_nonfinite(model: nn.Module, attrs: dict[str, str], labels: dict[str, str],
                      inputs: tuple, autocast=None) -> tuple[str | None, str]:
     """Find the first layer whose output or weights are not finite.

@@ -6,6 +6,12 @@ autocast when AMP is on), loss (+ L1), backward (scaled for fp16), and every
 ``grad_accum_steps`` batches clip, step, zero the gradients and tick the
 per-step schedule.  Per-node gradient norms are measured at the epoch's last
 optimizer step only; dead ReLU units during validation only.
+
+A stop inside an epoch leaves the epoch's state in ``Trainer.epoch_state``
+(permutation, step, losses and running counts so far), which the partial
+checkpoint keeps; a resumed run continues that epoch at its next step, so
+stop-and-resume gives the same weights and step losses as one run (R7).
+A failing schedule is a ``"schedule"`` fault, never blamed on the model.
 """
 
 from __future__ import annotations
@@ -17,8 +23,9 @@ import torch
 
 from .checkpoint import save_checkpoint
 from .diagnose import diagnose
-from .faults import Fault, exception_fault, is_oom, locate_nonfinite, oom_fault
-from .metrics import DeadUnitProbe, GradNorms, ValMeter, per_class_accuracy
+from .faults import (Fault, describe_error, exception_fault, is_oom, locate_nonfinite,
+                     oom_fault, weights_nonfinite)
+from .metrics import DeadUnitProbe, GradNorms, TrainMeter, ValMeter, per_class_accuracy
 
 if TYPE_CHECKING:  # pragma: no cover
     from .engine import RunResult
@@ -53,6 +60,7 @@ def run(t) -> RunResult:
             "nodes": {nid: {"name": s.names[nid], "label": s.labels[nid]}
                       for nid in s.code.attrs},
             "monitor": t.monitor, "notes": list(t.notes), "history": list(t.history),
+            "start_step": t.step,
             "params": sum(p.numel() for p in t.model.parameters())}
     t.emit("on_run_start", info)
     stopped, fault, last_val, partial = "completed", None, {}, {}
@@ -74,7 +82,11 @@ def run(t) -> RunResult:
                 stopped, partial = "stopped", train
                 break
             t.epoch += 1
-            t.schedule.step_epoch(val.get("val_loss"))
+            t.epoch_state = None
+            try:
+                t.schedule.step_epoch(val.get("val_loss"))
+            except Exception as exc:
+                raise FaultStop(_schedule_fault(t, exc)) from exc
             row = {"epoch": t.epoch, **{k: v for k, v in train.items() if k != "partial"},
                    **{k: v for k, v in val.items() if k != "confusion"}}
             t.history.append(row)
@@ -87,8 +99,10 @@ def run(t) -> RunResult:
                                                     t.checkpoint_state(False)))
             else:
                 t.improved(row.get(t.monitor))
+            found = [f.to_json() for f in diagnose(t.history, s.labels)]
             t.emit("on_epoch_end", {**row, "confusion": val.get("confusion"),
-                                    "epochs": c.epochs, "best": dict(t.best)})
+                                    "epochs": c.epochs, "best": dict(t.best),
+                                    "diagnosis": found})
             es = c.early_stopping
             if es and t.best["bad_epochs"] >= es["patience"]:
                 stopped = "early_stopping"
@@ -116,34 +130,53 @@ def run(t) -> RunResult:
 
 
 def _train_epoch(t) -> dict:
+    """One epoch of training (or the rest of a stopped one); its training metrics.
+
+    The step is kept lean (``quality.md`` B2): one flag read for stop/pause,
+    the batch indexed from the epoch's permutation, and on CPU the loss read
+    for the NaN check; everything else (timing, the running accuracy) is done
+    a few times per second at report time.
+    """
     s, c = t.setup, t.config
     model, fwd, crit, opt, plan = t.model, t.fwd, t.criterion, t.optimizer, s.plan
     X, Y, L = s.X, s.Y, s.L
     n, B, accum = len(X), c.batch_size, c.grad_accum_steps
     steps = t.steps_per_epoch
-    sync = t.device.type == "cpu"  # reading a CPU scalar costs nothing: check every step
-    flatten, cls = plan.flatten, plan.classification
+    sync = t.sync_loss
+    flatten = plan.flatten
     l1 = c.l1
     params = [p for p in model.parameters() if p.requires_grad]
     clip, scaler, autocast = c.grad_clip_norm, t.scaler, t.autocast
+    tick = t.schedule.step_batch if t.schedule.ticks else None
     model.train()
-    perm = torch.randperm(n, generator=t.generator, device=t.device)
-    acc = _Accuracy(plan, L if L is not None else Y, perm, t.device) if cls else None
-    losses: list = []     # this epoch's step losses (floats on CPU, tensors elsewhere)
-    sizes: list[int] = []
+    pending, t.pending_epoch = t.pending_epoch, None
+    if pending is None:
+        perm = torch.randperm(n, generator=t.generator, device=t.device)
+        first, vals, before, norms = 0, [], 0.0, None
+    else:  # the rest of an epoch stopped at step ``first`` (an exact resume)
+        perm, first = pending["perm"], pending["step"]
+        vals, before = list(pending["losses"]), pending["seconds"]
+        norms = pending.get("norms")
+        norms = norms.to(t.device) if norms is not None else None
+    meter = TrainMeter(plan, L if L is not None else Y, perm, t.device, min(n, first * B),
+                        pending, B)
+    outs, cap = meter.outs, meter.cap
+    losses: list = []     # this call's step losses (floats on CPU, tensors elsewhere)
     reported = 0
-    norms = None
-    start = t.now()
+    now, isfinite = t.now, math.isfinite
+    start = now()
     next_report = start + t.report_every
     paused = 0.0
-    done = 0
-    for i in range(steps):
-        if t.stopping:
-            break
-        if t.paused:
-            p0 = t.now()
-            t._go.wait()
-            paused += t.now() - p0
+    done = first
+
+    def batch(j: int) -> torch.Tensor:
+        return X[perm[j * B:(j + 1) * B]]
+
+    for i in range(first, steps):
+        if t.hold:
+            if t.stopping:
+                break
+            paused += t.wait_while_paused()
             if t.stopping:
                 break
         idx = perm[i * B:(i + 1) * B]
@@ -160,13 +193,14 @@ def _train_epoch(t) -> dict:
                 loss = loss + l1 * torch.stack([p.abs().sum() for p in params]).sum()
             if sync:
                 lv = loss.item()
-                if not math.isfinite(lv):
+                if not isfinite(lv):
                     raise FaultStop(_nan_fault(t, lv, xb))
                 losses.append(lv)
             else:
                 losses.append(loss.detach())
-            if cls:
-                acc.outs.append(out.detach())
+            outs.append(out.detach())
+            if len(outs) >= cap:
+                meter.flush()
             if accum > 1:
                 loss = loss / accum
             if scaler is not None:
@@ -186,80 +220,70 @@ def _train_epoch(t) -> dict:
                 else:
                     opt.step()
                 opt.zero_grad(set_to_none=True)
-                t.schedule.step_batch()
+                if tick is not None:
+                    try:
+                        tick()
+                    except Exception as exc:  # the schedule's fault, not the model's
+                        raise FaultStop(_schedule_fault(t, exc)) from exc
         except Exception as exc:
             _keep_losses(t, losses, reported)
             raise FaultStop(_fault_of(t, exc, "training")) from exc
-        sizes.append(len(idx))
         t.step += 1
         done += 1
-        now = t.now()
-        if now >= next_report:
-            if cls:
-                acc.flush()
-            reported = _report(t, losses, sizes, reported, done, now - start - paused, xb)
-            next_report = now + t.report_every
-    if reported < len(losses) or not losses:
-        _report(t, losses, sizes, reported, done, t.now() - start - paused, xb if done else None)
-    if cls:
-        acc.flush()
-    vals = [float(v) for v in (losses if sync else torch.stack(losses).tolist())] if losses else []
-    seconds = t.now() - start - paused
+        if now() >= next_report:
+            reported = _report(t, losses, reported, vals, done, meter,
+                               before + now() - start - paused, batch)
+            next_report = now() + t.report_every
+    if reported < len(losses):
+        _report(t, losses, reported, vals, done, meter, before + now() - start - paused, batch)
+    meter.flush()
+    seconds = before + now() - start - paused
+    samples = min(n, done * B)
+    sizes = [B] * len(vals)
+    if len(vals) == steps:
+        sizes[-1] = n - (steps - 1) * B
     out = {"train_loss": sum(v * k for v, k in zip(vals, sizes)) / max(1, sum(sizes)) if vals
            else None,
            "lr": opt.param_groups[0]["lr"], "seconds": seconds,
-           "samples_per_s": sum(sizes) / seconds if seconds > 0 else None}
-    if cls and vals:
-        out["train_accuracy"] = acc.read()
+           "samples_per_s": samples / seconds if seconds > 0 else None}
+    if vals:
+        out[meter.key] = meter.read()
     out["grad_norms"] = t.grad_norms.read(norms)
+    t.epoch_state = {"perm": perm, "step": done, "losses": vals, "seconds": seconds,
+                     "batch_size": B, "norms": norms, **meter.state()}
     if done < steps:
         out["partial"] = True
     return out
 
 
-class _Accuracy:
-    """Training accuracy at almost no per-step cost: the step only keeps its
-    (detached) output; :meth:`flush` scores the kept outputs in one go against
-    the labels of the same stretch of the epoch's permutation."""
+def _report(t, losses, reported, vals, done, meter, seconds, batch) -> int:
+    """Send ``on_step`` with the losses since the last report; returns how many were sent.
 
-    def __init__(self, plan, labels: torch.Tensor, perm: torch.Tensor, device):
-        self.plan, self.labels, self.perm = plan, labels, perm
-        self.outs: list[torch.Tensor] = []
-        self.done = 0
-        self.preds = 0
-        self.correct = torch.zeros((), dtype=torch.long, device=device)
-
-    def flush(self) -> None:
-        if not self.outs:
-            return
-        out = torch.cat(self.outs) if len(self.outs) > 1 else self.outs[0]
-        self.outs = []
-        lab = self.labels[self.perm[self.done:self.done + len(out)]].reshape(-1)
-        self.done += len(out)
-        self.preds += lab.numel()
-        self.correct += (self.plan.predict(out) == lab).sum()
-
-    def read(self) -> float | None:
-        return self.correct.item() / self.preds if self.preds else None
-
-
-def _report(t, losses, sizes, reported, done, seconds, xb) -> int:
-    """Send ``on_step`` with the losses since the last report; returns how many were sent."""
-    if not losses:
-        return reported
+    The new losses are also appended (as floats) to ``vals``, the epoch's list.
+    Off the CPU this is where a non-finite loss is first seen: the fault names
+    the step that produced it and looks at that step's batch (``batch(j)``,
+    j counted in the epoch), keeping the good losses before it.
+    """
     new = losses[reported:]
-    if new and isinstance(new[0], torch.Tensor):
+    if not new:
+        return reported
+    if isinstance(new[0], torch.Tensor):
         new = torch.stack(new).tolist()
         bad = next((k for k, v in enumerate(new) if not math.isfinite(v)), None)
         if bad is not None:
-            raise FaultStop(_nan_fault(t, new[bad], xb))
+            t.step_losses.extend(new[:bad])
+            del losses[reported:]  # kept above; _keep_losses must not add them again
+            j = done - len(new) + bad
+            raise FaultStop(_nan_fault(t, new[bad], batch(j), t.step - len(new) + bad + 1))
     t.step_losses.extend(new)
-    total = sum(sizes)
+    vals.extend(new)
+    samples = min(len(t.setup.X), done * t.config.batch_size)
     t.emit("on_step", {"epoch": t.epoch + 1, "step": t.step, "epoch_step": done,
                        "steps_per_epoch": t.steps_per_epoch,
-                       "loss": sum(new) / len(new) if new else None, "losses": new,
+                       "loss": sum(new) / len(new), "losses": new,
                        "lr": t.optimizer.param_groups[0]["lr"],
-                       "samples_per_s": total / seconds if seconds > 0 else None,
+                       "samples_per_s": samples / seconds if seconds > 0 else None,
+                       meter.key: meter.read(),
                        "epoch_progress": done / t.steps_per_epoch})
     return len(losses)
 
@@ -272,15 +296,35 @@ def _keep_losses(t, losses: list, reported: int) -> None:
     t.step_losses.extend(float(v) for v in new)
 
 
-def _nan_fault(t, value: float, xb) -> Fault:
+def _schedule_fault(t, exc: BaseException) -> Fault:
+    """A fault raised by the learning-rate schedule: named as such, never as the model's."""
+    name = t.schedule.name
+    return Fault("schedule", f"the learning-rate schedule {name} failed at epoch {t.epoch + 1}, "
+                             f"step {t.step + 1}: {describe_error(exc)}; check its settings "
+                             "(a schedule made for a shorter run cannot go on past its end)",
+                 epoch=t.epoch + 1, step=t.step + 1, error=describe_error(exc))
+
+
+def _nan_fault(t, value: float, xb, step: int | None = None) -> Fault:
+    """``step``: the global step whose loss was bad (default: the one under way)."""
     s = t.setup
     what = "NaN" if value != value else "infinite"
+    now = t.step + 1 if step is None else t.step
+    step = t.step + 1 if step is None else step
     if xb is None:
         nid, why = None, "the values were not kept for a closer look"
+    elif step < now and weights_nonfinite(t.model):
+        # seen at a report, after updates with its gradient: every layer's weights are
+        # NaN now, so looking again would blame the first layer, not the one at fault
+        nid, why = None, (f"it was noticed at step {now} (on {t.device.type} the losses are "
+                          "read a few times per second, not every step), when the updates "
+                          "had already made the weights NaN/Inf, so the layer that produced "
+                          "it cannot be named; lower the learning rate or set grad_clip_norm, "
+                          "or train briefly on the CPU to find the layer")
     else:
         nid, why = locate_nonfinite(t.model, s.code.attrs, s.labels, (xb,), t.autocast)
     return Fault("nan", f"the training loss became {what} at epoch {t.epoch + 1}, step "
-                        f"{t.step + 1}: {why}", node=nid, epoch=t.epoch + 1, step=t.step + 1)
+                        f"{step}: {why}", node=nid, epoch=t.epoch + 1, step=step)
 
 
 def _validate(t) -> dict | None:

@@ -1,5 +1,7 @@
 """Metrics measured while training, kept on the training device until read.
 
+- :class:`TrainMeter` keeps the epoch's running training accuracy or MAE on
+  the device, scored a few times per second from the outputs the steps kept;
 - :class:`ValMeter` accumulates validation loss, accuracy, confusion counts
   (classification) or absolute/squared errors (regression) as device tensors;
   :meth:`ValMeter.read` is the one host read-back per validation.
@@ -70,6 +72,66 @@ class ValMeter:
             out["val_mae"] = self.abs_sum.item() / max(1, self.values)
             out["val_rmse"] = math.sqrt(self.sq_sum.item() / max(1, self.values))
         return out
+
+
+class TrainMeter:
+    """The epoch's running training accuracy (classification) or MAE, at almost no
+    per-step cost: the step only keeps its (detached) output in :attr:`outs`;
+    :meth:`flush` scores the kept outputs in one go on the device, against the
+    targets of the same stretch of the epoch's permutation.
+
+    Args:
+        targets: class labels (classification) or the loss targets (regression).
+        offset: samples of the epoch already scored (a resumed epoch).
+        pending: the stopped epoch's saved counts, or None.
+    """
+
+    #: Output values kept before a flush (bounds the memory held between reports).
+    KEEP = 4_000_000
+
+    def __init__(self, plan, targets: torch.Tensor, perm: torch.Tensor, device, offset: int,
+                 pending: dict | None, batch_size: int):
+        self.plan, self.targets, self.perm = plan, targets, perm
+        self.cls = plan.classification
+        self.key = "train_accuracy" if self.cls else "train_mae"
+        self.outs: list[torch.Tensor] = []
+        per = 1
+        for d in plan.out_sample_shape:
+            per *= int(d) if isinstance(d, int) else 1
+        self.cap = max(1, self.KEEP // max(1, per * batch_size))
+        self.done = offset
+        dt = torch.long if self.cls else torch.float64
+        self.total = torch.zeros((), dtype=dt, device=device)
+        self.count = 0
+        if pending is not None:
+            self.total += torch.as_tensor(pending["meter_total"]).to(device=device, dtype=dt)
+            self.count = int(pending["meter_count"])
+
+    def flush(self) -> None:
+        if not self.outs:
+            return
+        out = torch.cat(self.outs) if len(self.outs) > 1 else self.outs[0]
+        self.outs.clear()
+        tgt = self.targets[self.perm[self.done:self.done + len(out)]]
+        self.done += len(out)
+        if self.cls:
+            lab = tgt.reshape(-1)
+            self.count += lab.numel()
+            self.total += (self.plan.predict(out) == lab).sum()
+        else:
+            k = len(out)
+            diff = out.double().reshape(k, -1) - tgt.double().reshape(k, -1)
+            self.count += diff.numel()
+            self.total += diff.abs().sum()
+
+    def read(self) -> float | None:
+        """The running value (one host read)."""
+        self.flush()
+        return self.total.item() / self.count if self.count else None
+
+    def state(self) -> dict:
+        """The counts so far, for a partial checkpoint (tensors stay on the device)."""
+        return {"meter_total": self.total, "meter_count": self.count}
 
 
 def per_class_accuracy(confusion: list[list[int]]) -> list[float | None]:
@@ -166,7 +228,7 @@ class DeadUnitProbe:
         return dead / total, per
 
 
-CSV_FIELDS = ("epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "val_mae",
+CSV_FIELDS = ("epoch", "train_loss", "train_accuracy", "train_mae", "val_loss", "val_accuracy", "val_mae",
               "val_rmse", "lr", "seconds", "samples_per_s", "dead_fraction")
 
 

@@ -12,6 +12,12 @@ warm-up) or per epoch (the others; ``ReduceLROnPlateau`` gets the validation
 loss).  Two schedules are ours: ``InverseTimeDecay`` (lr / (1 + decay·epoch))
 and ``LinearWarmup`` (a linear ramp over ``warmup_steps`` optimizer steps,
 then constant or the schedule given as ``"then"``).
+
+Some schedules are made for the run's length (``OneCycleLR.total_steps``,
+``CosineAnnealingLR.T_max``, filled in from the epochs): :meth:`Schedule.lengths`
+names those settings, so a resume can refuse to stretch them, and
+:meth:`Schedule.check_fits` refuses a ``OneCycleLR`` shorter than the run
+before training (torch would raise halfway through).
 """
 
 from __future__ import annotations
@@ -37,6 +43,9 @@ PER_STEP = ("OneCycleLR", "CyclicLR")
 _NOT_CONFIGURABLE = ("LambdaLR", "MultiplicativeLR", "SequentialLR", "ChainedScheduler",
                      "LRScheduler")
 OUR_SCHEDULES = ("InverseTimeDecay", "LinearWarmup")
+#: Settings that fix how long a torch scheduler runs: continuing one for a run
+#: of another length would run past its end (OneCycleLR raises, a cosine hits 0).
+LENGTH_KEYS = ("total_steps", "T_max")
 
 
 def schedule_names() -> tuple[str, ...]:
@@ -141,16 +150,43 @@ class Schedule:
 
     Attributes:
         per_step: whether the scheduler advances per optimizer step.
+        name: for messages (``"LinearWarmup then OneCycleLR"``).
+        ticks: whether :meth:`step_batch` does anything (the loop skips it otherwise).
     """
 
     def __init__(self, scheduler=None, per_step: bool = False, plateau: bool = False,
-                 warmup=None, warmup_steps: int = 0):
+                 warmup=None, warmup_steps: int = 0, name: str = "none"):
         self.scheduler = scheduler
         self.per_step = per_step
         self.plateau = plateau
         self.warmup = warmup
         self.warmup_steps = warmup_steps
+        self.name = name
+        self.ticks = warmup is not None or (scheduler is not None and per_step)
         self.steps = 0
+
+    def lengths(self) -> dict:
+        """The settings fixing this schedule's length (see :data:`LENGTH_KEYS`)."""
+        if self.scheduler is None:
+            return {}
+        return {k: getattr(self.scheduler, k) for k in LENGTH_KEYS
+                if isinstance(getattr(self.scheduler, k, None), (int, float))}
+
+    def check_fits(self, steps: int, what: str) -> None:
+        """Refuse a per-step schedule that would end before the run's ``steps`` optimizer steps.
+
+        Raises:
+            ConfigError: naming the schedule's length and the run's.
+        """
+        total = self.lengths().get("total_steps")
+        if total is None or not self.per_step:
+            return
+        need = steps - (self.warmup_steps if self.warmup is not None else 0)
+        if total < need:
+            raise ConfigError(f"{self.name} lasts {total} optimizer steps (total_steps) but this "
+                              f"run makes {steps} ({what}); leave out total_steps, epochs and "
+                              f"steps_per_epoch so it fits the run, or make it at least {need}",
+                              "scheduler")
 
     def step_batch(self) -> None:
         """Call after each optimizer step."""
@@ -211,7 +247,7 @@ def build_schedule(spec: dict | None, optimizer, epochs: int, steps_per_epoch: i
         decay = kwargs.get("decay", 1.0)
         if isinstance(decay, bool) or not isinstance(decay, (int, float)) or decay < 0:
             raise ConfigError(f"must be a number >= 0, got {decay!r}", f"{key}.decay")
-        return Schedule(lr_scheduler.LambdaLR(optimizer, _InverseTime(float(decay))))
+        return Schedule(lr_scheduler.LambdaLR(optimizer, _InverseTime(float(decay))), name=name)
     if name == "LinearWarmup":
         _only(kwargs, ("warmup_steps", "then"), name, key)
         steps = kwargs.get("warmup_steps", 100)
@@ -224,7 +260,8 @@ def build_schedule(spec: dict | None, optimizer, epochs: int, steps_per_epoch: i
         # and the warm-up's first factor must be the one in force.
         inner = build_schedule(then, optimizer, epochs, steps_per_epoch, f"{key}.then")
         warm = lr_scheduler.LambdaLR(optimizer, _Ramp(steps))
-        return Schedule(inner.scheduler, inner.per_step, inner.plateau, warm, steps)
+        return Schedule(inner.scheduler, inner.per_step, inner.plateau, warm, steps,
+                        name if then is None else f"{name} then {inner.name}")
     cls = getattr(lr_scheduler, name)
     if name == "CosineAnnealingLR":
         kwargs.setdefault("T_max", epochs)
@@ -238,7 +275,8 @@ def build_schedule(spec: dict | None, optimizer, epochs: int, steps_per_epoch: i
         if isinstance(v, list) and k != "milestones":
             kwargs[k] = tuple(v)
     sched = _construct(cls, (optimizer,), kwargs, key, 1)
-    return Schedule(sched, per_step=name in PER_STEP, plateau=name == "ReduceLROnPlateau")
+    return Schedule(sched, per_step=name in PER_STEP, plateau=name == "ReduceLROnPlateau",
+                    name=name)
 
 
 def _only(kwargs: dict, allowed: tuple, name: str, key: str) -> None:

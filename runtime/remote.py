@@ -12,10 +12,14 @@ checkpoint to resume from) and reads ``(kind, payload)`` events with
 :meth:`RemoteRun.get`:
 
 - ``("run_start", info)``, ``("points", {...})`` (decision-map data),
-  ``("steps", batch)`` about every :data:`EMIT_EVERY` seconds,
-  ``("epoch", row)``, ``("grid", (grid, extent))`` once per epoch,
-  ``("histogram", (node, kind, edges, counts))``, ``("paused", bool)``
-  when the child has applied a pause or resume;
+  ``("steps", batch)`` about every :data:`EMIT_EVERY` seconds (with the
+  epoch's running ``train_accuracy`` or ``train_mae``),
+  ``("epoch", row)`` whose ``diagnosis`` is the list of findings so far
+  (dicts with ``kind``, ``message``, ``suggestion``, maybe ``node``; the
+  same as the run end's), ``("grid", (grid, extent))`` once per epoch,
+  ``("histogram", (node, kind, edges, counts))`` (kind ``"activations"`` or
+  ``"gradients"``; for an ``Input`` node, activations of the input batch),
+  ``("paused", bool)`` when the child has applied a pause or resume;
 - last, ``("run_end", RunResult)`` or ``("refused", message)``.  A child
   that dies (segfault, kill, out of memory) or does not stop in time ends in
   a ``run_end`` built here from the events received so far.
@@ -114,9 +118,11 @@ class RemoteRun:
     Args:
         spec: plain data for :func:`runtime.remote_child.main`: ``network``
             (project dict whose graph is trained), ``training``, ``name``,
-            ``out_dir``, ``base_dir``, ``resume``, ``project`` (stored in
-            checkpoints), ``watch`` (a node id), ``threads``, and ``fault``
-            (tests only: see :func:`runtime.remote_child.inject`).
+            ``out_dir``, ``base_dir``, ``resume`` (a checkpoint to continue),
+            ``init_weights`` (a checkpoint whose weights start a new run),
+            ``project`` (stored in checkpoints), ``watch`` (a node id),
+            ``threads``, and ``fault`` (tests only: see
+            :func:`runtime.remote_child.inject`).
 
     Control methods may be called from any thread; :meth:`get` from one.
     """
@@ -214,7 +220,8 @@ class RemoteRun:
         elif kind == "steps":
             self.step_losses.extend(payload["losses"])
         elif kind == "epoch":
-            self.rows.append({k: v for k, v in payload.items() if k != "confusion"})
+            self.rows.append({k: v for k, v in payload.items()
+                              if k not in ("confusion", "diagnosis")})
         elif kind == "run_end":
             payload = result_from_dict(payload)
         if kind in FINAL:

@@ -10,7 +10,9 @@ live extras are cheap and rare, so the training loop keeps its speed:
 - the decision map (2-D classification data): class probabilities on a
   :data:`GRID`\\ ² grid over the data's extent, once per epoch;
 - histograms of one watched node's output: a forward hook bins the
-  activations, a tensor hook the gradients, at most every :data:`HIST_EVERY` s.
+  activations, a tensor hook the gradients, at most every :data:`HIST_EVERY` s;
+  an ``Input`` node has no layer, so a forward pre-hook on the model bins
+  the input batch (activations only: input data has no gradient).
 
 Events leave through an :class:`Outbox` thread, so the training thread never
 waits on the pipe.  A control thread applies stop, pause and resume (from
@@ -201,6 +203,10 @@ class Bridge(Callback):
         self._unhook()
         self.watched = want
         t = self.trainer
+        node = t.graph.nodes.get(want) if want else None
+        if node is not None and node.spec is not None and node.spec.role == "input":
+            self.hook = t.model.register_forward_pre_hook(self._input_hook)
+            return
         attr = t.setup.code.attrs.get(want) if want else None
         mod = getattr(t.model, attr, None) if attr else None
         if isinstance(mod, torch.nn.Module):
@@ -210,6 +216,18 @@ class Bridge(Callback):
         if self.hook is not None:
             self.hook.remove()
             self.hook = None
+
+    def _input_hook(self, _model, args) -> None:
+        if not torch.is_grad_enabled() or not args or not isinstance(args[0], torch.Tensor):
+            return
+        now = time.perf_counter()
+        if now - self.last_hist < HIST_EVERY:
+            return
+        self.last_hist = now
+        x = args[0]
+        h = histogram(x if x.is_floating_point() else x.float())  # token ids as numbers
+        if h is not None:
+            self.out.put("histogram", (self.watched, "activations", h[0], h[1]))
 
     def _forward_hook(self, _mod, _args, out) -> None:
         if not torch.is_grad_enabled() or not isinstance(out, torch.Tensor):
@@ -260,8 +278,8 @@ def inject(trainer: Trainer, fault: dict) -> None:
 
     ``fault``: ``node`` (id), ``step`` (global step, default 0), ``kind``:
     ``"raise"`` (a RuntimeError with ``message``), ``"hang"`` (never returns;
-    the trainer ignores Stop from the start) or ``"crash"`` (the process ends
-    with a segfault).
+    the trainer ignores Stop from the start), ``"crash"`` (the process ends
+    with a segfault) or ``"oom"`` (the error CUDA raises when memory runs out).
     """
     mod = getattr(trainer.model, trainer.setup.code.attrs[fault["node"]])
     orig, step, kind = mod.forward, fault.get("step", 0), fault.get("kind", "raise")
@@ -277,6 +295,9 @@ def inject(trainer: Trainer, fault: dict) -> None:
                 import signal
 
                 os.kill(os.getpid(), signal.SIGSEGV)
+            if kind == "oom":
+                raise torch.cuda.OutOfMemoryError(
+                    "CUDA out of memory. Tried to allocate 2.00 GiB (injected)")
             raise RuntimeError(fault.get("message", "injected fault"))
         return orig(*args, **kwargs)
 
@@ -304,6 +325,7 @@ def main(spec: dict, conn, stop_ev, pause_ev, commands) -> None:
         trainer = Trainer(graph, spec["training"], name=spec.get("name", "Network"),
                           callbacks=[bridge], base_dir=spec.get("base_dir"),
                           out_dir=spec.get("out_dir"), resume=spec.get("resume"),
+                          init_weights=spec.get("init_weights"),
                           project=spec.get("project"), report_every=EMIT_EVERY / 2)
         bridge.trainer = trainer
         if stopper.is_set():

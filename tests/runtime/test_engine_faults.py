@@ -67,6 +67,29 @@ def test_nan_loss_stops_and_names_the_first_layer_with_nan(tmp_path):
     assert r.summary()["error"] == r.fault.message
 
 
+def test_off_the_cpu_a_nan_loss_seen_late_names_its_step_and_why_no_layer(tmp_path):
+    """The GPU path, run on the CPU: losses stay tensors and are checked when reported
+    (here once, at the epoch's end); the fault names the step that went bad and does not
+    blame a layer whose weights were spoilt by the updates since."""
+    t = Trainer(net(), {"epochs": 3, "batch_size": 16}, dataset=blobs(), out_dir=tmp_path,
+                report_every=1e9)
+    t.prepare()
+    t.sync_loss = False  # what every device but the CPU does
+    inject(t, "l3", 8, lambda y: y * float("nan"))
+    r = t.run()
+    assert r.stopped == "error" and r.fault.kind == "nan"
+    assert (r.fault.epoch, r.fault.step) == (2, 8)
+    assert r.fault.message == (
+        "the training loss became NaN at epoch 2, step 8: it was noticed at step 12 (on cpu "
+        "the losses are read a few times per second, not every step), when the updates had "
+        "already made the weights NaN/Inf, so the layer that produced it cannot be named; "
+        "lower the learning rate or set grad_clip_norm, or train briefly on the CPU to find "
+        "the layer")
+    assert r.fault.node is None
+    assert len(r.step_losses) == 7 and all(v == v for v in r.step_losses)
+    assert load_checkpoint(tmp_path / "last.pt")["epoch"] == 1
+
+
 def test_an_infinite_loss_from_finite_outputs_blames_the_loss(tmp_path):
     rng = np.random.default_rng(0)
     X = rng.normal(size=(64, 2)).astype(np.float32)

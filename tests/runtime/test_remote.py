@@ -181,3 +181,49 @@ def test_numpy_payloads_survive_the_pipe():
     points = next(p for k, p in collect(run) if k == "points")
     run.close()
     assert isinstance(points["x"], np.ndarray) and points["num_classes"] == 2
+
+
+def test_a_run_can_start_from_another_runs_checkpoint(tmp_path):
+    first = started(epochs=1, out_dir=str(tmp_path / "a"))
+    collect(first)
+    first.close()
+    ck = str(tmp_path / "a" / "last.pt")
+    run = started(epochs=1, init_weights=ck)
+    events = collect(run)
+    run.close()
+    assert f"weights loaded from {ck!r}" in events[0][1]["notes"]
+    assert events[-1][1].stopped == "completed" and events[-1][1].epochs == 1  # a new run
+    missing = started(init_weights=str(tmp_path / "nope.pt"))
+    kind, message = collect(missing)[-1]
+    missing.close()
+    nope = str(tmp_path / "nope.pt")
+    assert (kind, message) == ("refused", f"checkpoint {nope!r} does not exist")
+
+
+def test_each_epoch_carries_the_diagnosis_so_far():
+    s = spec(epochs=3)
+    s["training"] = dict(s["training"], optimizer={"type": "SGD", "lr": 0.0})  # learns nothing
+    run = RemoteRun(s)
+    run.start()
+    events = collect(run)
+    run.close()
+    rows = [p for k, p in events if k == "epoch"]
+    assert [r["diagnosis"] for r in rows[:2]] == [[], []]
+    result = events[-1][1]
+    assert rows[-1]["diagnosis"] == result.diagnosis == [{
+        "kind": "underfitting", "message": "training accuracy is only 50% and has stopped "
+        "improving", "suggestion": "train longer, raise the learning rate, or make the model "
+        "larger (more units or layers)"}]
+    assert all("diagnosis" not in r for r in run.rows)  # the kept history stays metrics only
+    steps = [p for k, p in events if k == "steps"]
+    assert all(0.0 <= p["train_accuracy"] <= 1.0 for p in steps)
+
+
+def test_an_input_node_has_histograms_of_the_input_batch():
+    run = started(epochs=1, watch="x")
+    events = collect(run)
+    run.close()
+    hists = [p for k, p in events if k == "histogram"]
+    assert hists and {(node, what) for node, what, _, _ in hists} == {("x", "activations")}
+    _, _, edges, counts = hists[0]
+    assert len(edges) == len(counts) + 1 and counts.sum() == 16 * 2  # one batch of 2 features

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -52,6 +53,8 @@ def test_train_prints_json_last_and_writes_metrics_and_checkpoints(tmp_path):
         assert isinstance(last[k], float), k
     assert 0.0 <= last["val_accuracy"] <= 1.0
     assert "epoch 3/3" in p.stderr and "samples/s" in p.stderr
+    # the bar shows the epoch's running training accuracy from epoch 1 on
+    assert re.search(r"epoch=1/3, loss=[0-9.]+, acc=\d+\.\d%", p.stderr), p.stderr
     rows = list(csv.DictReader((out / "metrics.csv").open()))
     assert [r["epoch"] for r in rows] == ["1", "2", "3"]
     assert {"train_loss", "val_loss", "val_accuracy", "lr", "grad_norm:hidden",
@@ -67,6 +70,13 @@ def test_resume_continues_from_a_checkpoint(tmp_path):
     assert p.returncode == 0, p.stderr
     assert json.loads(p.stdout.splitlines()[-1])["epochs"] == 4
     assert len(list(csv.DictReader((out / "metrics.csv").open()))) == 4  # same folder
+    again = train(tmp_path / "proj.json", "--epochs", 4, "--resume", out / "last.pt")
+    assert again.returncode == 1
+    msg = (f"nothing left to do: checkpoint {str(out / 'last.pt')!r} has already trained 4 "
+           "epochs and this run asks for 4; ask for more epochs than 4 (--epochs)")
+    assert f"error: {msg}" in again.stderr
+    assert json.loads(again.stdout.splitlines()[-1]) == {"epochs": 0, "stopped": "refused",
+                                                         "error": msg}
 
 
 def test_regression_reports_val_mae_in_a_run_folder_next_to_the_project(tmp_path):
@@ -80,6 +90,7 @@ def test_regression_reports_val_mae_in_a_run_folder_next_to_the_project(tmp_path
     assert p.returncode == 0, p.stderr
     last = json.loads(p.stdout.splitlines()[-1])
     assert isinstance(last["val_mae"], float) and "val_accuracy" not in last
+    assert re.search(r"mae=[0-9.]+", p.stderr), p.stderr
     (run,) = (tmp_path / "runs").iterdir()
     assert run.name.startswith("my-net-") and (run / "metrics.csv").exists()
     assert (run / "last.pt").exists()
@@ -100,11 +111,18 @@ def test_unreadable_project_exits_2(tmp_path):
     ({**IRIS, "dataset": {"name": "spirals"}}, (),
      'error: Input "x_1": dataset "spirals" gives samples of shape 2'),
     (IRIS, ("--device", "tpu"), "error: training.device: must be one of auto"),
+    ({**IRIS, "dataset": {"csv": "nope.csv", "target": "y"}}, (),
+     "error: dataset file 'nope.csv' does not exist (looked in "),
 ])
-def test_training_errors_exit_1_with_a_message(tmp_path, training, args, message):
+def test_training_errors_exit_1_with_a_message_and_the_json_line(tmp_path, training, args,
+                                                                  message):
     p = train(project(tmp_path, training), "--out", tmp_path / "r", *args)
     assert p.returncode == 1
     assert message in p.stderr, p.stderr
+    error = next(ln for ln in p.stderr.splitlines() if ln.startswith("error: "))[7:]
+    assert json.loads(p.stdout.splitlines()[-1]) == {"epochs": 0, "stopped": "refused",
+                                                     "error": error}
+    assert not (tmp_path / "r").exists()  # refused before anything was written
 
 
 def test_a_fault_during_training_exits_1_and_still_prints_json(tmp_path):
@@ -128,4 +146,5 @@ def test_train_init_weights_flag_names_a_missing_checkpoint(tmp_path):
                         "--init-weights", str(tmp_path / "nope.pt"), "--out", str(tmp_path / "o")],
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 1 and "nope.pt" in r.stderr, r.stderr
-    assert not r.stdout.strip() or json.loads(r.stdout.strip().splitlines()[-1])
+    last = json.loads(r.stdout.strip().splitlines()[-1])
+    assert last["stopped"] == "refused" and "nope.pt" in last["error"]
