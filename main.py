@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-COMMANDS = ("check", "summary", "export", "train")
+COMMANDS = ("check", "summary", "export", "import", "train")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -37,6 +37,17 @@ def _parser() -> argparse.ArgumentParser:
                    help="also write a complete training script next to it")
     p.add_argument("--weights", metavar="CKPT", help="also export these trained weights")
     p.add_argument("--onnx", metavar="FILE", help="also export ONNX (needs the onnx extra)")
+
+    p = sub.add_parser("import", help="turn a PyTorch model file into a project (torch.fx)")
+    p.add_argument("model", help="the .py file defining the model class")
+    p.add_argument("--class", dest="class_name", metavar="NAME",
+                   help="the nn.Module class (optional when __all__ lists exactly one)")
+    p.add_argument("-o", "--output", help="the project file to write (default: MODEL.json)")
+    p.add_argument("--input-shape", action="append", metavar="SHAPE",
+                   help="sample shape of a forward() argument, e.g. 1,8,8 (once per "
+                        "argument; read from the docstring of exported code)")
+    p.add_argument("--input-dtype", action="append", choices=("float32", "int64"),
+                   help="dtype of a forward() argument (once per argument; default float32)")
 
     p = sub.add_parser("train", help="train headless with a progress bar; last line is JSON metrics")
     p.add_argument("file", help="project file (.json)")
@@ -63,8 +74,17 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command in ("check", "summary"):
         from graph import cli
+        # graph/ cannot import runtime/; its torch-free catalogue knows the
+        # built-in datasets' sizes (for the "very large model" warning).
+        from runtime.data.catalog import training_samples
+
+        return getattr(cli, args.command)(args, dataset_samples=training_samples)
     elif args.command == "export":
         from codegen import cli
+    elif args.command == "import":
+        from codegen import cli
+
+        return cli.import_(args)
     else:
         from runtime import cli
     return getattr(cli, args.command)(args)

@@ -1,10 +1,14 @@
-"""The ``export`` command: ``python main.py export FILE.json -o model.py``.
+"""The ``export`` and ``import`` commands.
 
-Writes the model file and, on request, the training script next to it
+``python main.py export FILE.json -o model.py`` writes the model file and, on request, the training script next to it
 (``--training-script``), trained weights (``--weights CKPT``, saved next to the
 model as ``<model>.pt``, or ``.safetensors`` when that package is installed)
 and ONNX (``--onnx FILE``).  Exit codes: 0 written, 1 the network has errors or
 an export failed, 2 the project cannot be opened.
+
+``python main.py import MODEL.py [--class NAME] [-o PROJECT.json]``: the model
+class of a Python file (our exported code, or a model made of catalogue
+modules) becomes a project file, via :func:`codegen.fx_import.import_project`.
 """
 
 from __future__ import annotations
@@ -45,7 +49,8 @@ def export(args: argparse.Namespace) -> int:
         code = write_model(project.graph, out, project.name, project.training)
         print(f"wrote {out} (class {code.class_name})")
         if args.training_script:
-            script = write_training_script(project.graph, code, out, project.training)
+            script = write_training_script(project.graph, code, out, project.training,
+                                           Path(args.file).resolve().parent)
             print(f"wrote {script}")
         model = None
         if args.weights or args.onnx:
@@ -73,4 +78,60 @@ def export(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"error: cannot write: {exc}", file=sys.stderr)
         return EXIT_FAILED
+    return EXIT_OK
+
+
+def _shape(text: str) -> list:
+    """``"1,8,8"`` or ``"1x8x8"`` (``T`` for a variable size) → ``[1, 8, 8]``."""
+    parts = [p.strip() for p in text.replace("x", ",").replace("×", ",").split(",")]
+    if not parts or not all(parts):
+        raise ValueError(f"--input-shape {text!r}: write sizes separated by commas, e.g. 1,8,8")
+    return [int(p) if p.isdigit() else p for p in parts]
+
+
+def import_(args: argparse.Namespace) -> int:
+    """``import MODEL.py [--class NAME] [-o PROJECT.json]``: a model file → a project.
+
+    Exit codes: 0 written, 1 the model cannot be imported (the modules and
+    functions without a block are named) or the project not written, 2 the
+    model file does not exist.
+    """
+    from graph.fileio import FileSaveError
+    from graph.project import save_project
+
+    from .fx_import import ModelImportError, import_project
+
+    src = Path(args.model)
+    if not src.is_file():
+        print(f"error: cannot import {str(src)!r}: no such file", file=sys.stderr)
+        return EXIT_UNREADABLE
+    out = Path(args.output) if args.output else src.with_suffix(".json")
+    if not args.output and out.exists():
+        print(f"error: {str(out)!r} already exists; choose the project file with -o",
+              file=sys.stderr)
+        return EXIT_FAILED
+    try:
+        shapes = [_shape(s) for s in args.input_shape] if args.input_shape else None
+        dtypes = list(args.input_dtype) if args.input_dtype else None
+        project = import_project(src, args.class_name, shapes, dtypes)
+    except ValueError as exc:  # a bad --input-shape
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except ModelImportError as exc:
+        print(f"error: cannot import {str(src)!r}: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    try:
+        save_project(project, out)
+    except (FileSaveError, OSError) as exc:
+        print(f"error: cannot write: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"wrote {out} ({len(project.graph)} blocks, from class {project.name})")
+    from graph import analyze
+
+    an = analyze(project.graph)
+    errors = an.errors()
+    an.close()
+    if errors:
+        print(f"note: the imported network has {len(errors)} error(s); run "
+              f"`check {out}` to see them", file=sys.stderr)
     return EXIT_OK

@@ -12,10 +12,10 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 from graph import Graph, analyze, dims
+from graph.fileio import atomic_save, atomic_write
 
 from .errors import CodegenError
 from .source import GeneratedCode, generate
@@ -32,15 +32,9 @@ class ExportError(CodegenError):
 
 
 def _atomic_write(path: Path, text: str) -> None:
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    # graph's crash-safe write: umask-respecting mode, and an error that names
+    # the missing folder rather than a temporary file
+    atomic_write(path, text.encode("utf-8"), backup=False)
 
 
 def write_model(graph: Graph, path: str | os.PathLike, project_name: str = "Network",
@@ -49,7 +43,8 @@ def write_model(graph: Graph, path: str | os.PathLike, project_name: str = "Netw
 
     Raises:
         CodegenError: the graph has errors.
-        OSError: the file cannot be written.
+        FileSaveError: the file cannot be written (the message names the reason,
+            e.g. that its folder does not exist); nothing is left behind.
     """
     code = generate(graph, project_name, training)
     _atomic_write(Path(path), code.source)
@@ -63,8 +58,13 @@ def training_script_path(model_path: str | os.PathLike) -> Path:
 
 
 def write_training_script(graph: Graph, code: GeneratedCode, model_path: str | os.PathLike,
-                          training: dict | None = None) -> Path:
+                          training: dict | None = None,
+                          project_dir: str | os.PathLike | None = None) -> Path:
     """Write the standalone training script next to an exported model file.
+
+    Args:
+        project_dir: the project file's folder: a relative CSV/NPZ/image-folder
+            path is resolved against it (the script's ``--data`` overrides it).
 
     Returns:
         The script's path.
@@ -78,7 +78,8 @@ def write_training_script(graph: Graph, code: GeneratedCode, model_path: str | o
     shape = tuple(tt.shape[1:]) if tt is not None else ()
     dtype = tt.dtype if tt is not None else "float32"
     script = training_script_path(model_path)
-    src = render(Path(model_path).name, code.class_name, script.name, shape, dtype, training)
+    src = render(Path(model_path).name, code.class_name, script.name, shape, dtype, training,
+                 project_dir)
     _atomic_write(script, src)
     return script
 
@@ -88,6 +89,7 @@ def save_weights(model, path: str | os.PathLike) -> Path:
 
     Raises:
         ExportError: ``.safetensors`` asked for but the package is not installed.
+        FileSaveError: the file cannot be written (e.g. its folder does not exist).
     """
     import torch
 
@@ -98,16 +100,9 @@ def save_weights(model, path: str | os.PathLike) -> Path:
             from safetensors.torch import save_file
         except ImportError:
             raise ExportError(SAFETENSORS_MISSING) from None
-        save_file(state, str(path))
+        atomic_save(path, lambda tmp: save_file(state, tmp))
     else:
-        fd, tmp = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.", suffix=".tmp")
-        os.close(fd)
-        try:
-            torch.save(state, tmp)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        atomic_save(path, lambda tmp: torch.save(state, tmp))
     return path
 
 

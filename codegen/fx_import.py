@@ -22,7 +22,7 @@ import operator
 import re
 from pathlib import Path
 
-from graph import Graph, blocks
+from graph import Analyzer, Graph, blocks
 from graph.problems import ParamError
 
 from .errors import CodegenError
@@ -109,11 +109,40 @@ def import_model(module_or_path, class_name: str | None = None, input_shapes=Non
         input_dtypes = input_dtypes or [d for _, d in got]
     input_dtypes = list(input_dtypes or ["float32"] * len(input_shapes))
     try:
-        gm = torch.fx.GraphModule(module, _Tracer(_helper_functions(module)).trace(module))
+        # the traced graph with the module itself (a GraphModule would clash
+        # with layers named like its own attributes, e.g. "code" or "graph")
+        traced = _Tracer(_helper_functions(module)).trace(module)
     except Exception as exc:  # fx raises many types for untraceable code
         raise ModelImportError(f"cannot trace {type(module).__name__}: {type(exc).__name__}: "
                                f"{exc}") from None
-    return _Builder(gm, list(input_shapes), input_dtypes).build()
+    return _Builder(module, traced, list(input_shapes), input_dtypes).build()
+
+
+def import_project(path: str | Path, class_name: str | None = None, input_shapes=None,
+                   input_dtypes=None):
+    """Import the model class of a Python file as a new project (File → Import).
+
+    Args:
+        path: the Python file; it is executed (an explicit user action).
+        class_name: the class to import; may be left out when the file lists
+            exactly one model class in ``__all__`` (as exported files do) or
+            defines only one.
+        input_shapes, input_dtypes: as for :func:`import_model` (not needed
+            for generated code, whose docstring states them).
+
+    Returns:
+        A :class:`graph.project.Project` named after the class, with no
+        training settings and no file path (it has not been saved yet).
+
+    Raises:
+        ModelImportError: the file cannot be run, the class is not found or
+            not buildable, or modules/functions have no block (all named).
+    """
+    from graph.project import Project
+
+    module = load_module(path, class_name)
+    graph = import_model(module, input_shapes=input_shapes, input_dtypes=input_dtypes)
+    return Project(name=type(module).__name__, graph=graph, training={}, extra={})
 
 
 def _helper_functions(module) -> tuple:
@@ -146,12 +175,13 @@ _FUNCS = {"add": "Add", "mul": "Multiply", "relu": "ReLU", "tanh": "Tanh",
 
 
 class _Builder:
-    def __init__(self, gm, shapes, dtypes):
-        self.gm, self.shapes, self.dtypes = gm, shapes, dtypes
+    def __init__(self, module, fx_graph, shapes, dtypes):
+        self.root, self.fx_graph, self.shapes, self.dtypes = module, fx_graph, shapes, dtypes
         self.g = Graph()
         self.val: dict = {}
         self.bad: list[str] = []
         self.depth: dict[str, int] = {}
+        self.an: Analyzer | None = None  # made on first use, follows the graph
 
     def add(self, type_name: str, params: dict, inputs: list[tuple[str, str]], name=None) -> str:
         node = self.g.add_node(type_name, params, name=name)
@@ -175,7 +205,7 @@ class _Builder:
 
     def build(self) -> Graph:
         k = 0
-        for n in self.gm.graph.nodes:
+        for n in self.fx_graph.nodes:
             if n.op == "placeholder":
                 if k >= len(self.shapes):
                     raise ModelImportError(f"forward() has more arguments than input_shapes ({len(self.shapes)})")
@@ -197,6 +227,8 @@ class _Builder:
                 self.module(n)
             else:
                 self.function(n)
+        if self.an is not None:
+            self.an.close()
         if self.bad:
             raise ModelImportError("no block for: " + ", ".join(dict.fromkeys(self.bad)))
         for nid, node in self.g.nodes.items():
@@ -206,7 +238,7 @@ class _Builder:
 
     # ----------------------------------------------------------------- modules
     def module(self, n) -> None:
-        mod = self.gm.get_submodule(n.target)
+        mod = self.root.get_submodule(n.target)
         tname = type(mod).__name__
         spec = blocks.get(tname) or blocks.get(tname.replace("Parametrized", ""))
         if spec is None or spec.role != "layer":
@@ -272,11 +304,34 @@ class _Builder:
         elif kind == "Permute":
             p = {"dims": list(rest[0]) if len(rest) == 1 and isinstance(rest[0], (tuple, list)) else list(rest)}
         elif kind == "Mean":
-            p = {"dim": n.kwargs.get("dim", rest[0] if rest else 1),
-                 "keepdim": n.kwargs.get("keepdim", rest[1] if len(rest) > 1 else False)}
+            return self.mean(n, x, n.kwargs.get("dim", rest[0] if rest else None),
+                             n.kwargs.get("keepdim", rest[1] if len(rest) > 1 else False))
         elif kind in ("Softmax", "LogSoftmax"):
             p = {"dim": n.kwargs.get("dim", rest[0] if rest else -1)}
         self.op(n, kind, p, [x])
+
+    def mean(self, n, x, dim, keepdim) -> None:
+        """``x.mean(dim)``: a Mean over one dim, or GlobalAvgPool over all after
+        the channels (what generated code writes for it: ``x.mean(dim=(2, 3))``)."""
+        t = self.tensor(x)
+        rank = self.rank(t) if t is not None else None
+        if isinstance(dim, (tuple, list)) and len(dim) == 1:
+            dim = dim[0]
+        if isinstance(dim, int) and not isinstance(dim, bool):
+            return self.op(n, "Mean", {"dim": dim, "keepdim": bool(keepdim)}, [x])
+        if (isinstance(dim, (tuple, list)) and rank is not None and not keepdim
+                and all(isinstance(d, int) for d in dim)
+                and sorted(d % rank for d in dim) == list(range(2, rank))):
+            return self.op(n, "GlobalAvgPool", {}, [x])
+        what = "all dimensions (the batch too)" if dim is None else f"dims {tuple(dim)}"
+        self.bad.append(f"function mean over {what}")
+
+    def rank(self, nid: str) -> int | None:
+        """The rank of a block's output in the graph built so far."""
+        if self.an is None:
+            self.an = Analyzer(self.g)
+        tt = self.an.output_type(nid)
+        return tt.rank if tt is not None else None
 
     def op(self, n, kind, params, inputs, variadic=None) -> None:
         spec = blocks.get(kind)
@@ -356,6 +411,8 @@ def _module_params(spec, mod) -> dict:
     """Parameter values read back from a module instance."""
     out = {}
     layer = mod.layers[0] if spec.type == "TransformerEncoder" else mod
+    if spec.type == "DepthwiseSeparableConv2d":
+        layer = mod.depthwise  # holds the geometry; the pointwise half the out_channels
     for p in spec.params:
         if p.name in ("init", "init_scale", "weight_norm") or p.name in spec.inferred:
             continue
@@ -375,6 +432,8 @@ def _module_params(spec, mod) -> dict:
         out["activation"] = "gelu" if "gelu" in act else "relu"
         if spec.type == "TransformerEncoder":
             out["num_layers"] = len(mod.layers)
+    if spec.type == "DepthwiseSeparableConv2d":
+        out["out_channels"] = mod.pointwise.out_channels
     if spec.type == "PositionalEncoding":
         import torch
 

@@ -5,13 +5,23 @@ from __future__ import annotations
 from graph.blocks.base import lit
 
 INIT_HELPER = '''def init_weights_(layer, init_fn, **kwargs):
-    """Apply init_fn to every weight matrix of layer and zero its biases."""
+    """Apply init_fn to every weight matrix of layer and zero its biases.
+
+    A weight-normalised weight (g * v / |v|) is set as a whole: the effective
+    weight follows init_fn, and g and v are worked out from it.
+    """
     with torch.no_grad():
         for name, param in layer.named_parameters():
-            if param.dim() > 1 and not name.endswith("original0"):
+            if ".original" in name:
+                continue  # the parts of a weight-normalised weight, done below
+            if param.dim() > 1:
                 init_fn(param, **kwargs)
             elif name.rsplit(".", 1)[-1].startswith("bias"):
                 nn.init.zeros_(param)
+        for module in layer.modules():
+            for name in getattr(module, "parametrizations", {}):
+                weight = torch.empty_like(getattr(module, name))
+                setattr(module, name, init_fn(weight, **kwargs))
         if getattr(layer, "padding_idx", None) is not None:
             layer.weight[layer.padding_idx].zero_()
 '''

@@ -24,11 +24,12 @@ import gc
 import heapq
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from types import MappingProxyType
+from typing import Any, Iterable, Mapping, Sequence
 
 import networkx as nx
 
-from . import blocks
+from . import blocks, checks
 from .blocks import FLOAT, INT, TT, Ctx, P
 from .graph import Edge, Graph, Node
 from .problems import ERROR, WARNING, Code, ParamError, Problem, ShapeError
@@ -39,23 +40,26 @@ STRICT = False
 
 #: Sigmoid/tanh layers in a row (without normalisation) before we warn.
 SATURATING_LIMIT = 6
-#: Parameters per training sample above which a model counts as very large.
-LARGE_MODEL_RATIO = 100
-LARGE_MODEL_MIN = 1_000_000
+
+
+#: Shared, read-only stand-ins for a node result's empty parts: a big graph's
+#: analysis makes one result per node, and most have no problems.
+_NONE: tuple = ()
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
 
 
 @dataclass(slots=True)
 class NodeResult:
-    """What analysis knows about one node."""
+    """What analysis knows about one node (read-only for callers)."""
 
     outs: dict[str, TT] | None = None
-    problems: list[Problem] = field(default_factory=list)
+    problems: Sequence[Problem] = _NONE
     params: P | None = None
-    inferred: dict[str, Any] = field(default_factory=dict)
+    inferred: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
     n_params: int = 0
     flops: int = 0
     activations: int = 0
-    ins: dict[str, list[TT]] = field(default_factory=dict)
+    ins: Mapping[str, list[TT]] = field(default_factory=lambda: _EMPTY)
     saturating_depth: int = 0
 
     @property
@@ -79,7 +83,13 @@ class Analyzer:
         self.training = training or {}
         self.dataset_samples = dataset_samples
         self.results: dict[str, NodeResult] = {}
-        self._dirty: set[str] = set(graph.nodes)
+        #: ids of the nodes whose result has problems (so listing them does
+        #: not walk every node of a big, mostly valid graph)
+        self._flagged: set[str] = set()
+        #: nodes to re-analyse; ``_all_dirty`` stands for every node (a fresh
+        #: analyser), without a set of them all
+        self._dirty: set[str] = set()
+        self._all_dirty = True
         self._structure_seen = -1
         self._order: list[str] = []
         self._index: dict[str, int] = {}
@@ -89,7 +99,6 @@ class Analyzer:
         self._renames = 0
         self._structural_key: tuple[int, int] | None = None
         self._structural: list[Problem] = []
-        self._outputs: list[Node] = []
         ev = graph.events
         self._subs = [
             (ev.node_added, lambda n: self._dirty.add(n.id)),
@@ -111,6 +120,7 @@ class Analyzer:
     def _on_removed(self, node: Node) -> None:
         self.results.pop(node.id, None)
         self._dirty.discard(node.id)
+        self._flagged.discard(node.id)
 
     def _on_renamed(self, node: Node) -> None:
         # Messages name the node; the outputs are unchanged, so no propagation.
@@ -128,7 +138,7 @@ class Analyzer:
         """Bring results up to date with the graph; cheap when nothing changed."""
         g = self.graph
         if (g.structure_version == self._structure_seen and not self._dirty
-                and not self._context_dirty):
+                and not self._all_dirty and not self._context_dirty):
             return self
         # The cyclic collector would rescan the whole (large, acyclic) heap
         # several times during a big analysis; nothing here makes reference cycles.
@@ -137,7 +147,7 @@ class Analyzer:
         try:
             if g.structure_version != self._structure_seen:
                 self._restructure()
-            if self._dirty:
+            if self._dirty or self._all_dirty:
                 self._propagate()
             if self._context_dirty:
                 self._global_checks()
@@ -151,17 +161,20 @@ class Analyzer:
         # insertion order, so the order is deterministic); nodes left over sit
         # on or behind a cycle, and networkx finds which are on one.
         g = self.graph
-        indeg = {nid: len(g.in_edges(nid)) for nid in g.nodes}
-        ready = deque(nid for nid, k in indeg.items() if k == 0)
+        ins, outs = g.adjacency()
+        indeg = {nid: len(edges) for nid, edges in ins.items()}  # in node order
+        ready = deque(nid for nid, k in indeg.items() if not k)
         order: list[str] = []
-        out_edges = g.out_edges
+        index: dict[str, int] = {}
         while ready:
             nid = ready.popleft()
+            index[nid] = len(order)
             order.append(nid)
-            for e in out_edges(nid):
+            for e in outs[nid]:
                 t = e.target
-                indeg[t] -= 1
-                if indeg[t] == 0:
+                k = indeg[t] - 1
+                indeg[t] = k
+                if not k:
                     ready.append(t)
         cyclic: set[str] = set()
         if len(order) < len(g.nodes):
@@ -176,10 +189,11 @@ class Analyzer:
             rank = {nid: i for i, nid in enumerate(g.nodes)}
             order += list(nx.lexicographical_topological_sort(sub, key=rank.__getitem__))
             order += sorted(cyclic, key=rank.__getitem__)
+            index = {nid: i for i, nid in enumerate(order)}
         self._dirty |= cyclic ^ self._cyclic
         self._cyclic = cyclic
         self._order = order
-        self._index = {nid: i for i, nid in enumerate(order)}
+        self._index = index
         self._structure_seen = g.structure_version
         self._context_dirty = True
 
@@ -187,15 +201,19 @@ class Analyzer:
         g = self.graph
         index = self._index
         results = self.results
-        if len(self._dirty) >= len(index):
+        if self._all_dirty or len(self._dirty) >= len(index):
             # Everything is dirty: each node once, in order (what the heap
             # below would do, without its log-time pops).
             self._dirty = set()
+            self._all_dirty = False
             self._context_dirty = True
             analyse = self._analyse
             nodes = g.nodes
+            flagged = self._flagged = set()
             for nid in self._order:
-                results[nid] = analyse(nodes[nid])
+                r = results[nid] = analyse(nodes[nid])
+                if r.problems:
+                    flagged.add(nid)
             return
         heap = [(index[n], n) for n in self._dirty if n in index]
         heapq.heapify(heap)
@@ -207,6 +225,10 @@ class Analyzer:
             old = self.results.get(nid)
             new = self._analyse(g.nodes[nid])
             self.results[nid] = new
+            if new.problems:
+                self._flagged.add(nid)
+            else:
+                self._flagged.discard(nid)
             if old is None or old.outs != new.outs or old.saturating_depth != new.saturating_depth:
                 self._context_dirty = True
                 for e in g.out_edges(nid):
@@ -230,9 +252,10 @@ class Analyzer:
             return res
 
         # parameters: the spec's defaults, overridden by what the user set
-        p = P(_defaults(spec))
-        bad = False
+        # (nodes that set none share their spec's defaults: read-only)
         given = node.params
+        p = P(_defaults(spec)) if given else _default_params(spec)
+        bad = False
         if given:
             index = spec.param_index
             for name, value in given.items():
@@ -255,7 +278,8 @@ class Analyzer:
         for prm in _required(spec):
             if prm.name not in given:
                 bad = True
-                _problem(res, node, Code.PARAM, f"needs a value for {prm.name} ({prm.doc})")
+                _problem(res, node, Code.PARAM, f"{prm.name} has no default; set {prm.name} "
+                         f"({prm.doc})")
         res.params = p
 
         # inputs
@@ -303,6 +327,10 @@ class Analyzer:
                     blocked = True
                 tts.append(tt)
             ins[port.name] = tts
+        if len(ins) == 1:
+            (only, got), = ins.items()
+            if len(got) == 1:
+                ins = _one_input(only, got[0])  # shared by all nodes fed this type
         res.ins = ins
         if bad or blocked:
             return res
@@ -319,7 +347,7 @@ class Analyzer:
                 raise
             _problem(res, node, Code.SIZE, f"could not work out the output shape ({exc})")
             return res
-        outs = out if isinstance(out, dict) else {spec.outputs[0].name: out}
+        outs = out if isinstance(out, dict) else _one_output(spec.outputs[0].name, out)
         for tt in outs.values():
             if any(type(d) is int and d <= 0 for d in tt.shape[1:]):
                 _problem(res, node, Code.ZERO_SIZE, f"its output size reaches {tt}, which is empty; "
@@ -351,46 +379,6 @@ class Analyzer:
         return res
 
     # --------------------------------------------------------------- global
-    def _structural_checks(self) -> list[Problem]:
-        """Missing Input/Output and nodes that reach no Output."""
-        g = self.graph
-        out: list[Problem] = []
-        inputs: list[Node] = []
-        outputs: list[Node] = []
-        for n in g.nodes.values():  # one pass: on big graphs this loop is memory-bound
-            role = n.spec.role if n.spec is not None else None
-            if role == "input":
-                inputs.append(n)
-            elif role == "output":
-                outputs.append(n)
-        self._outputs = outputs
-        order = self._order
-        if g.nodes and not inputs:
-            first = order[0] if order else next(iter(g.nodes))
-            out.append(Problem(ERROR, Code.NO_INPUT, first,
-                               "the network has no Input block; add an Input and connect it "
-                               "to the first layer"))
-        if g.nodes and not outputs:
-            sinks = [nid for nid in order if not g.out_edges(nid)] or order or list(g.nodes)
-            out.append(Problem(ERROR, Code.NO_OUTPUT, sinks[-1],
-                               "the network has no Output block; add an Output and connect "
-                               "the last layer to it"))
-        if outputs:
-            used = {o.id for o in outputs}
-            stack = list(used)
-            while stack:  # everything an Output depends on
-                for e in g.in_edges(stack.pop()):
-                    if e.source not in used:
-                        used.add(e.source)
-                        stack.append(e.source)
-            for nid in order:
-                if nid not in used:
-                    node = g.nodes[nid]
-                    out.append(Problem(WARNING, Code.UNREACHABLE, nid,
-                                       f"{node.label()}: its result is not used — it does not "
-                                       "reach an Output"))
-        return out
-
     def _global_checks(self) -> None:
         self._context_dirty = False
         g = self.graph
@@ -399,46 +387,20 @@ class Analyzer:
         # edits or renames (their messages name nodes).
         key = (g.structure_version, self._renames)
         if key != self._structural_key:
-            self._structural = self._structural_checks()
+            self._structural = checks.structural_problems(g, self._order)
             self._structural_key = key
-        out = list(self._structural)
-        outputs = self._outputs
-        loss = (self.training.get("loss") or {}).get("type") if isinstance(self.training, dict) else None
-        if loss in (None, "CrossEntropyLoss"):
-            for o in outputs:
-                for e in g.in_edges(o.id):
-                    src = g.nodes[e.source]
-                    if src.type == "Softmax" and (loss or self._is_classification()):
-                        out.append(Problem(WARNING, Code.SOFTMAX_LOSS, src.id,
-                                           f"{src.label()}: CrossEntropyLoss applies log-softmax "
-                                           "itself; a Softmax right before the output squashes "
-                                           "the gradients — remove it (apply softmax only for "
-                                           "predictions)"))
-        if self.dataset_samples:
-            total = sum(r.n_params for r in self.results.values())
-            if total > max(LARGE_MODEL_MIN, LARGE_MODEL_RATIO * self.dataset_samples):
-                biggest = max(self.results, key=lambda k: self.results[k].n_params)
-                out.append(Problem(WARNING, Code.LARGE_MODEL, biggest,
-                                   f"the model has {total:,} parameters for "
-                                   f"{self.dataset_samples:,} training samples; it will likely "
-                                   f"over-fit — make {g.nodes[biggest].label()} smaller or add "
-                                   "regularisation"))
-        self._global = out
-
-    def _is_classification(self) -> bool:
-        task = self.training.get("task") if isinstance(self.training, dict) else None
-        return task != "regression"
+        self._global = self._structural + checks.context_problems(
+            g, self.training, self.results, self.dataset_samples)
 
     # --------------------------------------------------------------- reading
     def problems(self) -> list[Problem]:
         """Every problem, errors first, each group in topological order."""
         self.refresh()
         found = list(self._global)
-        for nid in self._order:
-            r = self.results.get(nid)
-            if r is not None:
-                found.extend(r.problems)
-        found.sort(key=lambda pr: (pr.severity != ERROR, self._index.get(pr.node, -1)))
+        index = self._index
+        for nid in sorted(self._flagged, key=index.__getitem__):
+            found.extend(self.results[nid].problems)
+        found.sort(key=lambda pr: (pr.severity != ERROR, index.get(pr.node, -1)))
         return found
 
     def node_problems(self, node_id: str) -> list[Problem]:
@@ -485,12 +447,35 @@ class Analyzer:
 
 def _problem(res: NodeResult, node: Node, code: str, message: str, port: str | None = None,
              severity: str = ERROR, fix: dict | None = None) -> None:
-    res.problems.append(Problem(severity, code, node.id, f"{node.label()}: {message}", port, fix))
+    found = Problem(severity, code, node.id, f"{node.label()}: {message}", port, fix)
+    if res.problems:
+        res.problems.append(found)
+    else:
+        res.problems = [found]
 
 
 @functools.lru_cache(maxsize=None)
 def _defaults(spec) -> dict:
     return {prm.name: prm.default for prm in spec.params if not prm.required}
+
+
+# Most nodes have one input and one output port, and many share a tensor type
+# (every layer of an MLP block sees N×64): their ``ins``/``outs`` mappings are
+# shared, read-only objects, which keeps a 10,000-node analysis small in memory
+# (and so as fast per node as a 1,000-node one).
+@functools.lru_cache(maxsize=4096)
+def _one_input(port: str, tt: TT) -> Mapping[str, list[TT]]:
+    return MappingProxyType({port: (tt,)})
+
+
+@functools.lru_cache(maxsize=4096)
+def _one_output(port: str, tt: TT) -> Mapping[str, TT]:
+    return MappingProxyType({port: tt})
+
+
+@functools.lru_cache(maxsize=None)
+def _default_params(spec) -> P:
+    return P(_defaults(spec))
 
 
 @functools.lru_cache(maxsize=None)

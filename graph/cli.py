@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import Callable
 
 from . import dims
 from .analysis import Analyzer, problem_counts, shape_json
@@ -19,6 +20,9 @@ from .problems import ERROR
 from .project import Project, ProjectLoadError, load_project
 
 EXIT_VALID, EXIT_INVALID, EXIT_UNREADABLE = 0, 1, 2
+
+#: ``training.dataset`` object → number of training samples, or None if unknown.
+SampleCounter = Callable[[object], "int | None"]
 
 
 def _open(path: str) -> Project | None:
@@ -43,13 +47,29 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-def check(args: argparse.Namespace) -> int:
-    """``check FILE [--json]``: print problems and every output port's shape."""
+def _samples(project: Project, dataset_samples: SampleCounter | None) -> int | None:
+    if dataset_samples is None:
+        return None
+    training = project.training if isinstance(project.training, dict) else {}
+    return dataset_samples(training.get("dataset"))
+
+
+def check(args: argparse.Namespace, dataset_samples: SampleCounter | None = None) -> int:
+    """``check FILE [--json]``: print problems and every output port's shape.
+
+    Args:
+        args: the parsed command line (``file``, ``json``).
+        dataset_samples: gives the number of training samples of a
+            ``training.dataset`` object (None when unknown), for the "very
+            large model for the dataset" warning; graph/ cannot know dataset
+            sizes itself (``main.py`` passes
+            :func:`runtime.data.catalog.training_samples`).
+    """
     project = _open(args.file)
     if project is None:
         return EXIT_UNREADABLE
     g = project.graph
-    an = Analyzer(g, project.training).refresh()
+    an = Analyzer(g, project.training, _samples(project, dataset_samples)).refresh()
     problems = an.problems()
     shapes = an.shapes()
     valid = not any(p.severity == ERROR for p in problems)
@@ -62,7 +82,10 @@ def check(args: argparse.Namespace) -> int:
         return EXIT_VALID if valid else EXIT_INVALID
     _safe_stdout()
     for p in problems:
-        where = p.node if p.port is None else f"{p.node}.{p.port}"
+        if p.node is None:
+            where = "(network)"  # an empty graph: no node to name
+        else:
+            where = p.node if p.port is None else f"{p.node}.{p.port}"
         print(f"{p.severity}  {where}  {p.message}")
     if problems:
         print()
@@ -96,14 +119,17 @@ def _table(rows: list[list[str]], right: set[int]) -> list[str]:
     return lines
 
 
-def summary(args: argparse.Namespace) -> int:
-    """``summary FILE``: a per-layer table (output shape, parameters, FLOPs) and totals."""
+def summary(args: argparse.Namespace, dataset_samples: SampleCounter | None = None) -> int:
+    """``summary FILE``: a per-layer table (output shape, parameters, FLOPs) and totals.
+
+    ``dataset_samples`` as for :func:`check` (it changes the warning count).
+    """
     project = _open(args.file)
     if project is None:
         return EXIT_UNREADABLE
     _safe_stdout()
     g = project.graph
-    an = Analyzer(g, project.training).refresh()
+    an = Analyzer(g, project.training, _samples(project, dataset_samples)).refresh()
     rows = [["name", "type", "output shape", "parameters", "FLOPs"]]
     symbolic: set[str] = set()
     for nid in an.order():

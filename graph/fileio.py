@@ -2,7 +2,8 @@
 and clean-up of temporary files a crash left behind.
 
 Algorithm of :func:`atomic_write`: the new bytes go to a temporary file in the
-same folder (same file system, so the final rename is atomic), which is
+same folder (same file system, so the final rename is atomic; created with the
+mode a plain ``open()`` would give, so the umask applies), which is
 flushed and ``fsync``-ed; the current file, if any, is hard-linked (or copied)
 to ``FILE.bak`` through a second temporary name and an atomic replace; then
 the temporary file replaces ``FILE`` with :func:`os.replace`, and the folder
@@ -19,8 +20,10 @@ import os
 import re
 import secrets
 import shutil
+import stat
 import time
 from pathlib import Path
+from typing import Callable
 
 #: Marker in the names of our temporary files: ``.NAME.netcanvas-tmp-PID-RAND``.
 TEMP_MARK = ".netcanvas-tmp-"
@@ -30,7 +33,13 @@ STALE_AFTER_S = 3600.0
 
 
 class FileSaveError(OSError):
-    """Writing a file failed; the previous version on disk is unchanged."""
+    """Writing a file failed; the previous version on disk is unchanged.
+
+    ``str()`` is the message alone (no ``[Errno N]`` prefix), ready to show.
+    """
+
+    def __str__(self) -> str:
+        return self.strerror or super().__str__()
 
 
 def temp_name(path: Path) -> Path:
@@ -56,8 +65,13 @@ def _write_all(fd: int, data: bytes) -> None:
 def _write_temp(path: Path, data: bytes) -> Path:
     tmp = temp_name(path)
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    fd = os.open(tmp, flags, 0o644)
+    # 0o666 minus the umask, as open() gives a new file; a file being replaced
+    # keeps its own mode, as it would when overwritten in place.
+    fd = os.open(tmp, flags, 0o666)
     try:
+        mode = _existing_mode(path)
+        if mode is not None and hasattr(os, "fchmod"):
+            os.fchmod(fd, mode)
         _write_all(fd, data)
         os.fsync(fd)
     except BaseException:
@@ -66,6 +80,14 @@ def _write_temp(path: Path, data: bytes) -> Path:
         raise
     os.close(fd)
     return tmp
+
+
+def _existing_mode(path: Path) -> int | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return stat.S_IMODE(st.st_mode) if stat.S_ISREG(st.st_mode) else None
 
 
 def _unlink(p: Path) -> None:
@@ -99,6 +121,24 @@ def _keep_backup(path: Path) -> None:
     os.replace(tmp, bak)
 
 
+def require_folder(path: str | os.PathLike) -> Path:
+    """The folder ``path`` is to be written in, which must exist.
+
+    Checked before writing, since the error of the first write would name our
+    temporary file instead of what is wrong.
+
+    Raises:
+        FileSaveError: the folder does not exist (or is not a folder).
+    """
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        what = "is not a folder" if folder.exists() else "does not exist"
+        raise FileSaveError(errno.ENOENT, f"could not save {str(path)!r}: the folder "
+                            f"{str(folder)!r} {what}")
+    return folder
+
+
 def atomic_write(path: str | os.PathLike, data: bytes, backup: bool = True) -> None:
     """Replace ``path`` with ``data`` so a crash never leaves a damaged file.
 
@@ -108,11 +148,12 @@ def atomic_write(path: str | os.PathLike, data: bytes, backup: bool = True) -> N
         backup: keep the previous version as ``FILE.bak``.
 
     Raises:
-        FileSaveError: the write failed (disk full, no permission, ...); the
-            old file is intact and no temporary file is left behind.
+        FileSaveError: the write failed (no such folder, disk full, no
+            permission, ...); the old file is intact and no temporary file is
+            left behind.
     """
     path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
+    folder = require_folder(path)
     tmp: Path | None = None
     try:
         tmp = _write_temp(path, data)
@@ -128,6 +169,36 @@ def atomic_write(path: str | os.PathLike, data: bytes, backup: bool = True) -> N
         raise FileSaveError(exc.errno or errno.EIO,
                             f"could not save {str(path)!r}: {reason}; "
                             "the previous version on disk is unchanged") from exc
+
+
+def atomic_save(path: str | os.PathLike, write: Callable[[str], object]) -> None:
+    """Like :func:`atomic_write` (without a backup), for a writer that makes the
+    file itself, such as ``torch.save`` or safetensors' ``save_file``.
+
+    ``write(tmp)`` writes the complete file at the temporary path ``tmp``,
+    which then replaces ``path``.  The result has the mode a new file gets (or
+    the mode of the file it replaces), whatever mode the writer used.
+
+    Raises:
+        FileSaveError: the folder does not exist; nothing was written.
+        Exception: whatever ``write`` raises; no temporary file is left behind.
+    """
+    path = Path(path)
+    folder = require_folder(path)
+    tmp = temp_name(path)
+    try:
+        # the placeholder shows which mode a new file gets under the umask
+        os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+        mode = _existing_mode(path)
+        if mode is None:
+            mode = stat.S_IMODE(os.stat(tmp).st_mode)
+        write(str(tmp))
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        _unlink(tmp)
+        raise
+    _fsync_dir(folder)
 
 
 def _pid_alive(pid: int) -> bool:

@@ -23,7 +23,7 @@ from .events import GraphEvents
 from .problems import GraphEditError
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Node:
     """One block on the canvas.
 
@@ -51,7 +51,7 @@ class Node:
         return f'{self.type} "{self.name}"'
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Edge:
     """A connection from an output port to an input port (identity matters:
     the same pair of ports may be connected twice, e.g. ``x + x``)."""
@@ -79,6 +79,8 @@ class Graph:
         self._in: dict[str, list[Edge]] = {}
         self._out: dict[str, list[Edge]] = {}
         self._names: dict[str, int] = {}
+        #: ids of the Input and Output nodes ("input"/"output" role), in node order
+        self._ends: dict[str, dict[str, None]] = {"input": {}, "output": {}}
         self._ids = itertools.count(1)
         #: bumped on every structural change (nodes or edges added/removed)
         self.structure_version = 0
@@ -102,6 +104,16 @@ class Graph:
 
     def successors(self, node_id: str) -> list[str]:
         return list(dict.fromkeys(e.target for e in self.out_edges(node_id)))
+
+    def ends(self, role: str) -> list[Node]:
+        """The nodes of a role (``"input"`` or ``"output"``), in node order,
+        without a pass over the whole graph."""
+        return [self.nodes[nid] for nid in self._ends[role]]
+
+    def adjacency(self) -> tuple[dict[str, list[Edge]], dict[str, list[Edge]]]:
+        """The incoming and outgoing edges of every node, by id, in node order
+        (the graph's own dicts, for fast whole-graph passes: read-only)."""
+        return self._in, self._out
 
     def nx_graph(self) -> nx.MultiDiGraph:
         """The networkx mirror (read-only for callers)."""
@@ -171,6 +183,9 @@ class Graph:
         self._in[node.id] = []
         self._out[node.id] = []
         self._names[node.name] = self._names.get(node.name, 0) + 1
+        ends = self._ends.get(node.spec.role) if node.spec is not None else None
+        if ends is not None:
+            ends[node.id] = None
         self._nx.add_node(node.id)
         self.structure_version += 1
         self.events.node_added.emit(node)
@@ -191,6 +206,8 @@ class Graph:
         del self.nodes[node_id]
         del self._in[node_id]
         del self._out[node_id]
+        for ends in self._ends.values():
+            ends.pop(node_id, None)
         self._drop_name(node.name)
         self._nx.remove_node(node_id)
         self.structure_version += 1

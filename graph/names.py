@@ -12,12 +12,27 @@ import keyword
 import re
 import unicodedata
 
+#: The public attributes of ``torch.nn.Module`` (torch 2.x; graph/ cannot import
+#: torch, and the test suite checks this list against ``dir(nn.Module)``): a
+#: layer stored as ``self.buffers`` would be shadowed by the method of that name.
+MODULE_ATTRS = frozenset({
+    "t_destination", "add_module", "apply", "bfloat16", "buffers", "call_super_init",
+    "children", "compile", "cpu", "cuda", "double", "dump_patches", "eval", "extra_repr",
+    "float", "forward", "get_buffer", "get_extra_state", "get_parameter", "get_submodule",
+    "half", "ipu", "load_state_dict", "modules", "mtia", "named_buffers", "named_children",
+    "named_modules", "named_parameters", "parameters", "register_backward_hook",
+    "register_buffer", "register_forward_hook", "register_forward_pre_hook",
+    "register_full_backward_hook", "register_full_backward_pre_hook",
+    "register_load_state_dict_post_hook", "register_load_state_dict_pre_hook",
+    "register_module", "register_parameter", "register_state_dict_post_hook",
+    "register_state_dict_pre_hook", "requires_grad_", "set_extra_state", "set_submodule",
+    "share_memory", "state_dict", "to", "to_empty", "train", "training", "type", "xpu",
+    "zero_grad",
+})
+
 _RESERVED = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | frozenset(dir(builtins)) | {
-    "self", "torch", "nn", "F", "math", "super", "forward", "training",
-    "parameters", "modules", "children", "state_dict", "cuda", "cpu", "to",
-    "eval", "train", "apply", "register_buffer", "add_module", "type", "float",
-    "double", "half", "zero_grad", "extra_repr", "reset_parameters",
-}
+    "self", "torch", "nn", "F", "math", "super", "reset_parameters",
+} | MODULE_ATTRS
 
 
 def identifier(text: str, fallback: str = "layer") -> str:

@@ -1,6 +1,7 @@
 """Problems found by validation, their fixed list of codes, and graph errors.
 
-Every problem is attached to a node (and a port where one applies).  The codes
+Every problem is attached to a node (and a port where one applies); only an
+empty graph's problems have no node, as there is none.  The codes
 are a closed list so tools and tests can rely on them; the message is for a
 person and names the shapes involved.
 """
@@ -48,6 +49,13 @@ class Code:
 
 @dataclass(frozen=True)
 class Problem:
+    """One error or warning.
+
+    ``node`` is the id of the node it is attached to; it is None only for the
+    problems of a graph without any node (an empty network has no Input and
+    no Output, and there is nothing else to point at).
+    """
+
     severity: str
     code: str
     node: str | None

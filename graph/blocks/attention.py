@@ -76,7 +76,7 @@ SEQUENCE = "N×T×E"
 def need_sequence(ctx: Ctx, port: str, what: str = "features") -> tuple[TT, int]:
     """The rank-3 input on ``port`` and its (fixed) feature size."""
     t = ctx.x(port)
-    ctx.need_rank(t, (3,), SEQUENCE, port=port)
+    ctx.need_rank(t, (3,), SEQUENCE, port=port, adds="tokens")
     return t, ctx.need_concrete(t.shape[-1], f"number of {what}", port=port)
 
 
@@ -294,8 +294,8 @@ register(
             Port("value", optional=True, doc="what is returned (default: the key)"),
         ),
         params=(
-            Param("num_heads", "int", 4, "parallel attention heads; must divide embed_dim",
-                  min=1),
+            Param("num_heads", "int", None, "parallel attention heads; must divide embed_dim",
+                  min=1, required=True),
             Param("dropout", "float", 0.0, "dropout on the attention weights", min=0, max=1,
                   max_open=True),
             Param("bias", "bool", True, "learn biases in the input and output projections"),

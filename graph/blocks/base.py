@@ -27,10 +27,12 @@ batch as 0, as PyTorch does.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, Callable, Mapping, NamedTuple, Sequence
 
 from .. import dims
 from ..problems import Code, ParamError, ShapeError
+from .rank_fixes import rank_fix, rank_hint
 
 FLOAT = "float32"
 INT = "int64"
@@ -227,6 +229,9 @@ class P(dict):
             raise AttributeError(name) from None
 
 
+_NOTHING: Mapping[str, Any] = MappingProxyType({})
+
+
 class Ctx:
     """What a spec function sees: parameters, inputs, inferred values, outputs."""
 
@@ -237,8 +242,9 @@ class Ctx:
         self.spec = spec
         self.p = p
         self.ins = ins
-        self.inferred: dict[str, Any] = {}
-        self.outs: dict[str, TT] = {}
+        # shared empty stand-ins until set: analysis makes a Ctx per node
+        self.inferred: Mapping[str, Any] = _NOTHING
+        self.outs: Mapping[str, TT] = _NOTHING
         self.label = label
 
     # inputs ---------------------------------------------------------------
@@ -256,6 +262,8 @@ class Ctx:
 
     # recording and failing --------------------------------------------------
     def infer(self, name: str, value: Any) -> Any:
+        if self.inferred is _NOTHING:
+            self.inferred = {}
         self.inferred[name] = value
         return value
 
@@ -264,15 +272,23 @@ class Ctx:
         raise ShapeError(code, message, port=port, fix=fix)
 
     def need_rank(self, t: TT, ranks: Sequence[int], layout: str, port: str = "in",
-                  fix: dict | None = None) -> None:
-        """Fail with a clear message unless ``t`` has one of ``ranks``."""
+                  fix: dict | None = None, adds: str = "channels") -> None:
+        """Fail with a clear message unless ``t`` has one of ``ranks``.
+
+        Args:
+            adds: how a lower-rank input is best reshaped (the quick fix):
+                ``"channels"`` (a channel dimension in front, N×64 → N×1×8×8),
+                ``"steps"`` (each feature a time step, N×F → N×F×1) or
+                ``"tokens"`` (one token of F features, N×F → N×1×F).
+        """
         if t.rank in ranks:
             return
         want = " or ".join(str(r) for r in ranks)
-        hint = _rank_hint(t.rank, min(ranks))
+        if fix is None:
+            fix = rank_fix(t, min(ranks), adds)
+        hint = rank_hint(t, min(ranks), fix)
         self.fail(Code.RANK, f"expects input {layout} (rank {want}) but receives "
-                  f"{t} (rank {t.rank}){hint}", port=port,
-                  fix=fix if fix is not None else _rank_fix(t.rank, min(ranks)))
+                  f"{t} (rank {t.rank}){hint}", port=port, fix=fix)
 
     def need_concrete(self, d: dims.Dim, what: str, port: str = "in") -> int:
         if not isinstance(d, int):
@@ -289,20 +305,6 @@ class Ctx:
     @staticmethod
     def size(d: dims.Dim) -> int:
         return dims.nominal(d)
-
-
-def _rank_hint(have: int, want: int) -> str:
-    if have > want:
-        return "; add a Flatten (or a pooling layer) before it"
-    return "; add a Reshape before it"
-
-
-def _rank_fix(have: int, want: int) -> dict | None:
-    if have > want and want == 2:
-        return {"kind": "insert", "type": "Flatten"}
-    if have < want:
-        return {"kind": "insert", "type": "Reshape"}
-    return None
 
 
 # --------------------------------------------------------------------------
@@ -333,13 +335,20 @@ class Emit:
 
 
 def lit(v: Any) -> str:
-    """A Python literal for a parameter value (lists become tuples)."""
+    """A Python literal for a parameter value (lists become tuples).
+
+    Strings are their ``repr``, in double quotes where that needs no escape
+    (black's preferred quotes; the same characters otherwise).
+    """
     if isinstance(v, (list, tuple)):
         inner = ", ".join(lit(x) for x in v)
         return f"({inner},)" if len(v) == 1 else f"({inner})"
-    if isinstance(v, str) and v.isascii() and v.isprintable() and '"' not in v and "\\" not in v:
-        return f'"{v}"'  # black's preferred quotes
-    return repr(v)
+    text = repr(v)
+    if isinstance(v, str) and text[0] == "'" and '"' not in v:
+        # repr chose single quotes and v has no double quote: nothing inside
+        # is an escaped quote, so only the delimiters change
+        return f'"{text[1:-1]}"'
+    return text
 
 
 def call(func: str, *args: Any, defaults: Mapping[str, Any] | None = None, **kwargs: Any) -> str:
@@ -412,6 +421,9 @@ class BlockSpec:
     details: str = ""
     #: prefix of default node names (``conv2d`` → ``conv2d_1``).
     name_prefix: str = ""
+    #: the parameters a node on the canvas always shows; None: the first two
+    #: that are neither advanced nor true/false.
+    key_params: tuple[str, ...] | None = None
     param_index: Mapping[str, Param] = field(default_factory=dict, repr=False)
 
     def __post_init__(self):
@@ -422,6 +434,9 @@ class BlockSpec:
         object.__setattr__(self, "param_index", {p.name: p for p in params})
         if not self.name_prefix:
             object.__setattr__(self, "name_prefix", _snake(self.type))
+        if self.key_params is None:
+            key = tuple(p.name for p in params if not p.advanced and p.kind != "bool")[:2]
+            object.__setattr__(self, "key_params", key)
 
     def input_port(self, name: str | None) -> Port | None:
         if name is None:

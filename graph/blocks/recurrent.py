@@ -47,7 +47,7 @@ def _directions(ctx: Ctx) -> int:
 
 def _rule(ctx: Ctx) -> TT:
     x = ctx.x()
-    ctx.need_rank(x, (3,), "N×T×features")
+    ctx.need_rank(x, (3,), "N×T×features", adds="steps")
     ctx.infer("input_size", ctx.need_concrete(x.shape[-1], "number of input features"))
     features = _directions(ctx) * ctx.p.hidden_size
     if ctx.p.return_sequences:

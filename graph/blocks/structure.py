@@ -72,6 +72,38 @@ def _projection(acc: tuple, t: TT, k: int, bad: list[int]) -> dict | None:
     return None
 
 
+def _permutation(want: tuple, t: TT, free: int | None = None) -> list[int] | None:
+    """``dims`` for a Permute that turns ``t`` into ``want`` (batch first), or None.
+
+    Every dimension except ``free`` (a concat dimension, which takes whatever
+    is left) must find an equal size; a dimension keeps its place when it can,
+    so ``N×8×16`` → ``N×16×8`` gives ``[0, 2, 1]``.
+    """
+    if t.rank != len(want) or t.rank < 3:
+        return None
+    unused = list(range(1, t.rank))
+    order = [0] * t.rank
+    targets = [i for i in range(1, t.rank) if i != free]
+    for i in targets:
+        fits = [j for j in unused if dims.equal(t.shape[j], want[i])]
+        if not fits:
+            return None
+        j = i if i in fits else fits[0]
+        order[i] = j
+        unused.remove(j)
+    if free is not None:
+        order[free] = unused.pop()
+    if order == list(range(t.rank)):
+        return None
+    return order
+
+
+def _permute_fix(order: list[int] | None, k: int) -> dict | None:
+    if order is None:
+        return None
+    return {"kind": "insert", "type": "Permute", "params": {"dims": order}, "edge_index": k}
+
+
 def _broadcast_rule(ctx: Ctx) -> TT:
     xs = _operands(ctx)
     shape = list(xs[0].shape)
@@ -85,9 +117,14 @@ def _broadcast_rule(ctx: Ctx) -> TT:
         if bad:
             have = dims.format_shape(shape)
             where = ", ".join(f"dim {i}: {shape[i]} vs {t.shape[i]}" for i in bad)
-            fix = _projection(tuple(shape), t, k, bad)
-            hint = (f"; insert a {fix['type']} projection on input {k + 1}" if fix else
-                    "; sizes must be equal or 1 — add a projection or a Reshape")
+            fix = _permute_fix(_permutation(tuple(shape), t), k)
+            if fix is not None:
+                hint = (f"; they hold the same sizes in another order — insert a Permute "
+                        f"with dims={fix['params']['dims']} on input {k + 1}")
+            else:
+                fix = _projection(tuple(shape), t, k, bad)
+                hint = (f"; insert a {fix['type']} projection on input {k + 1}" if fix else
+                        "; sizes must be equal or 1 — add a projection or a Reshape")
             ctx.fail(Code.BROADCAST, f"input shapes {have} and {t} do not broadcast "
                      f"({where}){hint}", port="in", fix=fix)
         shape = [b if a == 1 else a for a, b in zip(shape, t.shape)]
@@ -111,9 +148,12 @@ def _concat_rule(ctx: Ctx) -> TT:
     for k, t in enumerate(xs):
         if t.rank != ref.rank or any(not dims.equal(a, b) for i, (a, b)
                                      in enumerate(zip(ref.shape, t.shape)) if i != d):
+            fix = _permute_fix(_permutation(ref.shape, t, free=d), k)
+            hint = (f"; insert a Permute with dims={fix['params']['dims']} on input {k + 1} "
+                    "to line its dimensions up" if fix else "")
             ctx.fail(Code.CONCAT, f"its inputs must agree in every dimension except dim "
-                     f"{ctx.p.dim}, but input 1 is {ref} and input {k + 1} is {t}",
-                     port="in")
+                     f"{ctx.p.dim}, but input 1 is {ref} and input {k + 1} is {t}{hint}",
+                     port="in", fix=fix)
         total = _dim_sum(total, t.shape[d])
     return TT(ref.shape[:d] + (total,) + ref.shape[d + 1:], ref.dtype)
 

@@ -9,6 +9,7 @@ numpy, no scikit-learn, no torch).  The generators themselves live in
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 
@@ -107,3 +108,28 @@ REAL = ("digits", "iris", "wine", "breast_cancer")
 def builtin_catalog() -> dict[str, BuiltinInfo]:
     """Every built-in dataset by name, in menu order. Cheap: nothing is loaded."""
     return dict(_CATALOG)
+
+
+def training_samples(dataset: object) -> int | None:
+    """How many training samples a ``training.dataset`` object gives, without
+    loading anything (for validation's "very large model" warning).
+
+    The count is the one :func:`runtime.data.load_dataset` gives after the
+    validation split (``n - ceil(n * val_fraction)``).
+
+    Returns:
+        The count for a built-in set; None for the user's files (their size
+        is known only once read) and for settings the loader would refuse.
+    """
+    if not isinstance(dataset, dict) or not isinstance(dataset.get("name"), str):
+        return None
+    info = _CATALOG.get(dataset["name"])
+    if info is None:
+        return None
+    n = dataset.get("n", info.default_n)
+    vf = dataset.get("val_fraction", 0.2)
+    if type(n) is not int or n < 2 or type(vf) not in (int, float) or not 0 < vf < 1:
+        return None
+    if info.name in REAL:
+        n = min(n, info.default_n)  # a bundled file has a fixed number of samples
+    return n - math.ceil(n * vf)

@@ -146,3 +146,103 @@ def test_check_does_not_import_torch():
     assert "graph.cli" in imported
     assert not {m for m in imported if m == "torch" or m.startswith("torch.")}
     assert "PySide6" not in imported
+
+
+def test_check_does_not_import_numpy_for_dataset_sizes():
+    # the dataset size comes from runtime's standard-library catalogue
+    r = subprocess.run([sys.executable, "-X", "importtime", str(ROOT / "main.py"), "check",
+                        str(EXAMPLES[0])], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    imported = {line.split("|")[-1].strip() for line in r.stderr.splitlines() if "|" in line}
+    assert "runtime.data.catalog" in imported
+    assert not {m for m in imported if m in ("numpy", "sklearn")}
+
+
+# ------------------------------------------------------------------ empty project
+def test_empty_project_is_invalid_with_no_input_and_no_output(tmp_path):
+    path = write(tmp_path, [], [])
+    r = run("check", path)
+    assert r.returncode == 1
+    assert r.stdout.splitlines()[:2] == [
+        "error  (network)  the network is empty: it has no Input block; add an Input (the "
+        "data) and the layers after it",
+        "error  (network)  the network is empty: it has no Output block; add an Output and "
+        "connect the last layer to it"]
+    assert r.stdout.rstrip().endswith("invalid: 2 errors, 0 warnings")
+
+
+def test_empty_project_json_has_null_nodes(tmp_path):
+    r = run("check", write(tmp_path, [], []), "--json")
+    assert r.returncode == 1
+    report = json.loads(r.stdout)
+    assert report["valid"] is False and report["shapes"] == {}
+    assert [(p["code"], p["node"], p["port"]) for p in report["problems"]] == [
+        ("no_input", None, None), ("no_output", None, None)]
+
+
+def test_empty_project_cannot_be_exported(tmp_path):
+    r = run("export", write(tmp_path, [], []), "-o", tmp_path / "m.py")
+    assert r.returncode == 1
+    assert "the network is empty: it has no Input block" in r.stderr
+    assert not (tmp_path / "m.py").exists()
+
+
+def test_no_output_is_located_on_a_real_node(tmp_path):
+    r = run("check", write(tmp_path, [{"id": "x", "type": "Input", "params": {"shape": [4]}}],
+                           []), "--json")
+    problems = json.loads(r.stdout)["problems"]
+    assert [(p["code"], p["node"]) for p in problems] == [("no_output", "x")]
+
+
+# ------------------------------------------------------------- model vs dataset size
+def _wide(tmp_path, dataset, width=1000):
+    """Input 4 → Linear width → Linear width → Output: 1,006,000 parameters at 1000."""
+    return write(tmp_path, [
+        {"id": "x", "type": "Input", "params": {"shape": [4]}},
+        {"id": "fc1", "type": "Linear", "params": {"out_features": width}},
+        {"id": "fc2", "type": "Linear", "name": "wide", "params": {"out_features": width}},
+        {"id": "y", "type": "Output", "params": {}}],
+        [{"source": "x", "target": "fc1"}, {"source": "fc1", "target": "fc2"},
+         {"source": "fc2", "target": "y"}], training={"dataset": dataset})
+
+
+def test_check_warns_of_a_very_large_model_for_a_builtin_dataset(tmp_path):
+    r = run("check", _wide(tmp_path, {"name": "iris"}), "--json")
+    assert r.returncode == 0  # a warning, not an error
+    problems = json.loads(r.stdout)["problems"]
+    assert problems == [{
+        "severity": "warning", "node": "fc2", "port": None, "code": "large_model",
+        "message": 'the model has 1,006,000 parameters for 120 training samples; it will '
+                   'likely over-fit — make Linear "wide" smaller or add regularisation'}]
+
+
+def test_large_model_warning_counts_n_and_the_validation_split(tmp_path):
+    r = run("check", _wide(tmp_path, {"name": "spirals", "n": 1000, "val_fraction": 0.5}))
+    assert "1,006,000 parameters for 500 training samples" in r.stdout
+    assert r.stdout.rstrip().endswith("valid: 0 errors, 1 warning")
+
+
+def test_no_large_model_warning_when_the_dataset_is_big_enough(tmp_path):
+    # 100 parameters per sample are fine: 16,000 samples carry 1.6M parameters
+    r = run("check", _wide(tmp_path, {"name": "spirals", "n": 20000}), "--json")
+    assert json.loads(r.stdout)["problems"] == []
+
+
+@pytest.mark.parametrize("dataset", [{"csv": "data.csv", "target": "y"}, {"name": "nope"},
+                                     {"name": "iris", "n": "many"}])
+def test_no_large_model_warning_when_the_size_is_unknown(tmp_path, dataset):
+    r = run("check", _wide(tmp_path, dataset), "--json")
+    assert json.loads(r.stdout)["problems"] == []
+
+
+# ------------------------------------------------------------------ required parameters
+def test_attention_without_num_heads_is_refused_with_set_num_heads(tmp_path):
+    path = write(tmp_path, [
+        {"id": "x", "type": "Input", "params": {"shape": ["T", 8]}},
+        {"id": "att", "type": "MultiheadAttention", "params": {}},
+        {"id": "y", "type": "Output", "params": {}}],
+        [{"source": "x", "target": "att", "target_port": "query"},
+         {"source": "att", "target": "y"}])
+    r = run("check", path)
+    assert r.returncode == 1
+    assert ('error  att  MultiheadAttention "attn_1": num_heads has no default; set '
+            "num_heads (parallel attention heads; must divide embed_dim)") in r.stdout

@@ -86,7 +86,14 @@ def test_training_script_trains_one_epoch_without_netcanvas(project_file, tmp_pa
     r = _cli("export", project_file, "-o", out, "--training-script")
     assert r.returncode == 0, r.stderr
     script = out.parent / "net_train.py"
-    assert "netcanvas" not in script.read_text().lower().replace("written by netcanvas", "")
+    tree = ast.parse(script.read_text())
+    top = {a.name.split(".")[0] for n in tree.body if isinstance(n, ast.Import) for a in n.names}
+    top |= {n.module.split(".")[0] for n in tree.body if isinstance(n, ast.ImportFrom)}
+    assert top - sys.stdlib_module_names == {"numpy", "torch"}  # sklearn only when needed
+    every = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import)
+             for a in n.names} | {n.module.split(".")[0] for n in ast.walk(tree)
+                                  if isinstance(n, ast.ImportFrom)}
+    assert not every & {"graph", "codegen", "runtime", "gui", "netcanvas"}
     # run from an unrelated folder, with NetCanvas off the path
     r = subprocess.run([sys.executable, "-I", str(script), "--epochs", "1", "--out", "runs",
                         "--device", "cpu", "--lr", "0.05"],
@@ -169,3 +176,53 @@ def _write(tmp_path):
     p = tmp_path / "p.json"
     p.write_text(json.dumps(PROJECT))
     return p
+
+
+# ------------------------------------------------------------------ files on disk
+def _mode(path: Path) -> int:
+    return path.stat().st_mode & 0o777
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o002, 0o077])
+def test_exported_files_get_the_mode_a_new_file_gets(project_file, tmp_path, umask):
+    project = load_project(project_file)
+    model, _ = build_model(project.graph, project.name)
+    torch.save({"model": model.state_dict()}, tmp_path / "ckpt.pt")
+    out = tmp_path / "model.py"
+    r = subprocess.run([sys.executable, str(ROOT / "main.py"), "export", str(project_file),
+                        "-o", str(out), "--training-script", "--weights",
+                        str(tmp_path / "ckpt.pt")],
+                       capture_output=True, text=True, timeout=300, umask=umask)
+    assert r.returncode == 0, r.stderr
+    weights = next(p for p in tmp_path.iterdir() if p.stem == "model" and p.suffix != ".py")
+    for path in (out, tmp_path / "model_train.py", weights):
+        assert _mode(path) == 0o666 & ~umask, path
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp left
+
+
+def test_export_over_an_existing_file_keeps_its_mode(project_file, tmp_path):
+    out = tmp_path / "model.py"
+    out.write_text("# old\n")
+    out.chmod(0o640)
+    assert _cli("export", project_file, "-o", out).returncode == 0
+    assert _mode(out) == 0o640 and "class " in out.read_text()
+
+
+def test_export_into_a_missing_folder_names_the_folder(project_file, tmp_path):
+    out = tmp_path / "nonexistent" / "dir" / "m.py"
+    r = _cli("export", project_file, "-o", out)
+    assert r.returncode == 1
+    assert r.stderr == (f"error: cannot write: could not save '{out}': the folder "
+                        f"'{out.parent}' does not exist\n")
+    assert ".tmp" not in r.stderr and "netcanvas-tmp" not in r.stderr
+
+
+def test_weights_into_a_missing_folder_names_the_folder(tmp_path):
+    from graph.fileio import FileSaveError
+
+    project = load_project(_write(tmp_path))
+    model, _ = build_model(project.graph, project.name)
+    with pytest.raises(FileSaveError) as info:
+        save_weights(model, tmp_path / "gone" / "w.pt")
+    assert str(info.value) == (f"could not save '{tmp_path / 'gone' / 'w.pt'}': the folder "
+                               f"'{tmp_path / 'gone'}' does not exist")

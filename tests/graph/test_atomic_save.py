@@ -126,3 +126,61 @@ def test_sigkill_during_saves_never_damages_the_file(tmp_path):
     assert kills == 200
     assert load_project(path).name in ("A", "B")
     assert left_over > 0, "no kill landed mid-save; the test proves nothing"
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o002, 0o077])
+def test_saved_project_and_backup_get_the_mode_a_new_file_gets(tmp_path, umask):
+    path = tmp_path / "p.json"
+    old = os.umask(umask)
+    try:
+        save_project(Project.new("first"), path)
+        save_project(Project.new("second"), path)
+    finally:
+        os.umask(old)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask
+    assert backup_path(path).stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_saving_over_a_file_keeps_its_mode(tmp_path):
+    path = tmp_path / "p.json"
+    save_project(Project.new("first"), path)
+    path.chmod(0o600)
+    save_project(Project.new("second"), path)
+    assert path.stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.parametrize("write", [lambda p: atomic_write(p, b"x"),
+                                   lambda p: fileio.atomic_save(p, lambda t: None)])
+def test_saving_into_a_missing_folder_names_the_folder(tmp_path, write):
+    path = tmp_path / "no" / "such" / "p.json"
+    with pytest.raises(FileSaveError) as info:
+        write(path)
+    assert str(info.value) == (f"could not save '{path}': the folder '{path.parent}' "
+                               "does not exist")
+    (tmp_path / "file").write_text("")
+    with pytest.raises(FileSaveError, match="the folder .* is not a folder"):
+        write(tmp_path / "file" / "p.json")
+
+
+def test_atomic_save_gives_a_writers_file_the_umask_mode_and_cleans_up_on_failure(tmp_path):
+    path = tmp_path / "w.bin"
+
+    def private_writer(tmp):  # as safetensors does: a new file of mode 0600
+        os.unlink(tmp)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT, 0o600)
+        os.write(fd, b"data")
+        os.close(fd)
+
+    old = os.umask(0o022)
+    try:
+        fileio.atomic_save(path, private_writer)
+    finally:
+        os.umask(old)
+    assert path.read_bytes() == b"data" and path.stat().st_mode & 0o777 == 0o644
+
+    def failing(tmp):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with pytest.raises(OSError, match="No space"):
+        fileio.atomic_save(path, failing)
+    assert path.read_bytes() == b"data" and temps(tmp_path) == []

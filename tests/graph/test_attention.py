@@ -288,3 +288,17 @@ def test_decoder_memory_must_match_d_model():
 def test_decoder_layer_heads_must_divide_d_model():
     check_rejects("TransformerDecoderLayer", {"nhead": 12}, {"tgt": ("T", 8), "memory": (2, 8)},
                   Code.HEADS, contains=("d_model=8", "use nhead 8 (a divisor of 8)"))
+
+
+def test_num_heads_is_required_as_a_dropped_block_has_it():
+    # what a palette drop gives: the block with no parameters set
+    g = single("MultiheadAttention", {}, {"query": ("T", 8)})
+    assert "num_heads" not in blocks.get("MultiheadAttention").defaults()
+    [problem] = analyze(g).errors()
+    assert (problem.node, problem.code) == ("b", "bad_param")
+    assert problem.message == ('MultiheadAttention "attn_1": num_heads has no default; set '
+                               "num_heads (parallel attention heads; must divide embed_dim)")
+    g.set_param("b", "num_heads", 2)
+    assert analyze(g).valid()
+    g.set_param("b", "num_heads", None)  # back to "not set"
+    assert [p.code for p in analyze(g).errors()] == ["bad_param"]

@@ -149,7 +149,7 @@ def test_delta_orthogonal_init_makes_an_orthogonal_centre_tap():
 def test_rank_mismatch_names_layout_and_suggests_reshape():
     msg = check_rejects("Conv2d", {}, {"in": (64,)}, Code.RANK)
     assert msg == ('Conv2d "conv2d_1": expects input N×C×H×W (rank 4) but receives N×64 '
-                   "(rank 2); add a Reshape before it")
+                   "(rank 2); add a Reshape to N×1×8×8 before it")
 
 
 def test_kernel_larger_than_input_offers_same_padding():

@@ -7,6 +7,11 @@ extra edges, dangling inputs, wrong dtypes).  Validation must never raise;
 every problem names a real node and a code from the fixed list; an invalid
 graph has at least one error; a valid graph has positive concrete sizes.
 Drawing a seed keeps each example cheap, so a run checks thousands.
+
+The one graph excluded from "every problem names a real node" is the empty
+graph (no node at all): it is invalid (no Input, no Output) with node None.
+:func:`random_graph` always adds an Input, so it never draws it;
+:func:`test_the_empty_graph_is_invalid_without_a_node` covers it.
 """
 
 import random
@@ -28,7 +33,8 @@ def _value(rng: random.Random, prm):
         return None
     bad = rng.random() < 0.05
     if k == "int":
-        return rng.choice([-1, 0] if bad else [1, 2, 3, 4, 8, 16] + [prm.default] * 4)
+        usual = [prm.default] * 4 if prm.default is not None else []  # None: required
+        return rng.choice([-1, 0] if bad else [1, 2, 3, 4, 8, 16] + usual)
     if k == "float":
         return rng.choice([-0.5, 2.0] if bad else [0.0, 0.1, 0.5, 1e-5] + [prm.default] * 4)
     if k == "bool":
@@ -107,6 +113,7 @@ def random_graph(seed: int, size: int) -> Graph:
 
 
 def check_invariants(g: Graph, an: Analyzer) -> None:
+    assert g.nodes, "the empty graph is the documented exception (see the module docstring)"
     problems = an.problems()
     for p in problems:
         assert p.code in CODES, p
@@ -161,3 +168,10 @@ def test_every_graph_that_validates_runs_in_torch_with_the_inferred_shapes(seed,
         if analyze(g).valid():
             run_and_compare(g, env={"T": 5})
             return
+
+
+def test_the_empty_graph_is_invalid_without_a_node():
+    an = analyze(Graph())
+    assert not an.valid()
+    assert [(p.code, p.node, p.severity) for p in an.problems()] == [
+        (Code.NO_INPUT, None, ERROR), (Code.NO_OUTPUT, None, ERROR)]

@@ -76,7 +76,7 @@ def test_normalization_resets_the_saturating_stack():
 def test_batchnorm2d_needs_rank_4():
     msg = check_rejects("BatchNorm2d", {}, {"in": (64,)}, Code.RANK)
     assert msg == ('BatchNorm2d "batch_norm2d_1": expects input N×C×H×W (rank 4) but receives '
-                   "N×64 (rank 2); add a Reshape before it")
+                   "N×64 (rank 2); add a Reshape to N×1×8×8 before it")
 
 
 def test_batchnorm1d_needs_fixed_channels():

@@ -110,7 +110,7 @@ def test_global_avg_pool_over_symbolic_length():
 def test_rank_mismatch():
     msg = check_rejects("MaxPool2d", {}, {"in": (16, 8)}, Code.RANK)
     assert msg == ('MaxPool2d "max_pool2d_1": expects input N×C×H×W (rank 4) but receives '
-                   "N×16×8 (rank 3); add a Reshape before it")
+                   "N×16×8 (rank 3); add a Reshape to N×1×16×8 before it")
 
 
 def test_window_larger_than_input_offers_padding():

@@ -78,7 +78,7 @@ def test_code_reads_like_hand_written():
 def test_two_dimensional_input_is_a_rank_mismatch():
     msg = check_rejects("LSTM", {}, {"in": (8,)}, Code.RANK)
     assert msg == ('LSTM "lstm_1": expects input N×T×features (rank 3) but receives N×8 '
-                   "(rank 2); add a Reshape before it")
+                   "(rank 2); add a Reshape to N×8×1 before it")
 
 
 def test_symbolic_feature_size_needs_fixed_size():

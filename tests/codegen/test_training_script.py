@@ -1,0 +1,235 @@
+"""The exported training script: every template trains with it, its data are
+the app's, user files are found, and it runs under torchrun (DDP, CPU/gloo).
+
+The scripts run in clean subprocesses (``python -I``: NetCanvas is not on the
+path); the data comparisons execute the rendered script in this process.
+"""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from codegen.export import write_model, write_training_script
+from codegen.training_script import render
+from graph.project import load_project, loads_project
+from runtime.data import builtin_catalog, load_dataset
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATES = sorted((ROOT / "resources" / "templates").glob("*.json"))
+
+
+def _small(project, n=200):
+    """The project's training set cut to ``n`` samples (fast, same kind of data)."""
+    ds = project.training.setdefault("dataset", {"name": "digits"})
+    ds["n"] = min(n, ds.get("n", n))
+    return project
+
+
+def _export(project, folder: Path, project_dir=None) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    code = write_model(project.graph, folder / "net.py", project.name, project.training)
+    return write_training_script(project.graph, code, folder / "net.py", project.training,
+                                 project_dir)
+
+
+def _run(script: Path, *args, cwd: Path, launcher=()):
+    return subprocess.run([sys.executable, "-I", *launcher, str(script), "--epochs", "1",
+                           "--device", "cpu", *map(str, args)],
+                          cwd=cwd, capture_output=True, text=True, timeout=600)
+
+
+def _last_json(r) -> dict:
+    assert r.returncode == 0, r.stderr[-3000:]
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+#: Runs several exported scripts, each as ``__main__``, in one clean interpreter
+#: (one torch and scikit-learn import for all: the test stays fast).
+DRIVER = r"""
+import contextlib, io, json, runpy, sys, traceback
+results = {}
+for name, script, out in json.loads(sys.argv[1]):
+    sys.argv = [script, "--epochs", "1", "--device", "cpu", "--out", out]
+    buf = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(buf):
+            runpy.run_path(script, run_name="__main__")
+        results[name] = {"stdout": buf.getvalue(), "error": None}
+    except BaseException:  # SystemExit too: the script's own refusals
+        results[name] = {"stdout": buf.getvalue(), "error": traceback.format_exc()}
+print(json.dumps(results))
+"""
+
+
+@pytest.fixture(scope="module")
+def template_runs(tmp_path_factory):
+    """Each template exported (its dataset cut to 200 samples) and trained one epoch."""
+    root = tmp_path_factory.mktemp("templates")
+    jobs = []
+    for path in TEMPLATES:
+        script = _export(_small(load_project(path)), root / path.stem)
+        jobs.append((path.stem, str(script), str(root / path.stem / "runs")))
+    r = subprocess.run([sys.executable, "-I", "-c", DRIVER, json.dumps(jobs)], cwd=root,
+                       capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, r.stderr[-3000:]
+    return root, json.loads(r.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("path", TEMPLATES, ids=lambda p: p.stem)
+def test_every_template_trains_one_epoch_with_its_exported_script(path, template_runs):
+    root, results = template_runs
+    got = results[path.stem]
+    assert got["error"] is None, got["error"]
+    metrics = json.loads(got["stdout"].strip().splitlines()[-1])
+    project = load_project(path)
+    ds = project.training["dataset"]
+    task = "regression" if ds.get("target") == "input" else builtin_catalog()[ds["name"]].task
+    key = "val_accuracy" if task == "classification" else "val_mae"
+    assert set(metrics) == {"epochs", "train_loss", "val_loss", key}
+    assert metrics["epochs"] == 1 and np.isfinite(metrics["train_loss"])
+    if key == "val_accuracy":
+        assert 0 <= metrics[key] <= 1
+    assert {p.name for p in (root / path.stem / "runs").iterdir()} == {
+        "best.pt", "last.pt", "metrics.csv"}
+
+
+# ------------------------------------------------------------------- same data as the app
+def _script_namespace(training: dict, project_dir=None) -> dict:
+    """Execute a rendered script (not its main) and return its globals."""
+    src = render("net.py", "Net", "net_train.py", (2,), "float32", training, project_dir)
+    namespace = {"__name__": "exported_training_script", "__file__": "/nowhere/net_train.py"}
+    exec(compile(src, "net_train.py", "exec"), namespace)
+    return namespace
+
+
+def _same(script_ds, app_ds) -> None:
+    for part in ("X_train", "y_train", "X_val", "y_val"):
+        a, b = getattr(script_ds, part), getattr(app_ds, part)
+        assert a.dtype == b.dtype and a.shape == b.shape, part
+        assert np.array_equal(a, b), part
+    assert script_ds.task == app_ds.task and script_ds.num_classes == app_ds.num_classes
+
+
+SPECS = [{"name": name, "n": 60} for name in builtin_catalog()] + [
+    {"name": "digits"},  # the whole bundled file
+    {"name": "digits", "target": "input", "n": 50},  # the autoencoder's reconstruction
+    {"name": "majority_token", "n": 40, "vocab": 16, "seq_len": 12},
+    {"name": "next_token", "n": 40, "vocab": 10, "seq_len": 7, "val_fraction": 0.3},
+    {"name": "spirals", "n": 90, "classes": 3, "noise": 0.2},
+    {"name": "adding", "n": 30, "seq_len": 9},
+]
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: "-".join(f"{v}" for v in s.values()))
+def test_script_data_equal_the_apps_for_the_same_seed(spec):
+    ns = _script_namespace({"dataset": spec, "seed": 3})
+    _same(ns["load_data"](None, 3), load_dataset(spec, seed=3))
+
+
+def test_without_scikit_learn_the_script_still_splits_as_the_app_does_unstratified(
+        monkeypatch):
+    spec = {"name": "sine", "n": 50}
+    app = load_dataset(spec, seed=1)  # regression: the app's split is unstratified too
+    monkeypatch.setitem(sys.modules, "sklearn", None)  # import sklearn now fails
+    monkeypatch.setitem(sys.modules, "sklearn.model_selection", None)
+    ns = _script_namespace({"dataset": spec})
+    _same(ns["load_data"](None, 1), app)
+
+
+def test_unknown_builtin_dataset_is_refused_at_export():
+    from codegen import CodegenError
+
+    with pytest.raises(CodegenError, match="no built-in dataset 'nope'"):
+        render("net.py", "Net", "t.py", (2,), "float32", {"dataset": {"name": "nope"}})
+
+
+# ------------------------------------------------------------------ the user's own files
+def _table_project(folder: Path, dataset: dict) -> Path:
+    project = {
+        "format": "netcanvas", "version": 1, "name": "table",
+        "nodes": [{"id": "x", "type": "Input", "params": {"shape": [3]}},
+                  {"id": "fc", "type": "Linear", "params": {"out_features": 2}},
+                  {"id": "y", "type": "Output"}],
+        "edges": [{"source": "x", "target": "fc"}, {"source": "fc", "target": "y"}],
+        "training": {"dataset": dataset, "epochs": 1, "batch_size": 16}}
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "table.json"
+    path.write_text(json.dumps(project), "utf-8")
+    return path
+
+
+def _write_csv(path: Path, n=40):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(n, 3))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = ["a,b,c,label"] + [f"{a:.4f},{b:.4f},{c:.4f},{'yes' if a + b > 0 else 'no'}"
+                               for a, b, c in X]
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+
+
+def _write_npz(path: Path, n=40):
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(n, 3)).astype(np.float32)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(path, X=X, y=(X[:, 0] > 0).astype(np.int64))
+
+
+@pytest.mark.parametrize("kind", ["csv", "npz"])
+def test_relative_data_paths_resolve_against_the_project_folder(kind, tmp_path):
+    proj_dir = tmp_path / "project"
+    rel = "data/table.csv" if kind == "csv" else "data/arrays.npz"
+    (_write_csv if kind == "csv" else _write_npz)(proj_dir / rel)
+    dataset = {"csv": rel, "target": "label"} if kind == "csv" else {"npz": rel}
+    project_file = _table_project(proj_dir, dataset)
+    out = tmp_path / "exported" / "net.py"
+    out.parent.mkdir()
+    r = subprocess.run([sys.executable, str(ROOT / "main.py"), "export", str(project_file),
+                        "-o", str(out), "--training-script"], capture_output=True, text=True,
+                       cwd=tmp_path, timeout=300)
+    assert r.returncode == 0, r.stderr
+    script = out.parent / "net_train.py"
+    assert repr(str(proj_dir / rel)) in script.read_text("utf-8")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    metrics = _last_json(_run(script, "--out", "runs", cwd=elsewhere))
+    assert metrics["epochs"] == 1 and 0 <= metrics["val_accuracy"] <= 1
+    # the same rows, standardisation and split as the app
+    ns = _script_namespace(loads_project(project_file.read_text()).training, proj_dir)
+    _same(ns["load_data"](ns["DATA_PATH"], 0), load_dataset(dataset, proj_dir, seed=0))
+
+
+def test_data_flag_overrides_a_moved_dataset_and_a_missing_one_says_so(tmp_path):
+    proj_dir = tmp_path / "project"
+    _write_csv(proj_dir / "t.csv")
+    project = load_project(_table_project(proj_dir, {"csv": "t.csv", "target": "label"}))
+    script = _export(project, tmp_path / "export", proj_dir)
+    moved = tmp_path / "moved.csv"
+    shutil.move(proj_dir / "t.csv", moved)
+    r = _run(script, "--out", "runs", cwd=tmp_path)
+    assert r.returncode != 0
+    assert f"error: {proj_dir / 't.csv'} does not exist; give its place with --data PATH" \
+        in r.stderr
+    assert _last_json(_run(script, "--out", "runs", "--data", moved, cwd=tmp_path))["epochs"] == 1
+
+
+# ------------------------------------------------------------------------------- DDP
+def test_torchrun_with_two_cpu_processes_trains_and_all_reduces_the_train_loss(tmp_path):
+    project = _small(load_project(ROOT / "resources" / "templates" / "mlp_spirals.json"), 200)
+    script = _export(project, tmp_path / "export")
+    # with lr 0 the weights stay put, so the mean training loss over all 160
+    # samples is the same whether one process sees them or two see half each
+    single = _last_json(_run(script, "--out", "one", "--lr", "0", cwd=tmp_path))
+    r = _run(script, "--out", "ddp", "--lr", "0", cwd=tmp_path,
+             launcher=("-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2"))
+    ddp = _last_json(r)
+    assert len([line for line in r.stdout.splitlines() if line.startswith("{")]) == 1
+    assert ddp["epochs"] == 1
+    assert ddp["train_loss"] == pytest.approx(single["train_loss"], rel=1e-5)
+    assert ddp["val_loss"] == pytest.approx(single["val_loss"], rel=1e-5)
+    assert {p.name for p in (tmp_path / "ddp").iterdir()} == {"best.pt", "last.pt",
+                                                              "metrics.csv"}
