@@ -62,7 +62,11 @@ ACTIONS: tuple = (
     ActionSpec("fit", "&View", "&Fit All", "view_fit", "Ctrl+0", True, "Show the whole network"),
     ("&View", SEP),
     ActionSpec("layout", "&View", "&Auto-layout", "view_layout", "Ctrl+L", True,
-               "Arrange blocks left to right by layers"),
+               "Arrange blocks left to right by layers, wrapped to fit the window"),
+    ("&View", SEP),
+    # the window puts each panel's show/hide toggle above this entry
+    ActionSpec("reset_layout", "&View/&Panels", "&Reset Layout", "reset_layout",
+               tip="Put every panel back where it starts"),
     ActionSpec("train_show", "&Train", "Training &View", "show_training", "Ctrl+T", False,
                "Show the training settings, live curves and runs"),
     ActionSpec("train_start", "&Train", "&Start", "train_start", "F5", True,

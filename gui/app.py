@@ -15,14 +15,69 @@ import sys
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer
-from PySide6.QtGui import QColor, QGuiApplication, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtGui import QColor, QGuiApplication, QPainter, QPalette
+from PySide6.QtWidgets import QApplication, QProxyStyle, QStyle, QStyleFactory
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "resources" / "templates" / "lenet_digits.json"
 
 
 def is_dark() -> bool:
     return QGuiApplication.styleHints().colorScheme() == Qt.ColorScheme.Dark
+
+
+DARK = {"base": QColor(35, 37, 41), "window": QColor(48, 50, 55), "text": QColor(225, 225, 225),
+        "disabled": QColor(120, 122, 128), "outline": QColor(150, 153, 160)}
+
+
+_STYLES: list = []
+
+
+class _DarkStyle(QProxyStyle):
+    """Fusion, with check-box and radio outlines that show on a dark window
+    (Fusion draws them a shade darker than the window: invisible there)."""
+
+    def drawPrimitive(self, element, option, painter, widget=None) -> None:
+        super().drawPrimitive(element, option, painter, widget)
+        if element in (QStyle.PrimitiveElement.PE_IndicatorCheckBox,
+                       QStyle.PrimitiveElement.PE_IndicatorItemViewItemCheck):
+            painter.save()
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+            painter.setPen(DARK["outline"])
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRect(option.rect.adjusted(0, 0, -1, -1))
+            painter.restore()
+        elif element == QStyle.PrimitiveElement.PE_IndicatorRadioButton:
+            painter.save()
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+            painter.setPen(DARK["outline"])
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawEllipse(option.rect.adjusted(1, 1, -1, -1))
+            painter.restore()
+
+
+def dark_palette() -> QPalette:
+    """The dark palette, with a Disabled group so that greyed-out actions
+    (Pause and Stop while nothing trains) look greyed out."""
+    p = QPalette()
+    base, window, text = DARK["base"], DARK["window"], DARK["text"]
+    R, G = QPalette.ColorRole, QPalette.ColorGroup
+    for role, color in ((R.Window, window), (R.WindowText, text), (R.Base, base),
+                        (R.AlternateBase, window), (R.Text, text), (R.Button, window),
+                        (R.ButtonText, text), (R.ToolTipBase, window), (R.ToolTipText, text),
+                        (R.BrightText, QColor(255, 90, 80)),
+                        (R.Light, QColor(75, 78, 85)), (R.Midlight, QColor(62, 65, 71)),
+                        (R.Mid, QColor(40, 42, 46)), (R.Dark, QColor(28, 29, 32)),
+                        (R.Shadow, QColor(15, 15, 17)),
+                        (R.Highlight, QColor(42, 130, 218)), (R.HighlightedText, QColor(255, 255, 255)),
+                        (R.PlaceholderText, QColor(140, 140, 140)), (R.Link, QColor(90, 160, 240))):
+        p.setColor(role, color)
+    off = DARK["disabled"]
+    for role in (R.WindowText, R.Text, R.ButtonText, R.PlaceholderText):
+        p.setColor(G.Disabled, role, off)
+    p.setColor(G.Disabled, R.Highlight, QColor(70, 74, 82))
+    p.setColor(G.Disabled, R.HighlightedText, off)
+    p.setColor(G.Disabled, R.Base, window)
+    return p
 
 
 def apply_theme(app: QApplication, dark: bool | None = None) -> bool:
@@ -35,20 +90,14 @@ def apply_theme(app: QApplication, dark: bool | None = None) -> bool:
     Returns:
         Whether the dark palette is in use.
     """
-    app.setStyle("Fusion")
     dark = is_dark() if dark is None else dark
     if dark:
-        p = QPalette()
-        base, window, text = QColor(35, 37, 41), QColor(48, 50, 55), QColor(225, 225, 225)
-        R = QPalette.ColorRole
-        for role, color in ((R.Window, window), (R.WindowText, text), (R.Base, base),
-                            (R.AlternateBase, window), (R.Text, text), (R.Button, window),
-                            (R.ButtonText, text), (R.ToolTipBase, window), (R.ToolTipText, text),
-                            (R.Highlight, QColor(42, 130, 218)), (R.HighlightedText, QColor(255, 255, 255)),
-                            (R.PlaceholderText, QColor(140, 140, 140)), (R.Link, QColor(90, 160, 240))):
-            p.setColor(role, color)
-        app.setPalette(p)
+        style = _DarkStyle(QStyleFactory.create("Fusion"))
+        _STYLES[:] = [style]  # held here too: a style collected under Qt would crash
+        app.setStyle(style)
+        app.setPalette(dark_palette())
     else:
+        app.setStyle("Fusion")
         app.setPalette(app.style().standardPalette())
     return dark
 
@@ -90,6 +139,7 @@ def open_window(path: str | None):
     dark = apply_theme(app)
     window = MainWindow(dark=dark)
     follow_theme(app, window)
+    window.show()  # first, so the network is laid out for the real canvas size
     if path:
         window.open_path(path)
         try:
@@ -99,12 +149,11 @@ def open_window(path: str | None):
     else:
         try:
             from .document import Document
-            window.set_document(Document(load_project(EXAMPLE), None))
+            window.set_document(Document(load_project(EXAMPLE), None), fresh_layout=True)
         except (ProjectLoadError, OSError) as exc:
             window.set_document(Document(Project.new()))
             window.statusBar().showMessage(f"The example network is not available: {exc}", 10000)
     app.aboutToQuit.connect(window.recovery.shutdown)
-    window.show()
     QTimer.singleShot(0, window.view.show_network)
     QTimer.singleShot(0, window.offer_recovery)
     return window

@@ -31,22 +31,23 @@ class PythonHighlighter(QSyntaxHighlighter):
     def __init__(self, document, dark: bool = False):
         super().__init__(document)
         kw = _fmt("#c678dd" if dark else "#0033b3", bold=True)
-        rules = [(r"\b(" + "|".join(keyword.kwlist) + r")\b", kw),
+        # (pattern, format, group): only that group of a match is coloured
+        rules = [(r"\b(" + "|".join(keyword.kwlist) + r")\b", kw, 0),
                  (r"\b(self|super|len|range|tuple|list|dict|int|float)\b",
-                  _fmt("#e5c07b" if dark else "#871094")),
-                 (r"\b[0-9]+(\.[0-9]*)?([eE][-+]?[0-9]+)?\b", _fmt("#d19a66" if dark else "#1750eb")),
-                 (r"\bdef\s+(\w+)|\bclass\s+(\w+)", _fmt("#61afef" if dark else "#00627a", bold=True)),
-                 (r"\"[^\"\n]*\"|'[^'\n]*'", _fmt("#98c379" if dark else "#067d17")),
-                 (r"#[^\n]*", _fmt("#7f848e" if dark else "#8c8c8c", italic=True))]
-        self.rules = [(QRegularExpression(p), f) for p, f in rules]
+                  _fmt("#e5c07b" if dark else "#871094"), 0),
+                 (r"\b[0-9]+(\.[0-9]*)?([eE][-+]?[0-9]+)?\b", _fmt("#d19a66" if dark else "#1750eb"), 0),
+                 (r"\b(?:def|class)\s+(\w+)", _fmt("#61afef" if dark else "#00627a", bold=True), 1),
+                 (r"\"[^\"\n]*\"|'[^'\n]*'", _fmt("#98c379" if dark else "#067d17"), 0),
+                 (r"#[^\n]*", _fmt("#7f848e" if dark else "#8c8c8c", italic=True), 0)]
+        self.rules = [(QRegularExpression(p), f, g) for p, f, g in rules]
         self.doc_fmt = _fmt("#98c379" if dark else "#067d17", italic=True)
 
     def highlightBlock(self, text: str) -> None:
-        for rx, fmt in self.rules:
+        for rx, fmt, group in self.rules:
             it = rx.globalMatch(text)
             while it.hasNext():
                 m = it.next()
-                self.setFormat(m.capturedStart(), m.capturedLength(), fmt)
+                self.setFormat(m.capturedStart(group), m.capturedLength(group), fmt)
         # triple-quoted strings across lines
         self.setCurrentBlockState(0)
         start = 0 if self.previousBlockState() == 1 else -1

@@ -105,7 +105,9 @@ class SetParam(QUndoCommand):
         super().__init__(f"Set {name}", parent)
         self.graph = graph
         self.node_id, self.name, self.value = node_id, name, copy.deepcopy(value)
-        self.old = copy.deepcopy(graph.node(node_id).params.get(name, _MISSING))
+        params = graph.node(node_id).params
+        # (deepcopy of the sentinel itself would make a new object, not _MISSING)
+        self.old = copy.deepcopy(params[name]) if name in params else _MISSING
 
     def redo(self) -> None:
         self.graph.set_param(self.node_id, self.name, self.value)

@@ -85,7 +85,7 @@ class FileOps:
         except OSError as exc:
             self.show_error("Cannot open template", f"{path}:\n{exc.strerror or exc}")
             return False
-        self.set_document(Document(project, None))
+        self.set_document(Document(project, None), fresh_layout=True)
         return True
 
     def file_open(self) -> None:
@@ -125,6 +125,7 @@ class FileOps:
             return False
         self.doc.path = str(path)
         self.doc.undo.setClean()
+        self.recovery.clear()  # the project file is now the newest state (R4)
         self.add_recent(str(path))
         self.update_title()
         self.statusBar().showMessage(f"Saved {path}", 4000)
@@ -169,6 +170,8 @@ class FileOps:
         # mark as modified so the user is asked to save what was recovered
         doc.undo.resetClean()
         self.update_title()
+        self.recovery.resolved()
+        self.recovery.autosave()  # the restored work is still only in memory
         return True
 
     def offer_recovery(self) -> None:

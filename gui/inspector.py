@@ -3,6 +3,7 @@ documentation of the selected node.  Every edit goes through a command."""
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -23,6 +24,8 @@ class Inspector(QScrollArea):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.setWidgetResizable(True)
+        # the form narrows with the dock (spin boxes shrink) instead of scrolling sideways
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.doc = None
         self.node_id: str | None = None
         self.editors: dict[str, Any] = {}
@@ -46,6 +49,7 @@ class Inspector(QScrollArea):
         label.setMargin(8)
         self.setWidget(label)
         self.editors, self.errors, self.inferred_labels = {}, {}, {}
+        self.problem_label = None
 
     def show_node(self, node_id: str | None) -> None:
         """Build the form for a node (None: nothing selected)."""
@@ -64,6 +68,12 @@ class Inspector(QScrollArea):
         title = QLabel(f"<b>{spec.type}</b>" + (f"<br><code>{spec.formula}</code>" if spec.formula else ""))
         title.setWordWrap(True)
         outer.addWidget(title)
+        self.problem_label = QLabel()
+        self.problem_label.setTextFormat(Qt.TextFormat.RichText)
+        self.problem_label.setWordWrap(True)
+        self.problem_label.setStyleSheet(ERROR_STYLE)
+        self.problem_label.hide()
+        outer.addWidget(self.problem_label)
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self.name_edit = QLineEdit(node.name)
@@ -90,9 +100,11 @@ class Inspector(QScrollArea):
         for name in spec.inferred:
             lab = QLabel("—")
             lab.setToolTip("inferred from the input shape (read-only)")
-            lab.setEnabled(False)
+            lab.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             self.inferred_labels[name] = lab
-            form.addRow(f"{name} (inferred)", lab)
+            key = QLabel(f"{name}<br><small><i>inferred</i></small>")
+            key.setToolTip("follows from the input shape; not set by hand")
+            form.addRow(key, lab)
         outer.addLayout(form)
         doc = QLabel(spec.doc + (f"<br><br>{spec.details}" if spec.details else ""))
         doc.setWordWrap(True)
@@ -112,10 +124,18 @@ class Inspector(QScrollArea):
         node = graph.nodes[self.node_id]
         if not self.name_edit.hasFocus():
             self.name_edit.setText(node.name)
+        problems = self.doc.analyzer.node_problems(self.node_id)
+        # a problem whose fix sets a parameter is about that parameter's value:
+        # shown at its editor; the others above the form
+        blamed = {p.fix["param"]: p.message for p in problems
+                  if p.fix and p.fix.get("kind") == "set_param" and p.fix.get("param") in self.editors}
+        rest = [p for p in problems if p.message not in blamed.values()]
+        self.problem_label.setText("<br>".join(html.escape(p.message) for p in rest))
+        self.problem_label.setVisible(bool(rest))
         for name, ed in self.editors.items():
             value = graph.get_param(self.node_id, name)
             ed.set_value(value)
-            self._mark(name, None)
+            self._mark(name, blamed.get(name))
             try:
                 ed.param.check(value)
             except ParamError as exc:
@@ -127,14 +147,12 @@ class Inspector(QScrollArea):
 
     def _mark(self, name: str, reason: str | None) -> None:
         err = self.errors[name]
-        widget = self.editors[name].widget
         if reason:
             err.setText(reason)
             err.show()
-            widget.setStyleSheet("border: 1px solid #d22;")
         else:
             err.hide()
-            widget.setStyleSheet("")
+        self.editors[name].mark(bool(reason))
 
     def error_text(self, name: str) -> str | None:
         err = self.errors.get(name)

@@ -1,8 +1,9 @@
 """The main window: a thin composition root.
 
 It puts the canvas in the middle and the palette, inspector, problems and
-code panels in docks, builds menus and toolbar from :mod:`gui.actions`, and
-wires the panels to the open :class:`~gui.document.Document`.  File handling
+code panels in docks (arranged by :mod:`gui.docks`), builds menus and toolbar
+from :mod:`gui.actions`, and wires the panels to the open
+:class:`~gui.document.Document`.  File handling
 lives in :mod:`gui.file_ops`, editing in :mod:`gui.edit_ops`.
 """
 
@@ -10,12 +11,12 @@ from __future__ import annotations
 
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMenu, QToolBar
+from PySide6.QtWidgets import QLabel, QMainWindow, QMenu, QToolBar
 
 from graph.analysis import problem_counts
 from graph.project import Project
 
-from . import edit_ops, export_ops, file_ops
+from . import docks, edit_ops, export_ops, file_ops
 from .actions import ACTIONS, ActionSpec
 from .canvas.scene import CanvasScene
 from .canvas.style import human_count
@@ -51,22 +52,9 @@ class MainWindow(file_ops.FileOps, edit_ops.EditOps, export_ops.ExportOps, Train
         self.inspector = Inspector()
         self.problems = ProblemsPanel()
         self.code = CodeView(dark)
-        self.docks = {}
-        area = Qt.DockWidgetArea
-        for key, title, widget, where in (("palette", "Blocks", self.palette, area.LeftDockWidgetArea),
-                                          ("inspector", "Inspector", self.inspector, area.RightDockWidgetArea),
-                                          ("code", "Code", self.code, area.RightDockWidgetArea),
-                                          ("problems", "Problems", self.problems, area.BottomDockWidgetArea)):
-            dock = QDockWidget(title, self)
-            dock.setObjectName(key)
-            dock.setWidget(widget)
-            self.addDockWidget(where, dock)
-            self.docks[key] = dock
-        self.resizeDocks([self.docks["palette"], self.docks["inspector"]], [200, 330],
-                         Qt.Orientation.Horizontal)
-        self.resizeDocks([self.docks["problems"]], [130], Qt.Orientation.Vertical)
-        self.resizeDocks([self.docks["inspector"], self.docks["code"]], [380, 300],
-                         Qt.Orientation.Vertical)
+        self.docks = docks.make_docks(self, {"palette": self.palette, "inspector": self.inspector,
+                                             "problems": self.problems, "code": self.code})
+        docks.default_layout(self, self.docks)
         self.totals_label = QLabel()
         self.problems_label = QLabel()
         self.statusBar().addPermanentWidget(self.totals_label)
@@ -77,12 +65,15 @@ class MainWindow(file_ops.FileOps, edit_ops.EditOps, export_ops.ExportOps, Train
         self.problems.node_clicked.connect(self.reveal_node)
         self.recovery = Recovery(self._autosave_state, recovery_dir, self)
         self.init_training()
+        docks.fill_panels_menu(self.menus["&View/&Panels"],
+                               [*self.docks.values(), self.training_dock])
         self.resize(1280, 800)
         self.set_document(Document(project or Project.new(), path))
 
     # ------------------------------------------------------------ actions
     def _build_actions(self) -> None:
-        menus: dict[str, QMenu] = {}
+        self.menus: dict[str, QMenu] = {}
+        menus = self.menus
         toolbar = QToolBar("Main", self)
         toolbar.setObjectName("main_toolbar")
         self.addToolBar(toolbar)
@@ -121,14 +112,22 @@ class MainWindow(file_ops.FileOps, edit_ops.EditOps, export_ops.ExportOps, Train
         self.update_recent_menu()
 
     # ------------------------------------------------------------ document
-    def set_document(self, doc: Document) -> None:
-        """Show a document (the previous one is closed)."""
+    def set_document(self, doc: Document, fresh_layout: bool = False) -> None:
+        """Show a document (the previous one is closed).
+
+        Args:
+            doc: the document.
+            fresh_layout: lay the network out to fit the window even if it has
+                positions (a template or the example: nobody arranged it yet).
+                A network without positions is always laid out.
+        """
         old_scene, old_doc = self.scene, self.doc
         self.doc = doc
-        if any(n.pos is None for n in doc.graph.nodes.values()):
+        if fresh_layout or any(n.pos is None for n in doc.graph.nodes.values()):
             from .canvas.edge_item import label_widths
             from .canvas.layout import layered_positions
-            for nid, pos in layered_positions(doc.graph, label_widths(doc.graph, doc.analyzer)).items():
+            widths = label_widths(doc.graph, doc.analyzer)
+            for nid, pos in layered_positions(doc.graph, widths, self.layout_view()).items():
                 doc.graph.move(nid, pos)
         self.scene = CanvasScene(doc, self.dark, self)
         self.scene.message.connect(lambda text: self.statusBar().showMessage(text, 6000))
@@ -140,7 +139,7 @@ class MainWindow(file_ops.FileOps, edit_ops.EditOps, export_ops.ExportOps, Train
         if old_doc is not None:
             old_doc.close()
             old_doc.deleteLater()
-        doc.undo.cleanChanged.connect(lambda _c: self.update_title())
+        doc.undo.cleanChanged.connect(self._clean_changed)
         doc.analysed.connect(self.update_status)
         self.inspector.set_document(doc)
         self.problems.set_document(doc)
@@ -148,7 +147,22 @@ class MainWindow(file_ops.FileOps, edit_ops.EditOps, export_ops.ExportOps, Train
         self.training_set_document(doc)
         self.update_title()
         self.update_status()
+        if not doc.is_modified():
+            self.recovery.clear()
         self.view.show_network()
+
+    def layout_view(self) -> tuple[float, float]:
+        """The canvas size an auto-layout should fit (an estimate while the
+        window is not shown yet and its panels have no geometry)."""
+        vp = self.view.viewport()
+        if self.isVisible():
+            return float(vp.width()), float(vp.height())
+        return (float(self.width() - docks.PALETTE_WIDTH - docks.INSPECTOR_WIDTH - 30),
+                float(self.height() - docks.BOTTOM_HEIGHT - 130))
+
+    def reset_layout(self) -> None:
+        """View → Panels → Reset Layout: every panel back in its place."""
+        docks.default_layout(self, self.docks, self.training_dock)
 
     def set_dark(self, dark: bool) -> None:
         """Follow a light/dark theme change without reopening anything."""
@@ -157,6 +171,11 @@ class MainWindow(file_ops.FileOps, edit_ops.EditOps, export_ops.ExportOps, Train
             self.scene.set_dark(dark)
         self.code.set_dark(dark)
         self.palette.set_dark(dark)
+
+    def _clean_changed(self, clean: bool) -> None:
+        self.update_title()
+        if clean:  # saved, or undone back to the saved state: nothing to recover
+            self.recovery.clear()
 
     def update_title(self) -> None:
         name = self.doc.name if self.doc else ""
@@ -202,7 +221,7 @@ class MainWindow(file_ops.FileOps, edit_ops.EditOps, export_ops.ExportOps, Train
         self.view.fit_all()
 
     def view_layout(self) -> None:
-        self.scene.auto_layout()
+        self.scene.auto_layout(self.layout_view())
         self.view.fit_all()
 
     # ------------------------------------------------------------ closing

@@ -63,6 +63,8 @@ class Palette(QWidget):
         self.search.setClearButtonEnabled(True)
         self.tree = _Tree()
         self.tree.setHeaderHidden(True)
+        self.tree.setIndentation(14)  # room for the long names (DepthwiseSeparableConv2d)
+        self.tree.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # a narrowed dock keeps both ends
         self.tree.setDragEnabled(True)
         self.tree.setDragDropMode(QTreeWidget.DragDropMode.DragOnly)
         lay = QVBoxLayout(self)

@@ -1,6 +1,7 @@
 """Parameter editors by ``Param.kind``: the view-layer registry.
 
-The block spec says what a parameter is; this module decides how to edit it.
+The block spec says what a parameter is; this module decides how to edit it
+(the editors with one box per entry are in :mod:`gui.tuple_editors`).
 Each editor wraps one widget, shows a value, parses what the user typed and
 calls ``on_commit(value)`` when the user finishes an edit.  Parsing only turns
 text into Python values; whether a value is allowed is decided by
@@ -75,10 +76,18 @@ def format_value(v: Any) -> str:
 class Editor:
     """One parameter's widget (see the module docstring)."""
 
+    #: the style of a widget holding an invalid value (a composite editor
+    #: names the boxes inside it)
+    MARK_CSS = "border: 1px solid #d22;"
+
     def __init__(self, param: Param, on_commit: Callable[[Any], None]):
         self.param = param
         self.on_commit = on_commit
         self.widget: QWidget = self.make()
+
+    def mark(self, invalid: bool) -> None:
+        """Outline the widget in red while it holds an invalid value."""
+        self.widget.setStyleSheet(self.MARK_CSS if invalid else "")
 
     def make(self) -> QWidget:
         w = QLineEdit()
@@ -108,16 +117,27 @@ class IntEditor(Editor):
         p = self.param
         lo = -INT_LIMIT if p.min is None else int(p.min) + (1 if p.min_open else 0)
         hi = INT_LIMIT if p.max is None else int(p.max) - (1 if p.max_open else 0)
-        w.setRange(lo, hi)
+        # a required value not given yet shows as "required", one step below
+        # the range, so that any value in the range can then be chosen
+        self.unset = lo - 1 if p.required and lo > -INT_LIMIT else None
+        w.setRange(lo if self.unset is None else self.unset, hi)
+        if self.unset is not None:
+            w.setSpecialValueText("required")
         w.setKeyboardTracking(False)
         w.setToolTip(p.doc)
-        w.valueChanged.connect(lambda v: self.on_commit(int(v)))
+        w.valueChanged.connect(self._changed)
         return w
+
+    def _changed(self, v: int) -> None:
+        self.on_commit(None if v == self.unset else int(v))
 
     def set_value(self, v: Any) -> None:
         if isinstance(self.widget, QSpinBox):
             self.widget.blockSignals(True)
-            self.widget.setValue(int(v) if isinstance(v, int) else 0)
+            if isinstance(v, int) and not isinstance(v, bool):
+                self.widget.setValue(v)
+            else:
+                self.widget.setValue(self.widget.minimum())
             self.widget.blockSignals(False)
         else:
             super().set_value(v)
@@ -154,9 +174,13 @@ class ChoiceEditor(Editor):
 
 EDITORS: dict[str, type[Editor]] = {
     "int": IntEditor, "float": Editor, "bool": BoolEditor, "choice": ChoiceEditor,
-    "size": Editor, "ints": Editor, "shape": Editor,
 }
 
 
 def editor_for(param: Param, on_commit: Callable[[Any], None]) -> Editor:
-    return EDITORS.get(param.kind, Editor)(param, on_commit)
+    """The editor for a parameter's kind (``size``, ``ints`` and ``shape``: one
+    box per entry, from :mod:`gui.tuple_editors`)."""
+    from .tuple_editors import ListEditor, SizeEditor  # it builds on this module
+
+    kinds = dict(EDITORS, size=SizeEditor, ints=ListEditor, shape=ListEditor)
+    return kinds.get(param.kind, Editor)(param, on_commit)

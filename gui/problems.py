@@ -1,14 +1,40 @@
 """The Problems panel: every error and warning with its node; clicking one
-selects and centres the node."""
+selects and centres the node.  Messages wrap to the panel's width (they name
+shapes and the fix, so they are long), the node's own "Type "name":" prefix
+left out since the first column names it."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QStyle, QTreeWidget, QTreeWidgetItem
+from PySide6.QtCore import QRect, QSize, Qt, Signal
+from PySide6.QtWidgets import (QHeaderView, QStyle, QStyledItemDelegate, QTreeWidget,
+                               QTreeWidgetItem)
 
 from graph.problems import ERROR
 
 NODE_ROLE = Qt.ItemDataRole.UserRole
+MESSAGE = 1  # the message column
+
+
+class _WrapDelegate(QStyledItemDelegate):
+    """Rows as tall as their message needs at the column's width."""
+
+    def __init__(self, tree: QTreeWidget):
+        super().__init__(tree)
+        self.tree = tree
+
+    def initStyleOption(self, option, index) -> None:
+        super().initStyleOption(option, index)
+        option.features |= option.ViewItemFeature.WrapText
+
+    def sizeHint(self, option, index) -> QSize:
+        size = super().sizeHint(option, index)
+        if index.column() != MESSAGE:
+            return size
+        width = max(40, self.tree.header().sectionSize(MESSAGE) - 8)
+        text = index.data() or ""
+        rect = option.fontMetrics.boundingRect(QRect(0, 0, width, 10_000),
+                                               int(Qt.TextFlag.TextWordWrap), text)
+        return QSize(size.width(), max(size.height(), rect.height() + 6))
 
 
 class ProblemsPanel(QTreeWidget):
@@ -23,7 +49,12 @@ class ProblemsPanel(QTreeWidget):
         self.setHeaderLabels(["Node", "Problem"])
         self.setRootIsDecorated(False)
         self.setWordWrap(True)
-        self.setColumnWidth(0, 150)
+        self.setUniformRowHeights(False)
+        self.setTextElideMode(Qt.TextElideMode.ElideNone)
+        self.setItemDelegate(_WrapDelegate(self))
+        self.setColumnWidth(0, 110)
+        self.header().setSectionResizeMode(MESSAGE, QHeaderView.ResizeMode.Stretch)
+        self.header().sectionResized.connect(lambda *_: self.scheduleDelayedItemsLayout())
         self.itemClicked.connect(self._clicked)
         self.doc = None
         if doc is not None:
@@ -47,7 +78,11 @@ class ProblemsPanel(QTreeWidget):
         self.clear()
         for p in self.doc.analyzer.problems():
             node = graph.nodes.get(p.node) if p.node else None
-            item = QTreeWidgetItem([node.name if node else "", p.message])
+            text = p.message
+            prefix = f'{node.type} "{node.name}": ' if node else ""
+            if prefix and text.startswith(prefix):
+                text = text[len(prefix):]
+            item = QTreeWidgetItem([node.name if node else "", text])
             item.setIcon(0, err if p.severity == ERROR else warn)
             item.setToolTip(1, p.message)
             item.setData(0, NODE_ROLE, p.node)

@@ -4,16 +4,30 @@ that applies a problem's ``fix`` through an undoable command."""
 from __future__ import annotations
 
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QPen
+from PySide6.QtGui import QColor, QFontMetricsF, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsObject
+
+from .style import canvas_font
+
+BADGE_PX = 11
 
 
 def fix_text(fix: dict) -> str:
+    """The badge's words for a fix the graph proposed."""
     if fix.get("kind") == "insert":
         return f"insert {fix.get('type')}"
     if fix.get("kind") == "set_param":
         return f"set {fix.get('param')} = {fix.get('value')!r}"
     return "fix"
+
+
+def fix_details(fix: dict) -> str:
+    """The fix in full, for the tooltip (an insert's parameters included)."""
+    params = fix.get("params") or {}
+    if fix.get("kind") == "insert" and params:
+        inner = ", ".join(f"{k}={v!r}" for k, v in params.items())
+        return f"insert {fix.get('type')}({inner})"
+    return fix_text(fix)
 
 
 class FixMarker(QGraphicsObject):
@@ -26,12 +40,9 @@ class FixMarker(QGraphicsObject):
         self.text = "⚡ " + fix_text(problem.fix)
         self.setZValue(5)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
-        self.setToolTip(f"Quick fix: {fix_text(problem.fix)}\n{problem.message}")
-        font = QFont()
-        font.setPointSizeF(max(6.0, font.pointSizeF() - 1))
-        self.font = font
-        from PySide6.QtGui import QFontMetricsF
-        w = QFontMetricsF(font).horizontalAdvance(self.text) + 10
+        self.setToolTip(f"Quick fix: {fix_details(problem.fix)}\n{problem.message}")
+        self.font = canvas_font(BADGE_PX)
+        w = QFontMetricsF(self.font).horizontalAdvance(self.text) + 12
         self.rect = QRectF(-w / 2, -9, w, 18)
 
     def boundingRect(self) -> QRectF:

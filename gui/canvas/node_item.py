@@ -8,23 +8,102 @@ item is cached as a device pixmap, so a repaint of many nodes costs little.
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QFont, QFontMetrics, QPainterPath, QPen
+from PySide6.QtGui import QBrush, QFontMetricsF, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsObject
 
 from graph.graph import Node
 from graph.problems import ERROR
 
 from .port_item import PortItem
-from .style import (ERROR_COLOR, LINE_HEIGHT, NODE_WIDTH, PORT_SPACING, SELECTED_COLOR,
-                    WARNING_COLOR, family_color, human_count, node_colors)
+from .style import (ERROR_COLOR, HEADER_HEIGHT, LINE_HEIGHT, NAME_PX, NODE_HEIGHT, NODE_WIDTH,
+                    PARAM_LINES, PORT_SPACING, SELECTED_COLOR, TEXT_PX, WARNING_COLOR,
+                    canvas_font, family_color, human_count, muted_text, node_colors)
 
 _F = QGraphicsItem.GraphicsItemFlag
+NAME_FONT = canvas_font(NAME_PX, bold=True)
+TEXT_FONT = canvas_font(TEXT_PX)
+TEXT_WIDTH = NODE_WIDTH - 20
+SEP = " · "
+_metrics: dict[str, QFontMetricsF] = {}
 
 
-def _value_text(v) -> str:
+def metrics(which: str) -> QFontMetricsF:
+    """Font metrics of the node fonts (made once: thousands of nodes ask)."""
+    if which not in _metrics:
+        _metrics[which] = QFontMetricsF(NAME_FONT if which == "name" else TEXT_FONT)
+    return _metrics[which]
+
+
+def short_name(name: str) -> str:
+    """A parameter's name as the node shows it: ``out_channels`` → ``channels``,
+    ``kernel_size`` → ``kernel``, ``num_layers`` → ``layers``."""
+    for prefix in ("out_", "num_"):
+        if name.startswith(prefix) and len(name) > len(prefix):
+            name = name[len(prefix):]
+    if name.endswith("_size") and len(name) > 5:
+        name = name[:-5]
+    return "pad" if name == "padding" else name
+
+
+def value_text(prm, v, key: bool = True) -> str | None:
+    """A parameter value, compact: a key size as ``3×3`` (other sizes equal in
+    every dimension as one number: ``pad 1``), shapes as ``1×28×28``; None
+    when there is nothing to show (an empty optional value)."""
+    if v is None:
+        return None
+    kind = prm.kind if prm is not None else ""
+    if isinstance(v, bool):
+        return prm.name if v else f"{prm.name} off"
+    if kind == "size" and isinstance(v, (list, tuple)) and len(set(v)) == 1 and not key:
+        v = v[0]
+    if kind == "size" and isinstance(v, int) and key:
+        v = (v,) * (prm.length or 1)
     if isinstance(v, (list, tuple)):
-        return "[" + ", ".join(str(x) for x in v) + "]"
+        sep = "×" if kind in ("size", "shape") else ", "
+        inner = sep.join(str(x) for x in v)
+        return inner if sep == "×" else f"[{inner}]"
+    if isinstance(v, float):
+        return f"{v:g}"
     return str(v)
+
+
+def param_parts(node: Node) -> list[str]:
+    """What the node shows of its parameters: the spec's key parameters always,
+    other everyday (not advanced) ones when they differ from the default."""
+    spec = node.spec
+    if spec is None:
+        return [f"{k}={v}" for k, v in node.params.items()]
+    key = spec.key_params or ()
+    parts = []
+    for prm in spec.params:
+        if prm.advanced and prm.name not in key:
+            continue
+        v = node.params.get(prm.name, prm.default)
+        if prm.name not in key and (prm.name not in node.params or v == prm.default
+                                    or (isinstance(v, (list, tuple)) and list(v) == prm.default)):
+            continue
+        text = value_text(prm, v, prm.name in key)
+        if text is None:
+            continue
+        if prm.kind == "choice" or isinstance(v, bool):
+            parts.append(text)
+        else:
+            parts.append(f"{short_name(prm.name)} {text}")
+    return parts
+
+
+def wrap_parts(parts: list[str], width: float, lines: int = PARAM_LINES) -> list[str]:
+    """Pack ``parts`` into at most ``lines`` lines of ``width`` (the last one elided)."""
+    fm = metrics("text")
+    out: list[str] = []
+    for part in parts:
+        if out and fm.horizontalAdvance(out[-1] + SEP + part) <= width:
+            out[-1] += SEP + part
+        elif len(out) < lines:
+            out.append(part)
+        else:
+            out[-1] += SEP + part
+    return [fm.elidedText(t, Qt.TextElideMode.ElideRight, width) for t in out]
 
 
 class NodeItem(QGraphicsObject):
@@ -49,7 +128,7 @@ class NodeItem(QGraphicsObject):
         # nothing may be drawn from it: it shows no output port
         outs = spec.outputs if spec and spec.role != "output" else ()
         rows = max(len(ins), len(outs), 1)
-        self.height = max(4 * LINE_HEIGHT + 14, 22 + rows * PORT_SPACING)
+        self.height = max(NODE_HEIGHT, HEADER_HEIGHT + rows * PORT_SPACING)
         self.rect = QRectF(0, 0, NODE_WIDTH, self.height)
         self.ports: dict[tuple[str, bool], PortItem] = {}
         for k, p in enumerate(ins):
@@ -80,14 +159,13 @@ class NodeItem(QGraphicsObject):
     def refresh_text(self, node: Node) -> None:
         """Recompute the cached text after a rename or a parameter change."""
         self.name, self.type = node.name, node.type
-        spec = node.spec
-        shown = []
-        for k, v in node.params.items():
-            prm = spec.param_index.get(k) if spec else None
-            if prm is None or not prm.advanced:
-                shown.append(f"{k}={_value_text(v)}")
-        self.params_text = QFontMetrics(QFont()).elidedText(
-            ", ".join(shown), Qt.TextElideMode.ElideRight, NODE_WIDTH - 12)
+        parts = param_parts(node)
+        self.param_lines = wrap_parts(parts, TEXT_WIDTH)
+        self.params_text = SEP.join(parts)
+        self.name_text = metrics("name").elidedText(
+            self.name, Qt.TextElideMode.ElideRight, NODE_WIDTH - 16)
+        self.type_text = metrics("text").elidedText(
+            self.type, Qt.TextElideMode.ElideRight, TEXT_WIDTH)
         self.update()
 
     def set_result(self, n_params: int, problems: list) -> None:
@@ -96,8 +174,9 @@ class NodeItem(QGraphicsObject):
         if problems:
             severity = ERROR if any(p.severity == ERROR for p in problems) else "warning"
         self.n_params, self.severity = n_params, severity
+        about = f'{self.type} "{self.name}"' + (f"\n{self.params_text}" if self.params_text else "")
         self.setToolTip("\n".join(p.message for p in problems) if problems else
-                        f'{self.type} "{self.name}"\n{n_params:,} parameters')
+                        f"{about}\n{n_params:,} parameters")
         self.update()
 
     # ------------------------------------------------------------ painting
@@ -122,27 +201,34 @@ class NodeItem(QGraphicsObject):
         painter.setPen(QPen(border, width))
         painter.setBrush(QBrush(body))
         painter.drawRoundedRect(self.rect, 6, 6)
-        header = QRectF(0, 0, NODE_WIDTH, LINE_HEIGHT + 6)
+        header = QRectF(0, 0, NODE_WIDTH, HEADER_HEIGHT)
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(self.color)
         painter.drawRoundedRect(header.adjusted(1, 1, -1, 0), 5, 5)
         painter.setPen(header_text)
-        font = painter.font()
-        bold = QFont(font)
-        bold.setBold(True)
-        painter.setFont(bold)
-        painter.drawText(header.adjusted(8, 0, -8, 0), Qt.AlignmentFlag.AlignVCenter, self.name)
-        painter.setFont(font)
-        painter.setPen(fg)
-        y = LINE_HEIGHT + 8
-        for text in (self.type, self.params_text, f"{human_count(self.n_params)} params"):
-            painter.drawText(QRectF(10, y, NODE_WIDTH - 20, LINE_HEIGHT),
-                             Qt.AlignmentFlag.AlignVCenter, text)
+        painter.setFont(NAME_FONT)
+        painter.drawText(header.adjusted(8, 0, -8, 0), Qt.AlignmentFlag.AlignVCenter, self.name_text)
+        painter.setFont(TEXT_FONT)
+        muted = muted_text(self.dark)
+        y = HEADER_HEIGHT + 3
+        rows = [(self.type_text, muted)] + [(t, fg) for t in self.param_lines]
+        rows += [("", fg)] * (PARAM_LINES - len(self.param_lines))
+        rows.append((f"{human_count(self.n_params)} params", muted))
+        for text, color in rows:
+            if text:
+                painter.setPen(color)
+                painter.drawText(QRectF(10, y, TEXT_WIDTH, LINE_HEIGHT),
+                                 Qt.AlignmentFlag.AlignVCenter, text)
             y += LINE_HEIGHT
 
     # ------------------------------------------------------------ moving
     def itemChange(self, change, value):
         if change == QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged:
+            scene = self.scene()
+            if scene is not None and hasattr(scene, "node_geometry_changed"):
+                scene.node_geometry_changed()
+                if scene.batch_moving:
+                    return super().itemChange(change, value)
             for e in self.edges:
                 e.update_path()
         return super().itemChange(change, value)

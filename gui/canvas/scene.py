@@ -17,7 +17,7 @@ a BSP tree up to date while nodes are dragged.
 from __future__ import annotations
 
 import shiboken6
-from PySide6.QtCore import QPointF, Qt, QTimer, Signal
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QPen, QColor
 from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene, QToolTip
 
@@ -30,7 +30,10 @@ from .fix_item import FixMarker
 from .layout import layered_positions
 from .node_item import NodeItem
 from .port_item import PortItem
-from .style import canvas_background
+from .style import NODE_HEIGHT, NODE_WIDTH, canvas_background
+
+
+CELL = 256.0  # grid bucket size of the node-rectangle index (scene units)
 
 
 class CanvasScene(QGraphicsScene):
@@ -59,6 +62,8 @@ class CanvasScene(QGraphicsScene):
         self.last_refusal: str | None = None
         self._closed = False
         self._reroute_pending = False
+        self._rects: dict | None = None  # node rectangles by grid cell, while unchanged
+        self.batch_moving = False  # a graph-driven move: edges are rerouted after it
         ev = self.graph.events
         self._subs = [(ev.node_added, self._node_added), (ev.node_removed, self._node_removed),
                       (ev.edge_added, self._edge_added), (ev.edge_removed, self._edge_removed),
@@ -87,6 +92,40 @@ class CanvasScene(QGraphicsScene):
         self.edges.clear()
         self.markers.clear()
 
+    def node_rects_in(self, area: QRectF) -> list:
+        """``(node item, scene rectangle)`` of the nodes meeting ``area``.
+
+        Long edges route around nodes; the rectangles sit in a grid of
+        :data:`CELL`-sized buckets, built once per change (a node added,
+        removed or moved), so a query costs what is near it, not the scene.
+        """
+        if self._rects is None:
+            grid: dict[tuple[int, int], list] = {}
+            for item in self.nodes.values():
+                r = item.mapRectToScene(item.rect)
+                entry = (item, r)
+                for ix in range(int(r.left() // CELL), int(r.right() // CELL) + 1):
+                    for iy in range(int(r.top() // CELL), int(r.bottom() // CELL) + 1):
+                        grid.setdefault((ix, iy), []).append(entry)
+            self._rects = grid
+        grid = self._rects
+        cells_x = range(int(area.left() // CELL), int(area.right() // CELL) + 1)
+        cells_y = range(int(area.top() // CELL), int(area.bottom() // CELL) + 1)
+        found: dict[int, tuple] = {}
+        if len(cells_x) * len(cells_y) > len(grid):
+            buckets = grid.values()  # a huge area: walk what exists instead
+        else:
+            buckets = [grid[c] for c in ((x, y) for x in cells_x for y in cells_y) if c in grid]
+        for bucket in buckets:
+            for entry in bucket:
+                if id(entry[0]) not in found and entry[1].intersects(area):
+                    found[id(entry[0])] = entry
+        return list(found.values())
+
+    def node_geometry_changed(self) -> None:
+        """A node was added, removed or moved: the rectangles are stale."""
+        self._rects = None
+
     # ------------------------------------------------------------ graph events
     def _node_added(self, node: Node) -> None:
         item = NodeItem(node, self.dark)
@@ -94,10 +133,12 @@ class CanvasScene(QGraphicsScene):
             item.setPos(*node.pos)
         self.nodes[node.id] = item
         self._results.pop(node.id, None)
+        self._rects = None
         self.addItem(item)
 
     def _node_removed(self, node: Node) -> None:
         item = self.nodes.pop(node.id, None)
+        self._rects = None
         if item is not None:
             self.removeItem(item)
         self._results.pop(node.id, None)
@@ -132,7 +173,13 @@ class CanvasScene(QGraphicsScene):
     def _node_moved(self, node: Node) -> None:
         item = self.nodes[node.id]
         if node.pos is not None and (item.pos().x(), item.pos().y()) != tuple(node.pos):
-            item.setPos(*node.pos)
+            # the edges wait for the reroute below: routing them now, while
+            # half of a many-node move is done, would route each one many times
+            self.batch_moving = True
+            try:
+                item.setPos(*node.pos)
+            finally:
+                self.batch_moving = False
             if not self._reroute_pending:
                 # other edges may route around this node: redo all once the
                 # whole (undoable, possibly many-node) move has been applied
@@ -176,25 +223,49 @@ class CanvasScene(QGraphicsScene):
         for m in self.markers:
             self.removeItem(m)
         self.markers = []
-        for nid, probs in by_node.items():
-            for p in probs:
-                if not p.fix or nid not in self.nodes:
-                    continue
-                port = p.port
-                node = self.graph.nodes[nid]
-                if port is None and node.spec and node.spec.inputs:
-                    port = node.spec.inputs[0].name
-                edges = self.graph.in_edges(nid, port) if port else []
-                k = p.fix.get("edge_index", 0)
-                marker = FixMarker(p, self.apply_fix)
-                if k < len(edges) and edges[k] in self.edges:
-                    mid = self.edges[edges[k]].midpoint()
-                    marker.setPos(mid + QPointF(0, 16))
-                else:
-                    item = self.nodes[nid]
-                    marker.setPos(item.pos() + QPointF(item.rect.width() / 2, -12))
-                self.addItem(marker)
-                self.markers.append(marker)
+        wanted = [(nid, p) for nid, probs in by_node.items() for p in probs
+                  if p.fix and nid in self.nodes]
+        if not wanted:
+            return
+        # badges also keep off the shape labels (skipped when there are very many)
+        taken: list[QRectF] = ([e.label_rect() for e in self.edges.values()]
+                               if len(wanted) * len(self.edges) <= 200_000 else [])
+        for nid, p in wanted:
+            marker = FixMarker(p, self.apply_fix)
+            marker.setPos(self._marker_pos(nid, p, marker, taken))
+            taken.append(marker.sceneBoundingRect())
+            self.addItem(marker)
+            self.markers.append(marker)
+
+    def _marker_pos(self, nid: str, p, marker: FixMarker, taken: list[QRectF]) -> QPointF:
+        """Where a quick-fix badge goes: an insert under the label of the edge
+        it goes into, a parameter change above its node; never over a node
+        (its ports and border), a shape label or another badge."""
+        port = p.port
+        node = self.graph.nodes[nid]
+        if port is None and node.spec and node.spec.inputs:
+            port = node.spec.inputs[0].name
+        edges = self.graph.in_edges(nid, port) if port else []
+        k = p.fix.get("edge_index", 0)
+        item = self.nodes[nid]
+        half = marker.rect.height() / 2
+        if p.fix.get("kind") == "insert" and k < len(edges) and edges[k] in self.edges:
+            edge = self.edges[edges[k]]
+            label = edge.label_rect()
+            at = QPointF(label.center().x(), label.bottom() + half + 3)
+            ends = [edge.src.parentItem().sceneBoundingRect(), edge.dst.parentItem().sceneBoundingRect()]
+        else:
+            margin = item.pos().y() - item.sceneBoundingRect().top()  # the item's paint margin
+            at = item.pos() + QPointF(item.rect.width() / 2, -margin - half - 3)
+            ends = [item.sceneBoundingRect()]
+        blocked = ends + taken
+        for _ in range(len(blocked) + 1):
+            rect = marker.rect.translated(at)
+            hit = [r for r in blocked if r.intersects(rect)]
+            if not hit:
+                break
+            at = QPointF(at.x(), max(r.bottom() for r in hit) + half + 3)
+        return at
 
     def apply_fix(self, problem) -> None:
         cmd = commands.quick_fix(self.graph, problem)
@@ -209,7 +280,8 @@ class CanvasScene(QGraphicsScene):
     # ------------------------------------------------------------ editing helpers
     def add_block(self, type_name: str, pos: QPointF) -> str | None:
         """Add a block centred at ``pos`` (undoable); returns its id."""
-        cmd = commands.AddNode(self.graph, type_name, pos=(pos.x() - 88, pos.y() - 35))
+        cmd = commands.AddNode(self.graph, type_name,
+                               pos=(pos.x() - NODE_WIDTH / 2, pos.y() - NODE_HEIGHT / 2))
         try:
             self.doc.undo.push(cmd)
         except GraphEditError as exc:
@@ -230,8 +302,10 @@ class CanvasScene(QGraphicsScene):
         for item in self.edges.values():
             item.set_dark(dark)
 
-    def auto_layout(self) -> None:
-        pos = layered_positions(self.graph, label_widths(self.graph, self.doc.analyzer))
+    def auto_layout(self, view: tuple[float, float] | None = None) -> None:
+        """Lay the network out (one undoable step), wrapped to fit ``view``
+        (width, height) when given; see :mod:`gui.canvas.layout`."""
+        pos = layered_positions(self.graph, label_widths(self.graph, self.doc.analyzer), view)
         moves = {nid: (self.graph.nodes[nid].pos, p) for nid, p in pos.items()
                  if self.graph.nodes[nid].pos != p}
         if moves:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QPoint, QPointF, Qt
 
 from conftest import drag, node_point, port_point
 
@@ -81,7 +81,7 @@ def test_problem_nodes_are_marked_and_auto_layout_is_undoable(window):
     before = {nid: n.pos for nid, n in window.doc.graph.nodes.items()}
     window.actions["layout"].trigger()
     after = {nid: n.pos for nid, n in window.doc.graph.nodes.items()}
-    assert after != before and after["x"][0] < after["l1"][0] < after["y"][0]
+    assert after != before and after["x"][0] < after["l1"][0] < after["y"][0]  # fits one band
     window.actions["undo"].trigger()
     assert {nid: n.pos for nid, n in window.doc.graph.nodes.items()} == before
 
@@ -140,7 +140,9 @@ def test_file_without_positions_is_laid_out_and_saved_positions_are_kept(qtbot, 
     assert window.open_path(plain)
     g = window.doc.graph
     assert all(n.pos is not None for n in g.nodes.values())
-    assert all(g.nodes[e.target].pos[0] > g.nodes[e.source].pos[0] for e in g.edges)
+    # in reading order: every edge runs to the right, or on to a lower band
+    assert all(g.nodes[e.target].pos[0] > g.nodes[e.source].pos[0]
+               or g.nodes[e.target].pos[1] > g.nodes[e.source].pos[1] for e in g.edges)
     assert not window.doc.is_modified()
     for nid, node in g.nodes.items():  # a snake: saved positions stay as they are
         g.move(nid, ((hash(nid) % 3) * 300.0, (hash(nid) % 5) * 120.0))
@@ -171,3 +173,54 @@ def test_skip_edges_route_around_nodes_and_labels_stay_off_nodes(qtbot, window):
     below = max(scene.nodes[n].sceneBoundingRect().bottom() for n in ("add", "y"))
     assert back.path().boundingRect().bottom() > below
     assert not back.label_rect().intersects(rects["add"])
+
+
+def _wheel(view, pos: QPoint, notches: int) -> None:
+    from PySide6.QtGui import QWheelEvent
+    from PySide6.QtWidgets import QApplication
+
+    at = QPointF(pos)
+    event = QWheelEvent(at, QPointF(view.viewport().mapToGlobal(pos)), QPoint(0, 0),
+                        QPoint(0, 120 * notches), Qt.MouseButton.NoButton,
+                        Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(view.viewport(), event)
+
+
+def test_wheel_zoom_keeps_the_point_under_the_cursor(qtbot, window):
+    view = window.view
+    view.fit_all()
+    for notches in (2, 1, -1, 3):
+        at = node_point(window, "l2") + QPoint(30, 10)  # off centre, on the second Linear
+        before = view.mapToScene(at)
+        scale = view.zoom_level()
+        _wheel(view, at, notches)
+        assert (view.zoom_level() > scale) == (notches > 0)
+        after = view.mapToScene(at)
+        assert abs(after.x() - before.x()) < 2 and abs(after.y() - before.y()) < 2, notches
+
+
+def test_pan_with_the_middle_button_and_with_space_drag(qtbot, window):
+    view, vp = window.view, window.view.viewport()
+    view.resetTransform()
+    view.scale(2.0, 2.0)  # larger than the view: there is room to pan
+    view.centerOn(260, 40)
+    start = view.mapToScene(vp.rect().center())
+    a = QPoint(200, 200)
+    qtbot.mousePress(vp, Qt.MouseButton.MiddleButton, pos=a)
+    qtbot.mouseMove(vp, pos=a + QPoint(-40, -30))
+    qtbot.mouseRelease(vp, Qt.MouseButton.MiddleButton, pos=a + QPoint(-40, -30))
+    moved = view.mapToScene(vp.rect().center()) - start
+    # the canvas follows the hand: dragged left and up, the view shows what lay right and below
+    assert abs(moved.x() - 20) < 2 and abs(moved.y() - 15) < 2
+    before_nodes = {nid: n.pos for nid, n in window.doc.graph.nodes.items()}
+    start = view.mapToScene(vp.rect().center())
+    view.setFocus()
+    qtbot.keyPress(view, Qt.Key.Key_Space)
+    empty = view.mapFromScene(QPointF(200, 150))  # no node or edge there: the press pans
+    assert window.scene.itemAt(QPointF(200, 150), view.transform()) is None
+    drag(qtbot, window, empty, empty + QPoint(-50, -30))
+    qtbot.keyRelease(view, Qt.Key.Key_Space)
+    moved = view.mapToScene(vp.rect().center()) - start
+    assert abs(moved.x() - 25) < 2 and abs(moved.y() - 15) < 2
+    assert {nid: n.pos for nid, n in window.doc.graph.nodes.items()} == before_nodes
+    assert view.dragMode() == view.DragMode.RubberBandDrag  # space released: back to selecting

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import json
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication
+import pytest
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from graph.project import load_project
 from gui import file_ops
@@ -108,3 +109,203 @@ def test_paste_of_foreign_text_is_refused(qtbot, window):
     QApplication.clipboard().setText("import os; os.system('x')")
     assert window.edit_paste() == []
     assert "no NetCanvas blocks" in window.statusBar().currentMessage()
+
+
+# ---------------------------------------------------------------------- real dialogs
+def answer_box(button, seen: list) -> None:
+    """Click ``button`` in the next modal message box (as a user would) and
+    record its text in ``seen``."""
+    def click():
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox):
+            QTimer.singleShot(5, click)
+            return
+        seen.append(box.text())
+        box.button(button).click()
+    QTimer.singleShot(0, click)
+
+
+def _crash(window) -> None:
+    """The process dies: the lock goes without the clean-exit removal."""
+    window.recovery.timer.stop()
+    window.recovery.lock.unlock()
+    window.recovery.owner = False
+
+
+def _second_window(qtbot, **kw):
+    w = MainWindow(**kw)
+    qtbot.addWidget(w, before_close_func=lambda win: win.doc.undo.setClean())
+    return w
+
+
+def test_saving_removes_the_autosave_so_a_crash_offers_nothing_older(qtbot, window, data_dir,
+                                                                     tmp_path):
+    recovery = data_dir / "recovery.json"
+    window.scene.select_nodes(["l2"])
+    window.actions["delete"].trigger()
+    assert window.recovery.autosave() and recovery.exists()
+    window.scene.select_nodes(["y"])
+    window.actions["delete"].trigger()  # a later edit, after the autosave
+    assert window.save_to(tmp_path / "net.json")
+    assert not recovery.exists()  # the saved file is the newest state
+    assert not window.recovery.autosave() and not recovery.exists()  # clean: nothing written
+    _crash(window)
+    w2 = _second_window(qtbot)
+    assert w2.recovery.pending() is None  # nothing to offer: the file holds it all
+
+
+@pytest.fixture
+def prompt(monkeypatch):
+    """Let the start-up restore offer ask (the test run turns it off elsewhere)."""
+    monkeypatch.delenv("NETCANVAS_NO_AUTOSAVE_PROMPT", raising=False)
+
+
+def test_a_crash_after_saving_offers_the_edits_made_since(qtbot, window, data_dir, tmp_path,
+                                                          prompt):
+    assert window.save_to(tmp_path / "net.json")
+    window.scene.select_nodes(["l2"])
+    window.actions["delete"].trigger()
+    assert window.recovery.autosave()
+    _crash(window)
+    w2 = _second_window(qtbot)
+    seen: list[str] = []
+    answer_box(QMessageBox.StandardButton.Yes, seen)
+    w2.offer_recovery()
+    assert seen and "did not close properly" in seen[0]
+    assert set(w2.doc.graph.nodes) == {"x", "l1", "y"} and w2.doc.is_modified()
+    assert (data_dir / "recovery.json").exists()  # restored work is still only in memory
+
+
+def test_undo_back_to_the_saved_state_removes_the_autosave(qtbot, window, data_dir):
+    window.scene.select_nodes(["l2"])
+    window.actions["delete"].trigger()
+    assert window.recovery.autosave()
+    window.actions["undo"].trigger()
+    assert not window.doc.is_modified() and not (data_dir / "recovery.json").exists()
+
+
+def test_declining_the_restore_offer_discards_the_autosave(qtbot, window, data_dir, prompt):
+    window.scene.select_nodes(["l2"])
+    window.actions["delete"].trigger()
+    assert window.recovery.autosave()
+    _crash(window)
+    w2 = _second_window(qtbot)
+    before = set(w2.doc.graph.nodes)
+    seen: list[str] = []
+    answer_box(QMessageBox.StandardButton.No, seen)
+    w2.offer_recovery()
+    assert seen and set(w2.doc.graph.nodes) == before
+    assert not (data_dir / "recovery.json").exists() and w2.recovery.pending() is None
+
+
+def test_an_unreadable_autosave_is_reported(qtbot, window, data_dir, prompt):
+    _crash(window)
+    (data_dir / "recovery.json").write_text("{not json")
+    w2 = _second_window(qtbot)
+    answer_box(QMessageBox.StandardButton.Yes, [])
+    w2.offer_recovery()
+    assert "The recovery file is unreadable" in w2.last_message
+
+
+def test_autosave_runs_from_a_one_minute_timer(qtbot, window, data_dir):
+    timer = window.recovery.timer
+    assert timer.interval() == 60_000 and timer.isActive()
+    window.scene.select_nodes(["l2"])
+    window.actions["delete"].trigger()
+    assert not (data_dir / "recovery.json").exists()
+    timer.timeout.emit()  # a minute has passed
+    saved = json.loads((data_dir / "recovery.json").read_text())
+    assert {n["id"] for n in saved["nodes"]} == {"x", "l1", "y"}
+
+
+# ---------------------------------------------------------------------- file dialogs
+def test_save_as_and_open_through_their_dialogs(qtbot, window, tmp_path, monkeypatch):
+    target = tmp_path / "chosen.json"
+    asked = []
+
+    def save_dialog(parent, caption, start, filters):
+        asked.append((caption, start, filters))
+        return str(target), filters.split(";;")[0]
+    monkeypatch.setattr(file_ops.QFileDialog, "getSaveFileName", save_dialog)
+    window.scene.select_nodes(["l2"])
+    window.actions["delete"].trigger()
+    window.actions["save"].trigger()  # no path yet: Save asks where
+    assert asked and asked[0][0] == "Save project as" and "*.json" in asked[0][2]
+    assert target.exists() and window.doc.path == str(target)
+    assert window.windowTitle() == "Small net — NetCanvas"
+    window.file_new()
+    monkeypatch.setattr(file_ops.QFileDialog, "getOpenFileName",
+                        lambda *a: (str(target), ""))
+    window.actions["open"].trigger()
+    assert set(window.doc.graph.nodes) == {"x", "l1", "y"} and window.doc.path == str(target)
+    monkeypatch.setattr(file_ops.QFileDialog, "getOpenFileName", lambda *a: ("", ""))
+    doc = window.doc
+    window.actions["open"].trigger()  # cancelled: nothing changes
+    assert window.doc is doc
+
+
+def test_closing_asks_through_the_message_box(qtbot, window, tmp_path, monkeypatch):
+    window.scene.select_nodes(["l2"])
+    window.actions["delete"].trigger()
+    seen: list[str] = []
+    answer_box(QMessageBox.StandardButton.Cancel, seen)
+    assert not window.close() and window.isVisible()
+    assert "unsaved changes" in seen[0] and window.doc.is_modified()
+    # Save: with a file already chosen it is written, then the window closes
+    window.doc.path = str(tmp_path / "kept.json")
+    answer_box(QMessageBox.StandardButton.Save, seen)
+    assert window.close()
+    assert set(load_project(tmp_path / "kept.json").graph.nodes) == {"x", "l1", "y"}
+
+
+def test_closing_with_discard_throws_the_edits_away(qtbot, data_dir, tmp_path):
+    from conftest import small_project
+
+    path = tmp_path / "net.json"
+    from graph.project import save_project
+    save_project(small_project(), path)
+    w = _second_window(qtbot)
+    w.show()
+    assert w.open_path(path)
+    w.scene.select_nodes(["l2"])
+    w.actions["delete"].trigger()
+    seen: list[str] = []
+    answer_box(QMessageBox.StandardButton.Discard, seen)
+    assert w.close() and seen
+    assert "l2" in load_project(path).graph.nodes  # the file was not touched
+
+
+def test_save_that_fails_keeps_the_window_open(qtbot, window, tmp_path):
+    window.scene.select_nodes(["l2"])
+    window.actions["delete"].trigger()
+    window.doc.path = str(tmp_path / "no" / "such" / "dir" / "x.json")
+    answer_box(QMessageBox.StandardButton.Save, [])
+    assert not window.close() and window.isVisible()
+    assert window.last_message and window.doc.is_modified()
+
+
+# ---------------------------------------------------------------------- two projects
+def _focus(qtbot, w) -> None:
+    w.activateWindow()
+    qtbot.waitUntil(w.isActiveWindow)
+    w.view.setFocus()
+
+
+def test_copy_in_one_window_paste_in_another(qtbot, window):
+    other = _second_window(qtbot)
+    other.show()
+    window.scene.select_nodes(["x", "l1"])
+    _focus(qtbot, window)
+    qtbot.keyClick(window.view, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+    assert len(other.doc.graph) == 0
+    _focus(qtbot, other)  # the user switches to the other project's window
+    qtbot.keyClick(other.view, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
+    g = other.doc.graph
+    assert sorted(n.type for n in g.nodes.values()) == ["Input", "Linear"]
+    assert [(g.nodes[e.source].type, g.nodes[e.target].type) for e in g.edges] == [("Input", "Linear")]
+    assert g.nodes[next(n for n in g.nodes if g.nodes[n].type == "Linear")].params == {"out_features": 32}
+    assert other.doc.is_modified() and not window.doc.is_modified()
+    other.actions["undo"].trigger()
+    assert len(g) == 0
+    other.actions["redo"].trigger()
+    assert len(g) == 2 and len(window.doc.graph) == 4

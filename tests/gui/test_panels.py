@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QApplication, QCheckBox, QSpinBox
+from PySide6.QtWidgets import QAbstractButton, QApplication, QCheckBox, QSpinBox
 
 from graph.problems import ERROR, Code, Problem
 from gui import commands
+from gui.canvas.style import NODE_WIDTH
 from gui.canvas.view import MIME_BLOCK
 
 
@@ -51,7 +52,7 @@ def test_drop_from_palette_adds_block_where_dropped(qtbot, window):
     node = window.doc.graph.nodes[nid]
     assert node.type == "Linear"
     center = window.view.mapToScene(at.toPoint())
-    assert abs(node.pos[0] + 88 - center.x()) < 2
+    assert abs(node.pos[0] + NODE_WIDTH / 2 - center.x()) < 2
 
 
 def test_inspector_edit_changes_shape_label_and_undo(qtbot, window):
@@ -74,18 +75,26 @@ def test_inspector_edit_changes_shape_label_and_undo(qtbot, window):
     assert window.scene.nodes["l1"].n_params == 8 * 32
 
 
+def _type_into(qtbot, box, text):
+    box.selectAll()
+    qtbot.keyClick(box, Qt.Key.Key_Backspace)
+    qtbot.keyClicks(box, text)
+    qtbot.keyClick(box, Qt.Key.Key_Return)
+
+
 def test_inspector_marks_invalid_text_with_the_reason(qtbot, window):
     window.scene.select_nodes(["x"])
-    edit = window.inspector.editors["shape"].widget
-    edit.selectAll()
-    qtbot.keyClicks(edit, "1, 0, 8")
-    qtbot.keyClick(edit, Qt.Key.Key_Return)
+    editor = window.inspector.editors["shape"]
+    assert [b.text() for b in editor.boxes] == ["1", "8", "8"]  # one box per entry
+    _type_into(qtbot, editor.boxes[1], "0")
     assert "every size must be positive" in window.inspector.error_text("shape")
     assert window.doc.graph.nodes["x"].params["shape"] == [1, 8, 8]
-    edit.selectAll()
-    qtbot.keyClicks(edit, "1, 4, 4")
-    qtbot.keyClick(edit, Qt.Key.Key_Return)
-    assert window.inspector.error_text("shape") is None
+    assert "#d22" in editor.widget.styleSheet()  # marked as typed
+    _type_into(qtbot, editor.boxes[1], "")
+    assert "an entry is empty" in window.inspector.error_text("shape")
+    _type_into(qtbot, editor.boxes[1], "4")
+    _type_into(qtbot, editor.boxes[2], "4")
+    assert window.inspector.error_text("shape") is None and editor.widget.styleSheet() == ""
     assert window.scene.edges[window.doc.graph.in_edges("l1")[0]].label == "N×1×4×4"
 
 
@@ -185,3 +194,76 @@ def test_clicking_the_quick_fix_marker_applies_it_and_ctrl_z_undoes(qtbot, windo
     qtbot.keyClick(window.view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert [e.source for e in g.in_edges("c")] == ["x"] and len(g) == 3
     assert len(window.scene.markers) == 1
+
+
+def _menu(window, *path):
+    menu = next(a.menu() for a in window.menuBar().actions() if a.text() == path[0])
+    for name in path[1:]:
+        menu = next(a.menu() for a in menu.actions() if a.menu() and a.text() == name)
+    return menu
+
+
+def test_a_closed_panel_comes_back_from_view_panels(qtbot, window):
+    menu = _menu(window, "&View", "&Panels")
+    texts = [a.text() for a in menu.actions() if not a.isSeparator()]
+    assert texts == ["Blocks", "Inspector", "Problems", "Code", "Training", "&Reset Layout"]
+    dock = window.docks["inspector"]
+    assert dock.isVisible()
+    close = dock.findChild(QAbstractButton, "qt_dockwidget_closebutton")
+    qtbot.mouseClick(close, Qt.MouseButton.LeftButton)  # the dock's own ✕
+    assert not dock.isVisible()
+    toggle = next(a for a in menu.actions() if a.text() == "Inspector")
+    assert not toggle.isChecked()
+    toggle.trigger()
+    assert dock.isVisible() and toggle.isChecked()
+    # closed and floated panels: Reset Layout puts all back
+    window.docks["code"].close()
+    window.docks["palette"].setFloating(True)
+    next(a for a in menu.actions() if a.text() == "&Reset Layout").trigger()
+    assert all(d.isVisible() and not d.isFloating() for d in window.docks.values())
+    area = window.dockWidgetArea
+    assert area(window.docks["palette"]) == Qt.DockWidgetArea.LeftDockWidgetArea
+    assert area(window.docks["inspector"]) == Qt.DockWidgetArea.RightDockWidgetArea
+    assert area(window.docks["code"]) == Qt.DockWidgetArea.BottomDockWidgetArea
+    assert not window.training_dock.isVisible()
+
+
+def test_default_layout_gives_the_inspector_the_full_height(qtbot, window):
+    window.resize(1500, 900)
+    qtbot.waitUntil(lambda: window.width() == 1500)
+    qtbot.wait(20)
+    inspector, code = window.docks["inspector"], window.docks["code"]
+    assert inspector.height() > 0.75 * window.centralWidget().height()
+    # Problems and Code both in sight, side by side under the canvas
+    assert code.isVisible() and window.docks["problems"].isVisible()
+    assert code.geometry().top() > window.centralWidget().geometry().bottom()
+    assert not window.tabifiedDockWidgets(code)
+    # the palette is wide enough for the longest block names
+    pal = window.palette
+    item = pal.items["DepthwiseSeparableConv2d"]
+    fm = pal.tree.fontMetrics()
+    rect = pal.tree.visualItemRect(item)
+    text_left = rect.left() + pal.tree.iconSize().width() + 4
+    assert text_left + fm.horizontalAdvance(item.text(0)) <= pal.tree.viewport().width()
+    assert "DepthwiseSeparableConv2d" in item.toolTip(0)  # narrowed by hand, the tip still names it
+
+
+def test_code_panel_highlights_keywords(qtbot, window):
+    window.scene.select_nodes(["l2"])
+    window.actions["delete"].trigger()
+    qtbot.waitUntil(lambda: "class " in window.code.toPlainText())
+    doc = window.code.document()
+    block = doc.begin()
+    while block.isValid() and not block.text().startswith("class "):
+        block = block.next()
+    formats = block.layout().formats()
+    keyword = next(f for f in formats if f.start == 0)
+    assert keyword.length == len("class") and keyword.format.fontWeight() >= 600
+    plain = window.code.palette().text().color()
+    assert keyword.format.foreground().color() != plain
+    block = doc.begin()
+    while block.isValid() and "nn.Linear(8, 32)" not in block.text():
+        block = block.next()
+    number_at = block.text().index("8, 32")
+    number = next(f for f in block.layout().formats() if f.start == number_at)
+    assert number.format.foreground().color() not in (plain, keyword.format.foreground().color())

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QImage, QPalette
+from PySide6.QtWidgets import QCheckBox, QToolBar
 
 from gui import export_ops
 from gui.commands import SetParam
 from gui.app import apply_theme, follow_theme
 from gui.canvas.style import canvas_background
-
-SHOTS = Path(__file__).resolve().parents[2] / "shots"
 
 SHORTCUTS = {
     "new": ["Ctrl+N"], "open": ["Ctrl+O"], "save": ["Ctrl+S"], "save_as": ["Ctrl+Shift+S"],
@@ -52,7 +50,8 @@ def light_again(qapp):
     apply_theme(qapp, False)
 
 
-def test_dark_theme_restyles_the_canvas_live(qtbot, qapp, window, light_again, monkeypatch):
+def test_dark_theme_restyles_the_canvas_live(qtbot, qapp, window, light_again, monkeypatch,
+                                             tmp_path):
     node = window.scene.nodes["l1"]
     assert window.scene.backgroundBrush().color() == canvas_background(False)
     # the system scheme cannot change on offscreen platforms: force it and emit the signal
@@ -64,13 +63,54 @@ def test_dark_theme_restyles_the_canvas_live(qtbot, qapp, window, light_again, m
     assert window.scene.backgroundBrush().color() == canvas_background(True)
     assert all(e.dark for e in window.scene.edges.values())
     qtbot.wait(10)
-    shot = window.grab()
-    shot.save(str(SHOTS / "main_window_dark_live.png"))
+    shot = tmp_path / "shots" / "main_window_dark_live.png"
+    shot.parent.mkdir()
+    assert window.grab().save(str(shot))
+    image = QImage(str(shot))
+    assert image.width() >= window.width() and image.height() >= window.height()
+    assert shot.stat().st_size > 20_000  # a real picture of panels and canvas, not a blank one
+    tones = {image.pixelColor(x, y).rgb() for x in range(0, image.width(), 23)
+             for y in range(0, image.height(), 17)}
+    assert len(tones) > 20
     view = window.view.viewport().grab().toImage()
     corner = view.pixelColor(3, 3)
     assert corner.lightness() < 80  # the canvas really is dark
     icon = window.palette.items["Linear"].icon(0).pixmap(16, 16).toImage()
     assert icon.pixelColor(8, 3).lightness() < 128  # palette icons follow too
+
+
+def test_dark_theme_greys_out_disabled_actions_and_shows_check_boxes(qtbot, qapp, window,
+                                                                      light_again):
+    apply_theme(qapp, True)
+    window.set_dark(True)
+    pal = qapp.palette()
+    G, R = QPalette.ColorGroup, QPalette.ColorRole
+    for role in (R.ButtonText, R.WindowText, R.Text):
+        on, off = pal.color(G.Active, role), pal.color(G.Disabled, role)
+        assert abs(on.lightness() - off.lightness()) > 60, role
+    # Pause and Stop are disabled while nothing trains, and are drawn so
+    toolbar = window.findChild(QToolBar, "main_toolbar")
+    stop = toolbar.widgetForAction(window.actions["train_stop"])
+    start = toolbar.widgetForAction(window.actions["train_start"])
+    assert not stop.isEnabled() and start.isEnabled()
+    qtbot.wait(10)
+
+    def brightest(widget):
+        img = widget.grab().toImage()
+        return max(img.pixelColor(x, y).lightness() for x in range(img.width())
+                   for y in range(img.height()))
+    assert brightest(stop) < brightest(start) - 50
+    # an unchecked check box has a visible outline on the dark panel
+    box = QCheckBox()
+    box.resize(20, 20)
+    qtbot.addWidget(box)
+    img = box.grab().toImage()
+    window_tone = pal.color(R.Window).lightness()
+    assert max(img.pixelColor(x, y).lightness() for x in range(img.width())
+               for y in range(img.height())) > window_tone + 60
+    # shape labels stand out on the dark canvas
+    from gui.canvas.style import edge_colors, label_colors
+    assert edge_colors(True)[1].lightness() - label_colors(True)[0].lightness() > 120
 
 
 # ---------------------------------------------------------------------- export
