@@ -34,6 +34,8 @@ class Document(QObject):
         self.analyzer = Analyzer(self.graph, project.training)
         self.undo = QUndoStack(self)
         self.undo.indexChanged.connect(self._index_changed)
+        #: trained weights loaded from a run (:class:`gui.training.weights.LoadedWeights`)
+        self.weights = None
 
     @property
     def name(self) -> str:

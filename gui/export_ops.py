@@ -172,8 +172,11 @@ class ExportOps:
         return self._write("Cannot export the training script", write)
 
     def export_weights(self) -> bool:
-        ckpt, _ = QFileDialog.getOpenFileName(self, "Checkpoint to take the weights from",
-                                              self._last_dir(), CHECKPOINT_FILTER)
+        loaded = getattr(self.doc, "weights", None)  # Runs → Load weights
+        ckpt = str(loaded.path) if loaded is not None else None
+        if not ckpt:
+            ckpt, _ = QFileDialog.getOpenFileName(self, "Checkpoint to take the weights from",
+                                                  self._last_dir(), CHECKPOINT_FILTER)
         if not ckpt:
             return False
         path = self._ask_save("Save weights as", ".pt", WEIGHTS_FILTER)

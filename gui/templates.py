@@ -166,9 +166,19 @@ def preview(path: Path, project: Project | None, dark: bool = False) -> QPixmap:
     return _previews[key]
 
 
+#: The gallery's order: the order a course meets these networks in. Files not
+#: named here follow, by file name.
+COURSE_ORDER = ("mlp_sine", "mlp_spirals", "lenet_digits", "resnet_digits", "depthwise_digits",
+                "lstm_adding", "bigru_majority", "transformer_majority", "gpt_next_token",
+                "autoencoder_digits")
+
+
 def list_templates(folder: Path = TEMPLATES_DIR) -> list[Path]:
-    """The template files (``*.json``) of a folder, sorted by file name."""
-    return sorted(p for p in folder.glob("*.json") if p.is_file())
+    """The template files (``*.json``) of a folder in :data:`COURSE_ORDER`
+    (MLPs, CNNs, residual, depthwise, recurrent, Transformer, GPT, autoencoder)."""
+    rank = {stem: i for i, stem in enumerate(COURSE_ORDER)}
+    return sorted((p for p in folder.glob("*.json") if p.is_file()),
+                  key=lambda p: (rank.get(p.stem, len(rank)), p.name))
 
 
 class TemplateGallery(QDialog):

@@ -7,30 +7,39 @@ training settings and hands it to a :class:`~gui.training.worker.TrainingWorker`
 server started, in the background when this area is built, so the first Start
 does not freeze the window); the worker's signals feed the plots and panels.  Each run becomes a
 :class:`~gui.training.runs.RunRecord` whose curves stay on the plots for
-comparison.  Faults never raise here: they end the run with a message naming
-the cause and the node, and the metrics so far stay on screen (R5).
+comparison, kept on disk with its folder (:mod:`gui.training.run_ops`: runs
+are listed again when the project reopens, and a run's weights can be loaded
+back into the model).  Faults never raise here: they end the run with a
+message naming the cause and the node, and the metrics so far stay on screen (R5).
 """
 
 from __future__ import annotations
 
 import copy
 import importlib
-import re
 import threading
 import time
-from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QProgressBar, QPushButton,
                                QScrollArea, QSplitter, QTabWidget, QVBoxLayout, QWidget)
 
+from .dataset_probe import dataset_base
 from .exports import TrainingExports
-from .progress import estimate_eta
+from .live_ops import LiveOps
+from .progress import estimate_eta, format_end
+from .run_ops import RunOps
+from .run_store import run_folder_name, runs_folder
 from .runs import RunRecord, RunsPanel
 from .settings import TrainingSettings
 from .view import TrainingView
 
 WORKER = "gui.training.worker"
+#: Milliseconds between two updates of the progress bar and line.  Not one per
+#: step batch: ``QProgressBar.setValue`` repaints at once (not at the next
+#: paint), which made the window paint in the middle of handling a batch; four
+#: updates a second are plenty for a bar (quality.md B4).
+PROGRESS_MS = 250
 BANNER = ("The network or settings changed since Start: this run keeps training the "
           "network as it was at Start; your edits apply to the next run.")
 
@@ -51,20 +60,7 @@ class _Loader(QObject):
         self.loaded.emit(devices, {d: mod.device_total_memory(d) for d in devices})
 
 
-def runs_folder(project) -> Path:
-    """``runs/`` next to the project file, or in the app's data folder for a new project."""
-    if getattr(project, "path", None):
-        return Path(project.path).resolve().parent / "runs"
-    from gui.recovery import data_dir
-
-    return data_dir() / "runs"
-
-
-def _slug(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_-]+", "-", name).strip("-").lower()[:40] or "project"
-
-
-class TrainingArea(TrainingExports, QWidget):
+class TrainingArea(LiveOps, RunOps, TrainingExports, QWidget):
     """Settings and runs on the left; controls, progress and live plots on the right.
 
     Signals:
@@ -84,6 +80,11 @@ class TrainingArea(TrainingExports, QWidget):
         self.watched: str | None = None
         self.runs_made = 0
         self.started_at = 0.0
+        self._pending_progress: dict | None = None
+        self._progress_timer = QTimer(self)
+        self._progress_timer.setSingleShot(True)
+        self._progress_timer.setInterval(PROGRESS_MS)
+        self._progress_timer.timeout.connect(self._show_progress)
         self.settings = TrainingSettings()
         self.runs = RunsPanel()
         self.view = TrainingView()
@@ -123,6 +124,7 @@ class TrainingArea(TrainingExports, QWidget):
         rl.setContentsMargins(0, 0, 0, 0)
         rl.addLayout(controls)
         rl.addWidget(self.banner)
+        rl.addWidget(self._weights_row())
         rl.addWidget(self.message)
         rl.addWidget(self.view, 1)
         split = QSplitter(Qt.Orientation.Horizontal)
@@ -142,6 +144,7 @@ class TrainingArea(TrainingExports, QWidget):
         self.runs.visibility_changed.connect(self._visible_runs)
         self.runs.resume_requested.connect(self.resume_run)
         self.runs.export_requested.connect(self._export_weights_clicked)
+        self.runs.load_requested.connect(self.load_weights)
         self._update_buttons()
         self.loader = _Loader(self)
         self.loader.loaded.connect(self.settings.set_devices)
@@ -153,6 +156,10 @@ class TrainingArea(TrainingExports, QWidget):
         self.doc = doc
         self.settings.set_document(doc)
         doc.undo.indexChanged.connect(self._edited)
+        doc.analysed.connect(self.update_weights_line)
+        if not self.running:  # a running run stays listed until it ends
+            self.show_saved_runs()
+        self.update_weights_line()
 
     def _edited(self, _index: int) -> None:
         if self.running:
@@ -173,29 +180,39 @@ class TrainingArea(TrainingExports, QWidget):
             if problem:
                 self._show_message(f"Cannot start: {problem}")
                 return False
+            problem = self.weights_problem()
+            if problem:
+                self._show_message(f"Cannot start: the weights of {self.weights.describe()} no "
+                                   f"longer fit the network: {problem}. Undo the edit, or "
+                                   "forget the weights to start from fresh ones.")
+                return False
             self.runs_made += 1
             rid = f"run {self.runs_made}"
             while rid in self.runs.records:
                 self.runs_made += 1
                 rid = f"run {self.runs_made}"
             stamp = time.strftime("%Y%m%d-%H%M%S")
-            out = runs_folder(self.doc.project) / f"{_slug(self.doc.name)}-{stamp}-{self.runs_made}"
+            out = runs_folder(self.doc) / run_folder_name(self.doc.name, stamp, self.runs_made)
             rec = RunRecord(rid, copy.deepcopy(self.doc.project.training), self.doc.graph.copy(),
-                            out)
+                            out, project_file=self.doc.path, name=self.doc.name,
+                            started=time.strftime("%Y-%m-%d %H:%M:%S"),
+                            init_weights=self.weights.describe() if self.weights else None)
             self.runs.add(rec)
             self.view.plots.add_run(rid)
             resume = None
+            init = self.weights.path if self.weights else None
         else:
             rec = resume_from
             rec.status = "running"
             resume = rec.checkpoint("last")
+            init = None
         self.record = rec
         from graph.project import project_to_dict
 
         mod = importlib.import_module(WORKER)
-        base = Path(self.doc.project.path).parent if self.doc.project.path else None
+        base = dataset_base(self.doc)
         w = mod.TrainingWorker(rec.graph, rec.training, name=self.doc.name, out_dir=rec.out_dir,
-                               base_dir=base, resume=resume,
+                               base_dir=base, resume=resume, init_weights=init,
                                project=project_to_dict(self.doc.project),
                                # tests only: a fault for the training process to inject
                                fault=getattr(self, "inject_fault", None), parent=self)
@@ -213,6 +230,8 @@ class TrainingArea(TrainingExports, QWidget):
         self.banner.hide()
         self.pause_button.setChecked(False)
         self.bar.setFormat("preparing…")
+        self.view.diagnosis.waiting()
+        self.save_record(rec)
         self.started_at = time.perf_counter()
         w.start()
         self._update_buttons()
@@ -257,18 +276,12 @@ class TrainingArea(TrainingExports, QWidget):
     def resume_run(self, run_id: str) -> bool:
         """Continue a stopped run from its last checkpoint, on the same curves."""
         rec = self.runs.records.get(run_id)
-        if rec is None or rec.status != "stopped" or rec.checkpoint("last") is None:
+        if rec is None or rec.status not in ("stopped", "interrupted") \
+                or rec.checkpoint("last") is None:
             return False
+        if rec.id not in self.view.plots.runs:
+            self.view.plots.add_run(rec.id)
         return self.start(resume_from=rec)
-
-    def watch_edge(self, source: str | None, label: str = "") -> None:
-        """Show live histograms of the edge leaving ``source`` (None: none)."""
-        self.watched = source
-        self.view.histograms.set_edge(label if source else "")
-        if source:
-            self.view.tabs.setCurrentWidget(self.view.histograms)
-        if self.worker is not None:
-            self.worker.watch(source)
 
     def _update_buttons(self) -> None:
         run = self.running
@@ -285,7 +298,9 @@ class TrainingArea(TrainingExports, QWidget):
     # ------------------------------------------------------------ worker signals
     def _run_started(self, info: dict) -> None:
         self.info = info
+        self.view.show_map(False)  # until the run sends 2-D points
         self.view.set_task(info["task"])
+        self._explain_watch()
         notes = info.get("notes") or []
         if notes:
             self._show_message("; ".join(notes), error=False)
@@ -295,7 +310,21 @@ class TrainingArea(TrainingExports, QWidget):
     def _steps(self, b: dict) -> None:
         rid = self.record.id
         steps, losses = b["steps"], b["losses"]
-        self.view.plots.add_steps(steps, losses, lr=[b["lr"]] * len(steps), run_id=rid)
+        self.view.plots.add_steps(steps, losses, run_id=rid)
+        lrs = b.get("lrs")  # per step, where the engine sends them
+        if lrs is not None and len(lrs) == len(steps):
+            self.view.plots.runs[rid].curves["lr"].append(steps, lrs)
+        elif steps and b.get("lr") is not None:  # one value per batch: a point, not a stair
+            self.view.plots.runs[rid].curves["lr"].append([steps[-1]], [b["lr"]])
+        self._pending_progress = b
+        if not self._progress_timer.isActive():
+            self._progress_timer.start()
+
+    def _show_progress(self) -> None:
+        """Show the latest step batch's progress (at most every PROGRESS_MS)."""
+        b, self._pending_progress = self._pending_progress, None
+        if b is None:
+            return
         info = self.info
         total = info.get("epochs", 1) * info.get("steps_per_epoch", 1)
         done = b["step"]
@@ -317,22 +346,15 @@ class TrainingArea(TrainingExports, QWidget):
                                   val_accuracy=row.get("val_accuracy"),
                                   val_mae=row.get("val_mae"), grad_norms=row.get("grad_norms"),
                                   run_id=rid)
-        self.record.history.append({k: v for k, v in row.items() if k != "confusion"})
+        self.record.history.append({k: v for k, v in row.items()
+                                    if k not in ("confusion", "diagnosis")})
         self.runs.refresh(rid)
-
-    def _points(self, p: dict) -> None:
-        self.view.decision_map.set_points(p["x"], p["y"], p["labels"], p.get("num_classes"))
-
-    def _histogram(self, node: str, kind: str, edges, counts) -> None:
-        if node == self.watched:
-            self.view.histograms.set_histogram(kind, edges, counts)
-
-    def _node_name(self, nid) -> str | None:
-        if nid is None:
-            return None
-        return (self.info.get("nodes") or {}).get(nid, {}).get("name", nid)
+        self._live_diagnosis(row)
+        self.save_record(self.record)
 
     def _run_ended(self, result) -> None:
+        self._progress_timer.stop()
+        self._show_progress()  # the last steps' progress, before the end state
         rec = self.record
         rec.result = result
         rec.status = result.stopped
@@ -355,21 +377,29 @@ class TrainingArea(TrainingExports, QWidget):
         elif result.stopped == "early_stopping":
             self._show_message(f"Early stopping after {result.epochs} epochs: "
                                f"{self.info.get('monitor')} stopped improving.", error=False)
-        self.view.diagnosis.set_findings(findings)
+        self.view.diagnosis.set_epoch_findings(findings, result.epochs, final=True)
         if result.confusion:
             names = result.class_names
             if names is not None and len(names) != len(result.confusion):
                 names = None
             self.view.confusion.set_matrix(result.confusion, names)
             self.view.class_accuracy.set_matrix(result.confusion, names)
+        self._plot_unsent_steps(result)
         self.view.plots.flush()
         self.runs.refresh(rec.id)
+        rec.step_losses = list(result.step_losses or [])
+        self.save_record(rec)
+        self.view.progress.setText(format_end(
+            rec.status, result.epochs, self.info.get("epochs", result.epochs),
+            self.bar.value(), self.bar.maximum(), time.perf_counter() - self.started_at))
 
     def _refused(self, message: str) -> None:
         if self.record is not None:
             self.record.status = "refused"
             self.record.message = message
             self.runs.refresh(self.record.id)
+            self.save_record(self.record)
+            self.view.progress.setText(f"refused: {message}")
         self._show_message(f"Cannot start: {message}")
 
     def _thread_finished(self) -> None:

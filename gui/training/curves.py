@@ -2,9 +2,18 @@
 
 Appending never touches the scene.  :class:`LiveCurve.append` stores the
 points and marks the curve dirty with its :class:`RedrawClock`; the clock's
-``QTimer`` (34 ms, so at most ~30 Hz) redraws each dirty curve once per tick
-and stops when nothing changed, so a worker that sends thousands of points a
-second costs one ``setData`` per curve per tick, not one per point.
+``QTimer`` ticks every 25 ms and stops when nothing changed, so a worker that
+sends thousands of points a second costs one ``setData`` per curve per
+redraw, not one per point.
+
+Each tick redraws the dirty curves of *one* plot only, the one that has
+waited longest (``quality.md`` B4).  A plot's repaint costs several
+milliseconds of software rendering; redrawing every plot in one tick made
+the window repaint all of them in one event-loop turn, and a 5 ms timer in
+the window came ≈ 40–70 ms late.  One plot per tick keeps each turn short;
+with the loss and learning-rate plots changing every tick and the epoch
+plots once per epoch, each changing plot is still redrawn ≈ 20 times a
+second.
 
 Each redraw hands pyqtgraph only what is on screen: the series' clipped,
 peak-downsampled view for the visible x range plus one screen width either
@@ -23,8 +32,8 @@ from PySide6.QtCore import QObject, QTimer
 
 from gui.training.series import GrowingSeries
 
-#: Redraw period; 34 ms keeps the rate at or below 30 Hz.
-TICK_MS = 34
+#: Tick period; one plot is redrawn per tick, so two busy plots get ≈ 20 Hz each.
+TICK_MS = 25
 #: Series up to this many points are handed over whole (no clipping, no re-slicing).
 SMALL = 2048
 
@@ -72,8 +81,14 @@ class RedrawClock(QObject):
                 return
             self._flush_once()
 
-    def _flush_once(self) -> None:
-        dirty, self._dirty = self._dirty, {}
+    def _flush_once(self, plot=None) -> None:
+        """Redraw the dirty curves (of ``plot`` only, when given)."""
+        if plot is None:
+            dirty, self._dirty = self._dirty, {}
+        else:
+            dirty = {k: c for k, c in self._dirty.items() if c.plot is plot}
+            for k in dirty:
+                del self._dirty[k]
         for curve in dirty.values():
             curve.redraw()
         if dirty:
@@ -90,7 +105,8 @@ class RedrawClock(QObject):
         if not self._dirty:
             self._timer.stop()  # idle: no wake-ups while training is paused or over
             return
-        self._flush_once()
+        # the plot whose curve was marked first has waited longest (dicts keep order)
+        self._flush_once(next(iter(self._dirty.values())).plot)
 
 
 class LiveCurve:

@@ -49,20 +49,47 @@ def finding_text(finding) -> str:
 class DiagnosisPanel(QTextBrowser):
     """Read-only list of findings, the most severe first."""
 
-    EMPTY = "No problems found in the curves so far."
+    #: Before any run: what is checked, and when.
+    EMPTY = ("The curves are checked after each epoch: under- and over-fitting, vanishing "
+             "or exploding gradients, dead units, a learning rate that is too high.")
+    #: A run has started; no epoch has ended yet.
+    WAITING = "Checked after each epoch: nothing to say before the first one ends."
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self.setOpenLinks(False)
         self.findings: list = []
+        self.header = ""
+        self.empty_text = self.EMPTY
         self.set_findings([])
 
-    def set_findings(self, findings) -> None:
-        """Show these findings (replacing the previous ones)."""
+    def waiting(self) -> None:
+        """A run started: nothing is checked until its first epoch ends."""
+        self.set_findings([], empty=self.WAITING)
+
+    def set_epoch_findings(self, findings, epoch: int, final: bool = False) -> None:
+        """The findings after ``epoch`` (``final``: the run has ended)."""
+        if final:
+            when = "at the end of the run" + (f" (epoch {epoch})" if epoch else "")
+        else:
+            when = f"after epoch {epoch}"
+        self.set_findings(findings, header=f"Diagnosis {when}:",
+                          empty=f"No problems found in the curves {when}.")
+
+    def set_findings(self, findings, header: str = "", empty: str | None = None) -> None:
+        """Show these findings (replacing the previous ones).
+
+        Args:
+            findings: finding objects or dicts.
+            header: a line above them (e.g. which epoch they are from).
+            empty: what to say when there are none (default :attr:`EMPTY`).
+        """
         order = {s: i for i, s in enumerate(SEVERITIES)}
         self.findings = sorted(findings, key=lambda f: order[severity_of(f)])
+        self.header = header
+        self.empty_text = self.EMPTY if empty is None else empty
         if not self.findings:
-            self.setHtml(f"<p>{html.escape(self.EMPTY)}</p>")
+            self.setHtml(f"<p>{html.escape(self.empty_text)}</p>")
             return
         text = self.palette().color(self.foregroundRole())
         rows = []
@@ -77,12 +104,18 @@ class DiagnosisPanel(QTextBrowser):
                       if tip else "")
             rows.append(f"<p style='margin:2px 0 6px 0'><span style='color:{color}'>"
                         f"{_ICONS[sev]} {sev}</span> {where}{msg}{advice}</p>")
-        self.setHtml("".join(rows))
+        top = f"<p style='margin:2px 0 4px 0'><i>{html.escape(self.header)}</i></p>" \
+            if self.header else ""
+        self.setHtml(top + "".join(rows))
 
     def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().changeEvent(event)
         if event.type() == QEvent.Type.PaletteChange and hasattr(self, "findings"):
-            self.set_findings(self.findings)
+            self.set_findings(self.findings, self.header, self.empty_text)
 
     def plain_text(self) -> str:
-        return "\n".join(f"{severity_of(f)}: {finding_text(f)}" for f in self.findings)
+        """What the panel says, as plain lines (the empty text when there are no findings)."""
+        if not self.findings:
+            return self.empty_text
+        lines = [self.header] if self.header else []
+        return "\n".join(lines + [f"{severity_of(f)}: {finding_text(f)}" for f in self.findings])

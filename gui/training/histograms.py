@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QHBoxLayout, QWidget
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from gui.training import theme
 from gui.training.curves import TICK_MS
@@ -20,6 +20,8 @@ from gui.training.panel import Panel
 from gui.training.series import PlotInputError
 
 KINDS = ("activations", "gradients")
+NO_EDGE = "Click an edge on the canvas to see its values here while training."
+WAITING = "Sampled while training: the next sample appears shortly."
 
 
 def check_histogram(edges, counts) -> tuple[np.ndarray, np.ndarray]:
@@ -67,10 +69,20 @@ class EdgeHistograms(QWidget):
         self._timer.timeout.connect(self.flush)
         self.redraws = 0
         self.edge = ""
+        #: per kind: why nothing is (or will be) drawn, shown under the panel.
+        self.notes: dict[str, QLabel] = {}
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         for kind in KINDS:
-            layout.addWidget(self.panels[kind])
+            note = QLabel()
+            note.setWordWrap(True)
+            note.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            self.notes[kind] = note
+            column = QVBoxLayout()
+            column.addWidget(self.panels[kind], 1)
+            column.addWidget(note)
+            layout.addLayout(column)
+        self.set_note(NO_EDGE)
 
     def set_edge(self, label: str) -> None:
         """Name the edge shown (e.g. ``conv1 → relu1``) and drop old histograms."""
@@ -80,6 +92,16 @@ class EdgeHistograms(QWidget):
                                         else kind.capitalize())
             self.curves[kind].clear()
         self._pending.clear()
+        self.set_note("" if label else NO_EDGE)
+
+    def set_note(self, text: str, kind: str | None = None) -> None:
+        """Say under one panel (``kind``) or both why nothing is drawn ("" clears it)."""
+        for k in (kind,) if kind else KINDS:
+            self.notes[k].setText(text)
+            self.notes[k].setVisible(bool(text))
+
+    def note(self, kind: str) -> str:
+        return self.notes[kind].text()
 
     def set_histogram(self, kind: str, edges, counts) -> None:
         """Queue a new histogram for ``"activations"`` or ``"gradients"``.
@@ -90,6 +112,8 @@ class EdgeHistograms(QWidget):
         if kind not in KINDS:
             raise PlotInputError(f"histogram kind must be one of {', '.join(KINDS)}, got {kind!r}")
         self._pending[kind] = check_histogram(edges, counts)
+        if self.notes[kind].text() == WAITING:
+            self.set_note("", kind)
         if not self._timer.isActive():
             self._timer.start()
 

@@ -65,11 +65,22 @@ class TrainOps:
         problems = getattr(self, "docks", {}).get("problems")
         if first and problems is not None and not problems.isFloating():
             self.tabifyDockWidget(problems, dock)
+        if first:
+            # the band under the canvas spans the window while training is shown: four live
+            # plots and the settings do not fit between the palette and the inspector
+            for corner in (Qt.Corner.BottomLeftCorner, Qt.Corner.BottomRightCorner):
+                self.setCorner(corner, Qt.DockWidgetArea.BottomDockWidgetArea)
         dock.show()
         dock.raise_()
         if first:
             self._training_placed = True
             self.resizeDocks([dock], [int(self.height() * 0.6)], Qt.Orientation.Vertical)
+            code = getattr(self, "docks", {}).get("code")
+            if problems is not None and code is not None and code.isVisible() \
+                    and not code.isFloating():
+                self.resizeDocks([problems, code], [int(self.width() * 0.74),
+                                                    int(self.width() * 0.26)],
+                                 Qt.Orientation.Horizontal)
         self.training_area()
 
     def train_start(self) -> None:

@@ -11,8 +11,12 @@ A zoom or pan by the user stops following for that panel and emits
 
 from __future__ import annotations
 
+import math
+
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, Signal
+from PySide6.QtCore import QEvent, QLineF, QPointF, Qt, Signal
+from PySide6.QtGui import QPainter
+from PySide6.QtWidgets import QSizePolicy
 
 from gui.training import theme
 
@@ -22,51 +26,136 @@ class TickGrid(pg.GraphicsObject):
 
     pyqtgraph's axis grid is replayed from a QPicture spanning the plot on each
     paint (≈ 9 ms per panel offscreen) and ``GridItem`` does not line up with
-    the tick labels; this draws a few dozen cosmetic lines per paint.
+    the tick labels.  This draws a few dozen lines per paint, in device pixels:
+    cosmetic lines stroked through the view's data transform took ≈ 20 ms per
+    paint in the raster engine, whole pixel lines take well under one.  The
+    tick values are asked of the axes once per view range.
     """
 
     def __init__(self, plot: pg.PlotItem):
         super().__init__()
         self._plot = plot
         self.color = pg.mkColor(128, 128, 128)
+        self._ticks: dict = {}
         plot.getViewBox().sigRangeChanged.connect(self.prepareGeometryChange)
         plot.getViewBox().sigResized.connect(self.prepareGeometryChange)
 
     def boundingRect(self):  # noqa: N802 (Qt override)
         return self._plot.getViewBox().viewRect()
 
+    def _tick_values(self, axis_name: str, lo: float, hi: float, px: float):
+        key = (axis_name, lo, hi, px)
+        if key not in self._ticks:
+            if len(self._ticks) > 8:
+                self._ticks.clear()
+            levels = self._plot.getAxis(axis_name).tickValues(lo, hi, px)[:2]
+            self._ticks[key] = [list(values) for _spacing, values in levels]
+        return self._ticks[key]
+
     def paint(self, painter, *_args) -> None:
         vb = self._plot.getViewBox()
         rect = vb.viewRect()
         size = (vb.width(), vb.height())
+        to_px = painter.transform()
+        painter.save()
+        painter.resetTransform()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        left, top = to_px.map(QPointF(rect.left(), rect.top())).toTuple()
+        right, bottom = to_px.map(QPointF(rect.right(), rect.bottom())).toTuple()
         for axis_name, horizontal in (("bottom", False), ("left", True)):
-            axis = self._plot.getAxis(axis_name)
             lo, hi = (rect.left(), rect.right()) if not horizontal else (rect.top(), rect.bottom())
             px = size[0] if not horizontal else size[1]
             if not (hi > lo) or px <= 0:
                 continue
-            for level, (_spacing, values) in enumerate(axis.tickValues(lo, hi, px)[:2]):
-                pen = pg.mkPen(theme.with_alpha(self.color, 0.22 if level == 0 else 0.08))
-                pen.setCosmetic(True)
-                painter.setPen(pen)
+            for level, values in enumerate(self._tick_values(axis_name, lo, hi, px)):
+                painter.setPen(pg.mkPen(theme.with_alpha(self.color,
+                                                         0.22 if level == 0 else 0.08)))
+                lines = []
                 for v in values:
                     if horizontal:
-                        painter.drawLine(pg.QtCore.QPointF(rect.left(), v),
-                                         pg.QtCore.QPointF(rect.right(), v))
+                        y = round(to_px.map(QPointF(rect.left(), v)).y())
+                        lines.append(QLineF(left, y, right, y))
                     else:
-                        painter.drawLine(pg.QtCore.QPointF(v, rect.top()),
-                                         pg.QtCore.QPointF(v, rect.bottom()))
+                        x = round(to_px.map(QPointF(v, rect.top())).x())
+                        lines.append(QLineF(x, top, x, bottom))
+                painter.drawLines(lines)
+        painter.restore()
+
+
+class WholeAxis(pg.AxisItem):
+    """An axis of whole numbers (epochs): no tick at 1.5 or 2.5."""
+
+    def tickSpacing(self, minVal, maxVal, size):  # noqa: N802,N803 (pyqtgraph override)
+        levels = [(sp, off) for sp, off in super().tickSpacing(minVal, maxVal, size)
+                  if sp >= 1 and abs(sp - round(sp)) < 1e-9]
+        return levels or [(1.0, 0)]
+
+
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+class LogAxis(pg.AxisItem):
+    """A log axis labelled at decades only (``0.01 0.1 1 10``, ``10⁻⁵``).
+
+    pyqtgraph labels the 2…9 ticks of a decade as well, which pile up into
+    unreadable stacks (``0.9 0.8 0.7 …``) near each power of ten.  Here the
+    labelled level holds the decades (thinned to fit the axis), the faint
+    unlabelled level the 2…9 ticks; a range inside one decade is labelled at
+    1, 2 and 5 times a power of ten.
+    """
+
+    #: Pixels per label on a vertical axis.
+    LABEL_PX = 28
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.setStyle(maxTextLevel=0)  # only the first level is labelled
+        self.enableAutoSIPrefix(False)  # "(x0.001)" on a log axis is noise
+
+    def logTickValues(self, minVal, maxVal, size, stdTicks):  # noqa: N802,N803 (override)
+        lo, hi = sorted((minVal, maxVal))
+        room = max(2, int(size // self.LABEL_PX))
+        decades = [k for k in range(math.floor(lo), math.ceil(hi) + 1) if lo <= k <= hi]
+        if len(decades) >= 2:
+            step = math.ceil(len(decades) / room)
+            major = [k for k in decades if k % step == 0] or decades[:1]
+        else:
+            major = [k + math.log10(m) for k in range(math.floor(lo), math.ceil(hi) + 1)
+                     for m in (1, 2, 5) if lo <= k + math.log10(m) <= hi]
+            if len(major) < 2:  # a very narrow range: its ends, rounded when drawn
+                major = [lo + (hi - lo) * f for f in (0.1, 0.9)]
+        minor = [k + math.log10(m) for k in range(math.floor(lo), math.ceil(hi) + 1)
+                 for m in range(1, 10) if lo < k + math.log10(m) < hi]
+        minor = [v for v in minor if all(abs(v - t) > 1e-9 for t in major)]
+        if len(minor) > size / 4:  # no more than one faint line per 4 px
+            minor = []
+        return [(1.0, major), (None, minor)]
+
+    def logTickStrings(self, values, scale, spacing):  # noqa: N802 (pyqtgraph override)
+        out = []
+        for v in values:
+            k = round(v)
+            if abs(v - k) < 1e-9:
+                out.append(f"{10.0 ** k:g}" if -3 <= k <= 3
+                           else f"10{str(k).translate(_SUPERSCRIPT)}")
+            else:
+                out.append(f"{10.0 ** v * scale:.2g}")
+        return out
 
 
 class Panel(pg.PlotWidget):
     """A titled plot with a legend, palette colours and follow mode.
+
+    The legend sits to the right of the plot, outside the data, so it never
+    covers a live curve.  An x axis labelled ``epoch`` has whole-number ticks;
+    a log y axis is labelled at decades (:class:`LogAxis`).
 
     Args:
         title: shown above the plot.
         x_label: bottom axis label.
         y_label: left axis label.
         log_y: log scale on y (gradient norms).
-        legend_corner: ``"top"`` or ``"bottom"`` right.
+        legend_corner: ``"top"`` or ``"bottom"`` of the plot's right side.
         grows: the data grows to the right (x headroom while following).
     """
 
@@ -74,7 +163,12 @@ class Panel(pg.PlotWidget):
 
     def __init__(self, title: str, x_label: str, y_label: str, log_y: bool = False,
                  parent=None, legend_corner: str = "top", grows: bool = True):
-        super().__init__(parent)
+        axes = {}
+        if x_label == "epoch":
+            axes["bottom"] = WholeAxis("bottom")
+        if log_y:
+            axes["left"] = LogAxis("left")
+        super().__init__(parent, axisItems=axes)
         self.grid = TickGrid(self.getPlotItem())
         self.grid.setZValue(-100)
         self.getViewBox().addItem(self.grid, ignoreBounds=True)
@@ -83,7 +177,11 @@ class Panel(pg.PlotWidget):
         item.setLabel("bottom", x_label)
         item.setLabel("left", y_label)
         item.setLogMode(x=False, y=log_y)
-        item.addLegend(offset=(-8, 8), labelTextSize="8pt", verSpacing=-4)
+        legend = pg.LegendItem(labelTextSize="8pt", verSpacing=-4)
+        legend.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+        item.layout.addItem(legend, 2, 3)  # right of the plot (column 2: the right axis)
+        item.layout.setAlignment(legend, Qt.AlignmentFlag.AlignTop)
+        item.legend = legend
         self.set_legend_corner(legend_corner)
         item.legend.setVisible(False)  # shown once it names something
         item.setMenuEnabled(True)
@@ -150,9 +248,10 @@ class Panel(pg.PlotWidget):
         theme.style_plot(self)
 
     def set_legend_corner(self, corner: str) -> None:
-        """Put the legend at the top or bottom right, away from where curves head."""
-        dy = 8 if corner == "top" else -8
-        self.getPlotItem().legend.setOffset((-8, dy))
+        """Where the legend sits beside the plot: ``"top"`` or ``"bottom"`` of its right side."""
+        align = Qt.AlignmentFlag.AlignTop if corner == "top" else Qt.AlignmentFlag.AlignBottom
+        legend = self.getPlotItem().legend
+        self.getPlotItem().layout.setAlignment(legend, align)
 
     def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().changeEvent(event)

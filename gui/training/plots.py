@@ -272,10 +272,8 @@ class TrainingPlots(QWidget):
         self.task = task
         if task == "classification":
             self.panels["metric"].set_title("Accuracy", "accuracy")
-            self.panels["metric"].set_legend_corner("bottom")  # accuracy rises to the top
         else:
             self.panels["metric"].set_title("Mean absolute error (MAE)", "MAE")
-            self.panels["metric"].set_legend_corner("top")
         self._restyle()
 
     # -- follow -------------------------------------------------------------

@@ -61,3 +61,23 @@ def format_progress(epoch: int, epochs: int, step: int, steps: int,
     parts = [f"epoch {epoch}/{epochs}", f"step {step:,}/{steps:,}",
              f"ETA {format_eta(eta_s)}", format_rate(samples_per_s)]
     return SEP.join(parts)
+
+
+#: How the end of a run reads on the progress line.
+ENDINGS = {"completed": "finished", "stopped": "stopped", "early_stopping": "early stopping",
+           "error": "stopped by an error", "refused": "refused"}
+
+
+def format_end(status: str, epoch: int, epochs: int, step: int, steps: int,
+               seconds: float | None = None) -> str:
+    """The progress line once a run is over: how it ended, where, and how long it ran.
+
+    ``format_end("stopped", 3, 20, 120, 600, 42)`` gives
+    ``"stopped after epoch 3/20 · step 120/600 · ran 0:42"`` (no ETA, no rate:
+    nothing is running any more).
+    """
+    parts = [f"{ENDINGS.get(status, status)} after epoch {epoch}/{epochs}",
+             f"step {step:,}/{steps:,}"]
+    if seconds is not None and seconds >= 0:
+        parts.append(f"ran {format_eta(seconds)}")
+    return SEP.join(parts)

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QHBoxLayout, QListWidget, QListWidgetItem, QPushButton,
-                               QTextBrowser, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QHBoxLayout, QListView, QListWidget, QListWidgetItem, QMenu,
+                               QPushButton, QTextBrowser, QToolButton, QVBoxLayout, QWidget)
 
 
 @dataclass
@@ -41,6 +41,14 @@ class RunRecord:
     history: list = field(default_factory=list)
     result: object = None
     message: str = ""
+    #: every step's training loss (kept with the run in ``run.json``).
+    step_losses: list = field(default_factory=list)
+    #: the project file the run was made from (None: an untitled document).
+    project_file: str | None = None
+    name: str = "Network"
+    started: str = ""
+    #: the checkpoint whose weights started this run (``"run 2 (best, epoch 14)"``).
+    init_weights: str | None = None
 
     def checkpoint(self, which: str = "last") -> Path | None:
         """The checkpoint file of this run (``last`` or ``best``), if written."""
@@ -49,13 +57,38 @@ class RunRecord:
         path = self.out_dir / f"{which}.pt"
         return path if path.is_file() else None
 
+    def epoch_of(self, which: str) -> int | None:
+        """The epoch a checkpoint holds: the last epoch, or the best monitored one."""
+        if not self.history:
+            return None
+        last = self.history[-1]
+        if which == "best":
+            best = last.get("best") or {}
+            return best.get("epoch") if best.get("epoch") is not None else last.get("epoch")
+        return last.get("epoch")
+
     def summary(self) -> str:
         last = self.history[-1] if self.history else {}
         bits = [self.status]
+        if last.get("epoch") is not None:
+            bits.append(f"{last['epoch']} epoch(s)")
         for key in ("val_loss", "val_accuracy", "val_mae"):
             if last.get(key) is not None:
                 bits.append(f"{key} {last[key]:.4g}")
         return f"{self.id}: " + ", ".join(bits)
+
+    def details(self) -> str:
+        """The summary with when it ran and what it started from (the list's tooltip)."""
+        lines = [self.summary()]
+        if self.started:
+            lines.append(f"started {self.started}")
+        if self.init_weights:
+            lines.append(f"started from the weights of {self.init_weights}")
+        if self.message:
+            lines.append(self.message)
+        if self.out_dir is not None:
+            lines.append(f"folder {self.out_dir}")
+        return "\n".join(lines)
 
 
 def _flat(d, prefix: str = "") -> dict:
@@ -125,24 +158,44 @@ class RunsPanel(QWidget):
     Signals:
         visibility_changed(list): the checked run ids.
         resume_requested(str), export_requested(str): for the selected run.
+        load_requested(str, str): load the selected run's ``"best"`` or
+            ``"last"`` checkpoint into the model.
     """
 
     visibility_changed = Signal(list)
     resume_requested = Signal(str)
     export_requested = Signal(str)
+    load_requested = Signal(str, str)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.records: dict[str, RunRecord] = {}
         self.list = QListWidget()
+        # long summaries wrap instead of running off the side (the tooltip has it all)
+        self.list.setWordWrap(True)
+        self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setResizeMode(QListView.ResizeMode.Adjust)
         self.compare = QTextBrowser()
         self.compare.setPlaceholderText("Check two or more runs to compare them.")
         self.resume_button = QPushButton("Resume")
         self.resume_button.setToolTip("Continue the selected stopped run from its last checkpoint")
+        self.load_button = QToolButton()
+        self.load_button.setText("Load weights")
+        self.load_button.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
+        self.load_button.setToolTip("Put the selected run's trained weights (its best "
+                                    "checkpoint; the arrow offers the last one) into the model: "
+                                    "the next Start trains from them and File → Export → "
+                                    "Weights exports them")
+        menu = QMenu(self.load_button)
+        self.load_best_action = menu.addAction("Best checkpoint")
+        self.load_last_action = menu.addAction("Last checkpoint")
+        self.load_button.setMenu(menu)
         self.export_button = QPushButton("Export weights…")
         self.export_button.setToolTip("Save the selected run's trained weights to a file")
         buttons = QHBoxLayout()
         buttons.addWidget(self.resume_button)
+        buttons.addWidget(self.load_button)
         buttons.addWidget(self.export_button)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -153,19 +206,33 @@ class RunsPanel(QWidget):
         self.list.currentItemChanged.connect(lambda *_: self.update_buttons())
         self.resume_button.clicked.connect(lambda: self._emit(self.resume_requested))
         self.export_button.clicked.connect(lambda: self._emit(self.export_requested))
+        self.load_button.clicked.connect(lambda: self._load(None))
+        self.load_best_action.triggered.connect(lambda: self._load("best"))
+        self.load_last_action.triggered.connect(lambda: self._load("last"))
         self.update_buttons()
 
-    def add(self, record: RunRecord) -> None:
+    def add(self, record: RunRecord, select: bool = True) -> None:
         self.records[record.id] = record
         item = QListWidgetItem(record.summary())
+        item.setToolTip(record.details())
         item.setData(Qt.ItemDataRole.UserRole, record.id)
         item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
         self.list.blockSignals(True)
         item.setCheckState(Qt.CheckState.Checked)
         self.list.addItem(item)
         self.list.blockSignals(False)
-        self.list.setCurrentItem(item)
+        if select:
+            self.list.setCurrentItem(item)
         self._checked()
+
+    def clear(self) -> None:
+        """Forget every run (another document)."""
+        self.records.clear()
+        self.list.blockSignals(True)
+        self.list.clear()
+        self.list.blockSignals(False)
+        self._checked()
+        self.update_buttons()
 
     def refresh(self, run_id: str) -> None:
         """Re-read a record's summary line (status, last metrics)."""
@@ -174,6 +241,7 @@ class RunsPanel(QWidget):
             if item.data(Qt.ItemDataRole.UserRole) == run_id:
                 self.list.blockSignals(True)
                 item.setText(self.records[run_id].summary())
+                item.setToolTip(self.records[run_id].details())
                 self.list.blockSignals(False)
         self._show_compare()
         self.update_buttons()
@@ -196,17 +264,41 @@ class RunsPanel(QWidget):
         item = self.list.currentItem()
         return self.records.get(item.data(Qt.ItemDataRole.UserRole)) if item else None
 
-    def update_buttons(self, busy: bool = False) -> None:
+    def select(self, run_id: str) -> None:
+        for i in range(self.list.count()):
+            if self.list.item(i).data(Qt.ItemDataRole.UserRole) == run_id:
+                self.list.setCurrentRow(i)
+
+    def update_buttons(self, busy: bool | None = None) -> None:
+        if busy is not None:
+            self._busy = busy
+        busy = getattr(self, "_busy", False)
         rec = self.current()
-        self.resume_button.setEnabled(bool(rec and not busy and rec.status == "stopped"
+        self.resume_button.setEnabled(bool(rec and not busy
+                                           and rec.status in ("stopped", "interrupted")
                                            and rec.checkpoint("last")))
-        self.export_button.setEnabled(bool(rec and (rec.checkpoint("best")
-                                                    or rec.checkpoint("last"))))
+        best, last = (rec.checkpoint("best"), rec.checkpoint("last")) if rec else (None, None)
+        self.export_button.setEnabled(bool(best or last))
+        self.load_button.setEnabled(bool(best or last) and rec.status != "running")
+        for action, which, path in ((self.load_best_action, "best", best),
+                                    (self.load_last_action, "last", last)):
+            action.setEnabled(bool(path))
+            epoch = rec.epoch_of(which) if rec and path else None
+            action.setText(f"{which.capitalize()} checkpoint"
+                           + (f" (epoch {epoch})" if epoch is not None else ""))
 
     def _emit(self, signal) -> None:
         rec = self.current()
         if rec is not None:
             signal.emit(rec.id)
+
+    def _load(self, which: str | None) -> None:
+        rec = self.current()
+        if rec is None:
+            return
+        if which is None:
+            which = "best" if rec.checkpoint("best") else "last"
+        self.load_requested.emit(rec.id, which)
 
     def _checked(self, *_args) -> None:
         self.visibility_changed.emit(self.checked())
@@ -214,7 +306,9 @@ class RunsPanel(QWidget):
 
     def _show_compare(self) -> None:
         runs = [self.records[r] for r in self.checked()]
-        self.compare.setHtml("<pre>" + html.escape(compare_text(runs)) + "</pre>")
+        # pre-wrap: long settings lines wrap in the narrow side panel instead of being cut
+        self.compare.setHtml("<pre style='white-space: pre-wrap'>"
+                             + html.escape(compare_text(runs)) + "</pre>")
 
     def compare_plain(self) -> str:
         return self.compare.toPlainText()

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog
 
 from runtime.data import builtin_catalog
 
+from .dataset_probe import Prober, dataset_base, file_of
 from .settings_data import (FILE_KINDS, LOSSES, MOMENTUM, OPTIMIZERS, SCHEDULES, SetTraining,
                             SettingsParseError, dataset_text, fit_problem, format_kwargs,
                             memory_text, parse_kwargs)
@@ -62,6 +63,8 @@ class TrainingSettings(QWidget):
         super().__init__(parent)
         self.doc = None
         self._loading = False
+        self.prober = Prober(self)
+        self.prober.ready.connect(self.update_checks)
         self.devices = ["auto", "cpu"]
         from runtime.memory import device_memory
 
@@ -349,8 +352,14 @@ class TrainingSettings(QWidget):
         if self.doc is None:
             return
         t = self.doc.project.training or {}
-        problem = fit_problem(self.doc.graph, t)
-        self.fit.setText(f"⛔ {problem}" if problem else "")
+        state, shape = self._file_shape(t)
+        problem = fit_problem(self.doc.graph, t, shape)
+        if problem:
+            self.fit.setText(f"⛔ {problem}")
+        elif state == "pending":
+            self.fit.setText("Reading the file's sample shape…")
+        else:
+            self.fit.setText("")
         self.fit.setStyleSheet("color: #d22;" if problem else "")
         dev = t.get("device", "auto")
         if dev == "auto":
@@ -363,6 +372,18 @@ class TrainingSettings(QWidget):
         self.memory.setStyleSheet("" if fits else "color: #d22;")
         self.changed.emit()
 
+    def _file_shape(self, training: dict):
+        """``(state, shape)`` of a file dataset from the prober (``("", None)`` for
+        a built-in set); a pending read refreshes the checks when it is done."""
+        where = file_of((training or {}).get("dataset") or {}, dataset_base(self.doc))
+        if where is None:
+            return "", None
+        return self.prober.get(*where, training["dataset"])
+
     def fit_error(self) -> str | None:
-        """The reason the dataset does not fit, if known before loading."""
-        return fit_problem(self.doc.graph, self.doc.project.training or {}) if self.doc else None
+        """The reason the dataset does not fit, if known before loading (a file
+        still being read is checked by the engine when it loads)."""
+        if self.doc is None:
+            return None
+        t = self.doc.project.training or {}
+        return fit_problem(self.doc.graph, t, self._file_shape(t)[1])

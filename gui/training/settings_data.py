@@ -138,17 +138,44 @@ def dataset_text(spec: dict | None) -> str:
     for kind, label in FILE_KINDS.items():
         if kind in spec:
             extra = f", target column {spec['target']!r}" if spec.get("target") else ""
-            return f"{label.rstrip('…')}: {spec[kind]}{extra}. Shapes are checked when it loads."
+            return (f"{label.rstrip('…')}: {spec[kind]}{extra}. Its sample shape is read "
+                    "from the file and checked against the Input.")
     return "Unknown dataset kind."
 
 
-def fit_problem(graph, training: dict) -> str | None:
-    """Why the chosen built-in dataset does not fit the graph's Input (None: it fits
-    or cannot be told before loading)."""
-    spec = (training or {}).get("dataset") or {}
+def builtin_shape(spec: dict):
+    """The catalogue entry of a built-in dataset spec with its sample shape for
+    the chosen ``seq_len`` (the catalogue holds the default's), or None."""
     info = builtin_catalog().get(spec.get("name")) if isinstance(spec, dict) else None
+    if info is None:
+        return None
+    seq = spec.get("seq_len")
+    if seq is not None and "seq_len" in dict(info.options):
+        if not isinstance(seq, int) or isinstance(seq, bool) or seq < 1:
+            return None  # the loader names the bad option at Start
+        # every sequence set has the sequence on its first sample axis
+        info = info._replace(input_shape=(seq, *info.input_shape[1:]))
+    return info
+
+
+def fit_problem(graph, training: dict, file_shape=None) -> str | None:
+    """Why the chosen dataset does not fit the graph's Input (None: it fits or
+    cannot be told before loading).
+
+    Args:
+        graph: the network.
+        training: the project's training settings.
+        file_shape: for a file dataset, what :mod:`gui.training.dataset_probe`
+            read (a ``DataShape``, a ``ProbeError`` to report, or None: unknown).
+    """
+    spec = (training or {}).get("dataset") or {}
     inp = input_of(graph)
-    if info is None or inp is None or "seq_len" in spec:
+    if inp is None or not isinstance(spec, dict):
+        return None
+    if isinstance(file_shape, Exception):
+        return str(file_shape)
+    info = builtin_shape(spec) if "name" in spec else file_shape
+    if info is None:
         return None
     p = {**inp.spec.defaults(), **inp.params}
     problem = check_fits(info, tuple(p["shape"]), p["dtype"])

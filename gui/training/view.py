@@ -21,7 +21,7 @@ from gui.training.progress import format_progress
 
 
 class TrainingView(QWidget):
-    """Tabs "Curves", "Decision map", "Confusion", "Inside" + progress + diagnosis.
+    """Tabs "Curves", "Decision map" (2-D data), "Confusion", "Inside" + progress + diagnosis.
 
     Args:
         task: ``"classification"`` or ``"regression"``.
@@ -29,6 +29,7 @@ class TrainingView(QWidget):
 
     def __init__(self, parent: QWidget | None = None, task: str = "classification"):
         super().__init__(parent)
+        self._map = False  # a 2-D classification run sent its data points
         self.plots = TrainingPlots(task=task)
         self.decision_map = DecisionMap()
         self.confusion = ConfusionMatrixView()
@@ -63,12 +64,17 @@ class TrainingView(QWidget):
         self.set_task(task)
 
     def set_task(self, task: str) -> None:
-        """Switch the metric panel; the decision map and confusion tabs are for
-        classification only."""
+        """Switch the metric panel; the confusion tab is for classification only
+        (the decision map is shown by :meth:`show_map`, for 2-D data)."""
         self.plots.set_task(task)
         classify = task == "classification"
-        self.tabs.setTabVisible(1, classify)
+        self.tabs.setTabVisible(1, classify and self._map)
         self.tabs.setTabVisible(2, classify)
+
+    def show_map(self, on: bool) -> None:
+        """Show the decision-map tab: only a run on 2-D classification data has one."""
+        self._map = on
+        self.tabs.setTabVisible(1, on and self.plots.task == "classification")
 
     def set_progress(self, epoch: int, epochs: int, step: int, steps: int,
                      eta_s: float | None = None, samples_per_s: float | None = None) -> None:
@@ -80,3 +86,4 @@ class TrainingView(QWidget):
         self.diagnosis.set_findings([])
         self.histograms.set_edge("")
         self.progress.setText(" ")
+        self.show_map(False)

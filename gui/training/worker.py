@@ -57,6 +57,8 @@ class TrainingWorker(QThread):
         out_dir: folder for ``best.pt``/``last.pt``.
         base_dir: folder for relative dataset paths.
         resume: a checkpoint to continue from.
+        init_weights: a checkpoint whose weights start this run (a finished
+            run's model loaded back; fresh optimizer, epoch 0).
         project: the project document (dict) stored in checkpoints.
         fault: tests only: a fault the child injects
             (:func:`runtime.remote_child.inject`).
@@ -79,14 +81,15 @@ class TrainingWorker(QThread):
     refused = Signal(str)
 
     def __init__(self, graph, training: dict, *, name: str = "Network", out_dir=None,
-                 base_dir=None, resume=None, project: dict | None = None,
+                 base_dir=None, resume=None, init_weights=None, project: dict | None = None,
                  fault: dict | None = None, parent=None):
         super().__init__(parent)
         self.graph = graph.copy()
         self.training = copy.deepcopy(training)
         self.name = name
         self.kwargs = dict(out_dir=_path(out_dir), base_dir=_path(base_dir),
-                           resume=_path(resume), project=copy.deepcopy(project))
+                           resume=_path(resume), init_weights=_path(init_weights),
+                           project=copy.deepcopy(project))
         self.fault = fault
         self.watch_node: str | None = None
         self.remote: remote.RemoteRun | None = None

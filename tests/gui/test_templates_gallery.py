@@ -4,6 +4,7 @@ picture, description, dataset and parameter count, and opens a copy."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -64,9 +65,11 @@ def test_double_click_opens_an_untitled_copy(qtbot, window, gallery, monkeypatch
     assert doc.path is None and doc.name == "LeNet on digits"
     assert set(doc.graph.nodes) == set(load_project(path).graph.nodes)
     assert doc.analyzer.refresh().valid() and not gallery.isVisible()
-    # laid out left to right: no edge runs backwards
+    # laid out left to right, wrapped into bands that fit the window: an edge runs to
+    # the right, or on to the next band below
     g = doc.graph
-    assert all(g.nodes[e.target].pos[0] > g.nodes[e.source].pos[0] for e in g.edges)
+    assert all(g.nodes[e.target].pos[0] > g.nodes[e.source].pos[0]
+               or g.nodes[e.target].pos[1] > g.nodes[e.source].pos[1] for e in g.edges)
     asked = []
     monkeypatch.setattr("gui.file_ops.QFileDialog.getSaveFileName",
                         lambda *a: asked.append(a[2]) or ("", ""))
@@ -102,3 +105,24 @@ def test_non_json_files_are_ignored_and_broken_ones_explained(qtbot, tmp_path):
     dialog.list.setCurrentRow(1)
     assert "unknown block type 'Nope'" in dialog.description.text()
     assert not dialog.create_button.isEnabled()
+
+
+def test_gallery_follows_the_course_order(gallery):
+    names = [gallery.list.item(k).text() for k in range(gallery.list.count())]
+    kinds = ["MLP on sine", "MLP on spirals", "LeNet on digits", "Residual CNN on digits",
+             "Depthwise-separable CNN on digits", "LSTM on the adding problem",
+             "Bidirectional GRU on majority token", "Transformer encoder on majority token",
+             "GPT-style decoder on next token", "Convolutional autoencoder on digits"]
+    assert names[:len(kinds)] == kinds
+    assert gallery.list.currentRow() == 0  # the first network a course meets
+
+
+def test_every_template_node_has_a_meaningful_name():
+    """The generated code's attribute names come from the node names: none is automatic."""
+    for path in list_templates():
+        graph = load_project(path).graph
+        auto = [n.id for n in graph.nodes.values() if n.auto_name]
+        assert not auto, f"{path.name}: automatic names for {auto}"
+        names = [n.name for n in graph.nodes.values()]
+        assert len(set(names)) == len(names), path.name
+        assert not any(re.fullmatch(r"[a-z]+\d*_\d+", n) for n in names), (path.name, names)

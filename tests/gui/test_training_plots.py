@@ -56,7 +56,29 @@ def test_appended_points_reach_the_curve_after_a_tick(plots, qtbot):
     x, y = drawn(loss)
     np.testing.assert_array_equal(x, steps)
     np.testing.assert_allclose(y, 1.0 / steps)
-    assert len(drawn(plots.runs["r1"].curves["lr"])[0]) == 500
+    lr = plots.runs["r1"].curves["lr"]
+    qtbot.waitUntil(lambda: lr.redraws >= 1)  # another plot: a later tick
+    assert len(drawn(lr)[0]) == 500
+
+
+def test_each_tick_redraws_one_plot_the_one_waiting_longest(plots, qtbot):
+    """B4: a tick that repainted every plot at once kept the window busy for ≈ 50 ms."""
+    plots.add_run("r1", "first")
+    plots.add_steps(np.arange(1, 11), np.ones(10), lr=np.full(10, 0.1))  # loss plot first
+    plots.add_epoch(1, val_accuracy=0.5, train_accuracy=0.5, grad_norms={"fc": 1.0})
+    cv = plots.runs["r1"].curves
+    order = []
+    for _ in range(3):
+        before = {k: c.redraws for k, c in cv.items()} | {"grad": plots.runs["r1"].grads["fc"].redraws}
+        plots.clock._tick()
+        after = {k: c.redraws for k, c in cv.items()} | {"grad": plots.runs["r1"].grads["fc"].redraws}
+        changed = {k for k in after if after[k] != before[k]}
+        panels = {name for name, p in plots.panels.items()
+                  if any((cv[k].plot if k != "grad" else plots.runs["r1"].grads["fc"].plot)
+                         is p.getPlotItem() for k in changed)}
+        assert len(panels) == 1, changed
+        order.append(panels.pop())
+    assert order[0] == "loss" and len(set(order)) == 3
 
 
 def test_many_appends_cost_one_redraw_per_tick(plots, qtbot):
@@ -292,18 +314,26 @@ def test_edge_histograms(qtbot):
 def test_diagnosis_lists_findings_most_severe_first_and_escapes_names(qtbot):
     panel = DiagnosisPanel()
     qtbot.addWidget(panel)
-    assert "No problems" in panel.toPlainText()
-    panel.set_findings([
+    # nothing was checked yet: it says when checking happens, not "no problems"
+    assert "No problems" not in panel.toPlainText()
+    assert panel.toPlainText().startswith("The curves are checked after each epoch")
+    panel.waiting()
+    assert panel.plain_text() == ("Checked after each epoch: nothing to say before the first "
+                                  "one ends.")
+    panel.set_epoch_findings([], 2)
+    assert panel.toPlainText() == "No problems found in the curves after epoch 2."
+    panel.set_epoch_findings([
         {"kind": "overfitting", "message": "validation loss rose for 3 epochs",
          "suggestion": "add Dropout or stop earlier"},
         {"kind": "nonfinite", "message": "the loss became NaN at step 40",
          "suggestion": "lower the learning rate", "node": "<b>fc1</b>"},
-    ])
+    ], 3)
     text = panel.toPlainText()
+    assert text.startswith("Diagnosis after epoch 3:")
     assert text.index("NaN") < text.index("validation loss rose")
     assert "<b>fc1</b>" in text  # shown literally, not as markup
     assert "add Dropout or stop earlier" in text
-    assert panel.plain_text().splitlines()[0].startswith('error: "<b>fc1</b>": the loss')
+    assert panel.plain_text().splitlines()[1].startswith('error: "<b>fc1</b>": the loss')
 
 
 def test_progress_line_format():
@@ -338,9 +368,12 @@ def test_growing_series_doubles_and_keeps_peaks():
 def test_training_view_switches_tabs_by_task(qtbot):
     view = TrainingView(task="regression")
     qtbot.addWidget(view)
+    view.show_map(True)
     assert not view.tabs.isTabVisible(1)  # no decision map for regression
     view.set_task("classification")
     assert view.tabs.isTabVisible(1) and view.tabs.isTabVisible(2)
+    view.show_map(False)  # e.g. digits: classification, but not 2-D points
+    assert not view.tabs.isTabVisible(1) and view.tabs.isTabVisible(2)
     view.set_progress(1, 5, 10, 50, 12.0, 800.0)
     assert view.progress.text() == "epoch 1/5 · step 10/50 · ETA 0:12 · 800 samples/s"
 
@@ -354,3 +387,38 @@ def test_no_torch_and_lazy_pyqtgraph():
                           env={"QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin"},
                           cwd=str(__import__("pathlib").Path(__file__).resolve().parents[2]))
     assert done.returncode == 0, done.stderr
+
+
+def test_a_log_axis_is_labelled_at_decades_and_an_epoch_axis_at_whole_numbers(plots, qtbot):
+    import math
+
+    grad = plots.panels["grad_norm"].getPlotItem().getAxis("left")
+    # 0.08 … 1.3: pyqtgraph labels 0.2 … 0.9 and 2 … 9 too, stacked into "0.9 0.8 0.7 …"
+    levels = grad.tickValues(math.log10(0.08), math.log10(1.3), 300)
+    labelled = levels[0][1]
+    assert grad.tickStrings(labelled, 1.0, 1.0) == ["0.1", "1"]
+    assert grad.style["maxTextLevel"] == 0  # the 2…9 ticks are faint lines, unlabelled
+    wide = grad.tickValues(-7.0, 1.5, 120)[0][1]  # 1e-7 … 30 on a short axis: thinned
+    assert len(wide) <= 4 and all(float(v).is_integer() for v in wide)
+    assert grad.tickStrings([-6.0, 0.0], 1.0, 1.0) == ["10⁻⁶", "1"]
+    narrow = grad.tickValues(math.log10(0.31), math.log10(0.45), 300)[0][1]
+    assert len(narrow) >= 2  # inside one decade: still labelled
+    for name in ("metric", "grad_norm"):
+        axis = plots.panels[name].getPlotItem().getAxis("bottom")
+        for lo, hi in ((0.8, 3.2), (0.5, 8.5), (1.0, 200.0)):
+            values = [v for _sp, vs in axis.tickValues(lo, hi, 400) for v in vs]
+            assert values and all(float(v).is_integer() for v in values), (name, lo, hi)
+
+
+def test_legends_sit_beside_the_plot_not_over_the_curves(plots, qtbot):
+    feed_epochs(plots)
+    plots.flush()
+    qtbot.wait(50)
+    for name in ("loss", "metric", "grad_norm"):  # (one run: its lr curve needs no legend)
+        item = plots.panels[name].getPlotItem()
+        assert item.legend.isVisible(), name
+        assert item.legend.parentItem() is item  # in the plot's layout, not inside the view box
+        assert not item.legend.geometry().intersects(item.getViewBox().geometry()), name
+    lr = plots.panels["lr"].getPlotItem()
+    assert not lr.legend.isVisible()
+    assert lr.getViewBox().geometry().right() > 0.9 * lr.geometry().width()  # no empty column

@@ -82,7 +82,7 @@ def test_two_runs_overlay_and_their_differences_are_listed(qtbot, win):  # noqa:
     assert "run 1 → run 2" in text
     assert "setting optimizer.lr: 0.01 → 0.05" in text
     assert 'network Linear "hidden": out_features 16 → 8' in text
-    assert "run 2: completed, val_loss" in text
+    assert "run 2: completed, 3 epoch(s), val_loss" in text
     area.runs.set_checked(["run 2"])
     assert area.view.plots.visible_runs() == ["run 2"]
     assert "Check two or more runs" in area.runs.compare_plain()

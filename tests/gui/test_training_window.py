@@ -77,7 +77,13 @@ def test_a_short_run_fills_the_curves_map_and_confusion(qtbot, win, tmp_path):
     assert set(run.grads) == {"hidden", "logits"}  # node names, not ids
     assert area.view.decision_map.grid_shape == (64, 64)
     assert area.view.confusion.counts().sum() == 40  # the validation samples
-    assert "epoch 3/3" in area.view.progress.text() and "samples/s" in area.view.progress.text()
+    # the end state, not a stale ETA and rate
+    assert area.view.progress.text().startswith("finished after epoch 3/3 · step 30/30 · ran ")
+    assert "ETA" not in area.view.progress.text()
+    assert area.view.tabs.isTabVisible(1)  # 2-D points: a decision map
+    said = area.view.diagnosis.plain_text()
+    assert said.startswith("Diagnosis at the end of the run (epoch 3):") or \
+        said == "No problems found in the curves at the end of the run (epoch 3)."
     assert rec.checkpoint("last") is not None and rec.checkpoint("best") is not None
     assert win.actions["train_start"].isEnabled()
     csv = area.export_csv(tmp_path / "m.csv").read_text()
@@ -248,3 +254,90 @@ def test_stop_ends_a_training_process_that_does_not_listen(qtbot, win):
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
     assert win.isVisible() and area.start_button.isEnabled()
+
+
+def test_out_of_memory_shows_the_smaller_batch_size_and_keeps_the_window(qtbot, win):
+    area = win.training_area()
+    # the child process makes layer "logits" raise CUDA's out-of-memory error at step 3
+    area.inject_fault = {"node": "l2", "step": 3, "kind": "oom"}
+    start(qtbot, win)
+    wait_done(qtbot, area)
+    rec = area.runs.records["run 1"]
+    assert rec.status == "error"
+    assert area.message.text() == ("Training stopped: out of memory on cpu with batch_size 16; "
+                                   "try batch_size 8 (or a smaller model, or amp) (0 epoch(s) "
+                                   "of metrics kept).")
+    assert area.view.diagnosis.findings[0]["kind"] == "out_of_memory"
+    assert len(area.view.plots.runs["run 1"].curves["loss"]) == 3  # the steps before are kept
+    assert win.isVisible() and area.start_button.isEnabled()
+    area.inject_fault = None
+    area.settings.batch_size.setValue(8)  # the suggested change, then a clean run
+    start(qtbot, win)
+    wait_done(qtbot, area)
+    assert area.runs.records["run 2"].status == "completed"
+
+
+def test_diagnosis_is_live_after_each_epoch(qtbot, win):
+    win.doc.undo.push(__import__("gui.training.settings_data", fromlist=["x"]).SetTraining(
+        win.doc, {**win.doc.project.training, "epochs": 2000,
+                  "optimizer": {"type": "SGD", "lr": 1e-7}}))
+    area = start(qtbot, win)
+    # nothing is checked before the first epoch ends, and it says so
+    assert area.view.diagnosis.plain_text() == ("Checked after each epoch: nothing to say before "
+                                                "the first one ends.")
+    qtbot.waitUntil(lambda: "underfitting" in str(area.view.diagnosis.findings), timeout=30000)
+    assert area.running  # shown during the run, not only at its end
+    text = area.view.diagnosis.plain_text()
+    assert text.startswith("Diagnosis after epoch ")
+    assert "warning: training accuracy is only" in text
+    area.stop()
+    wait_done(qtbot, area, timeout=5000)
+
+
+def test_histograms_of_an_input_edge_and_of_a_block_without_a_module(qtbot, win):
+    from gui.document import Document
+    from gui.training.live_ops import INPUT_NO_GRADIENTS
+
+    p = moons_project({"epochs": 2000})
+    g = p.graph  # x → hidden → act → skip (= act + hidden) → logits → out
+    g.disconnect(next(e for e in g.edges if e.source == "r1"))
+    g.add_node("Add", {}, name="skip", id="s", pos=(550, 120))
+    g.connect("r1", "s")
+    g.connect("l1", "s")
+    g.connect("s", "l2")
+    win.set_document(Document(p))
+    area = win.training_area()
+    area.watch_edge("x", "x → hidden")  # before Start: it says when values come
+    assert "press Start" in area.view.histograms.note("activations")
+    start(qtbot, win)
+    edge = next(e for e in g.edges if e.source == "x")
+    win.scene.clearSelection()
+    win.scene.edges[edge].setSelected(True)  # a click on the edge leaving the Input
+    assert area.view.histograms.edge == "x → hidden"
+    qtbot.waitUntil(lambda: area.view.histograms.redraws >= 1, timeout=20000)
+    assert area.view.histograms.note("gradients") == INPUT_NO_GRADIENTS
+    assert area.view.histograms.note("activations") == ""
+    edge = next(e for e in g.edges if e.source == "s")
+    win.scene.clearSelection()
+    win.scene.edges[edge].setSelected(True)  # Add is computed in forward(): no module
+    assert area.view.histograms.note("activations").startswith(
+        'Add "skip" is computed in the model\'s forward() and has no layer module')
+    area.stop()
+    wait_done(qtbot, area, timeout=5000)
+
+
+def test_the_learning_rate_is_drawn_where_it_was_read_not_as_stairs(qtbot, win):
+    from gui.training.runs import RunRecord
+
+    area = win.training_area()
+    area.view.plots.add_run("run 1")
+    area.record = RunRecord("run 1", {}, win.doc.graph.copy())
+    area.info = {"epochs": 1, "steps_per_epoch": 9, "batch_size": 16}
+    # what the worker relays: one learning rate per batch of steps ...
+    area._steps({"steps": [1, 2, 3], "losses": [1.0] * 3, "lr": 0.1, "epoch": 1, "step": 3})
+    area._steps({"steps": [4, 5, 6], "losses": [1.0] * 3, "lr": 0.05, "epoch": 1, "step": 6})
+    # ... or one per step where the engine sends them
+    area._steps({"steps": [7, 8, 9], "losses": [1.0] * 3, "lr": 0.02, "lrs": [0.04, 0.03, 0.02],
+                 "epoch": 1, "step": 9})
+    lr = area.view.plots.runs["run 1"].curves["lr"].series
+    assert lr.x.tolist() == [3, 6, 7, 8, 9] and lr.y.tolist() == [0.1, 0.05, 0.04, 0.03, 0.02]
