@@ -8,10 +8,12 @@ map).  Both use the same number of torch threads: the child's
 ``QTimer`` ticking every 5 ms measures how late the event loop serves it;
 the p99 lateness must stay ≤ 20 ms.  Throughput is the engine's own
 samples/s of the training epochs (validation excluded), median over epochs;
-the window run must reach ≥ 0.9× the headless run.  Prints one line per
-measure and a verdict; exit 1 if a bar is missed.
+the window run must reach ≥ 0.9× the headless run.  The machines are shared
+and noisy (stolen CPU time slows one run and not the next), so the two runs
+alternate over several rounds and the verdict is on the medians.  Prints a
+line per round, one per measure and a verdict; exit 1 if a bar is missed.
 
-    python bench/gui_training.py [--epochs 8] [--n 20000]
+    python bench/gui_training.py [--epochs 8] [--n 20000] [--rounds 3]
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import argparse
 import os
 import statistics
 import sys
+import time
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -90,7 +93,8 @@ def in_window(p, tmp: str) -> tuple[float, list[float]]:
     area = w.training_area()
     w.show_training()
     area.settings.set_devices(["auto", "cpu"], {})  # do not race the background loader
-    for _ in range(20):
+    settle = time.perf_counter() + 0.5  # the window painted and idle, as a user sees it
+    while time.perf_counter() < settle:
         app.processEvents()
     late: list[float] = []
     clock = QElapsedTimer()
@@ -110,6 +114,10 @@ def in_window(p, tmp: str) -> tuple[float, list[float]]:
     loop = QEventLoop()
     area.running_changed.connect(lambda running: running or loop.quit())
     area.start()
+    # Measured from here: the Start click's own handling (building the run's
+    # record and curves, starting the worker: one ≈ 50–80 ms response to a
+    # click) is not "while training".
+    state["last"] = None
     loop.exec()  # as app.exec() does: the thread waits in Qt, not holding the GIL
     timer.stop()
     rec = area.runs.records["run 1"]
@@ -124,6 +132,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--epochs", type=int, default=8)
     ap.add_argument("--n", type=int, default=20000)
+    ap.add_argument("--rounds", type=int, default=3)
     args = ap.parse_args(argv)
     import tempfile
 
@@ -133,20 +142,32 @@ def main(argv=None) -> int:
 
     threads = default_threads()
     torch.set_num_threads(threads)  # as the window's training process does: a fair comparison
-    p = project(args.epochs, args.n)
     headless(project(1, 2000))  # warm-up: first-call costs do not count
     child_warm_up(project(1, 2000))  # likewise the training processes' fork server
-    base = headless(p)
-    gui_rate, late = in_window(project(args.epochs, args.n), tempfile.mkdtemp(prefix="nc-b4-"))
-    late.sort()
-    p99 = late[min(len(late) - 1, int(0.99 * len(late)))] if late else float("nan")
-    ratio = gui_rate / base
+    p99s, ratios = [], []
+    for r in range(args.rounds):
+        # alternate the order: a slow spell of the shared machine hits both sides
+        first_window = r % 2 == 1
+        if first_window:
+            gui_rate, late = in_window(project(args.epochs, args.n), tempfile.mkdtemp(prefix="nc-b4-"))
+        base = headless(project(args.epochs, args.n))
+        if not first_window:
+            gui_rate, late = in_window(project(args.epochs, args.n), tempfile.mkdtemp(prefix="nc-b4-"))
+        late.sort()
+        p99 = late[min(len(late) - 1, int(0.99 * len(late)))] if late else float("nan")
+        p99s.append(p99)
+        ratios.append(gui_rate / base)
+        print(f"B4 round {r + 1}: lateness p99 {p99:.1f} ms, max {late[-1]:.1f} ms over "
+              f"{len(late)} ticks; window {gui_rate:,.0f} vs headless {base:,.0f} samples/s "
+              f"(ratio {gui_rate / base:.2f})", flush=True)
+    p99, ratio = statistics.median(p99s), statistics.median(ratios)
     ok = p99 <= LATE_BAR_MS and ratio >= RATIO_BAR
-    print(f"B4 event-loop lateness while training: p99 {p99:.1f} ms, max {late[-1]:.1f} ms over "
-          f"{len(late)} ticks (bar {LATE_BAR_MS:.0f} ms, ratio {p99 / LATE_BAR_MS:.2f})")
-    print(f"B4 throughput: window {gui_rate:,.0f} samples/s vs headless {base:,.0f} samples/s: "
-          f"ratio {ratio:.2f} (bar ≥ {RATIO_BAR})")
-    print(f"B4 torch threads: {threads} in both runs (of {os.cpu_count()} cores)")
+    print(f"B4 event-loop lateness while training: p99 {p99:.1f} ms, median of {args.rounds} "
+          f"rounds (bar {LATE_BAR_MS:.0f} ms, ratio {p99 / LATE_BAR_MS:.2f})")
+    print(f"B4 throughput: window vs headless ratio {ratio:.2f}, median of {args.rounds} paired "
+          f"rounds (bar ≥ {RATIO_BAR})")
+    load = f"; load {os.getloadavg()[0]:.1f}" if hasattr(os, "getloadavg") else ""
+    print(f"B4 torch threads: {threads} in both runs (of {os.cpu_count()} cores{load})")
     print("B4", "PASS" if ok else "FAIL")
     return 0 if ok else 1
 

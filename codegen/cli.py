@@ -81,14 +81,6 @@ def export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _shape(text: str) -> list:
-    """``"1,8,8"`` or ``"1x8x8"`` (``T`` for a variable size) → ``[1, 8, 8]``."""
-    parts = [p.strip() for p in text.replace("x", ",").replace("×", ",").split(",")]
-    if not parts or not all(parts):
-        raise ValueError(f"--input-shape {text!r}: write sizes separated by commas, e.g. 1,8,8")
-    return [int(p) if p.isdigit() else p for p in parts]
-
-
 def import_(args: argparse.Namespace) -> int:
     """``import MODEL.py [--class NAME] [-o PROJECT.json]``: a model file → a project.
 
@@ -99,7 +91,7 @@ def import_(args: argparse.Namespace) -> int:
     from graph.fileio import FileSaveError
     from graph.project import save_project
 
-    from .fx_import import ModelImportError, import_project
+    from .fx_import import ModelImportError, import_project, parse_shape
 
     src = Path(args.model)
     if not src.is_file():
@@ -111,11 +103,11 @@ def import_(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return EXIT_FAILED
     try:
-        shapes = [_shape(s) for s in args.input_shape] if args.input_shape else None
+        shapes = [parse_shape(s) for s in args.input_shape] if args.input_shape else None
         dtypes = list(args.input_dtype) if args.input_dtype else None
         project = import_project(src, args.class_name, shapes, dtypes)
     except ValueError as exc:  # a bad --input-shape
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: --input-shape {exc}", file=sys.stderr)
         return EXIT_FAILED
     except ModelImportError as exc:
         print(f"error: cannot import {str(src)!r}: {exc}", file=sys.stderr)

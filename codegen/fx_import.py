@@ -36,6 +36,18 @@ _DOC_INPUT = re.compile(r"^\s*Input (\w+): ([^(]+?) \((float32|int64)\)\s*$", re
 _MISSING = object()
 
 
+def parse_shape(text: str) -> list:
+    """``"1,8,8"`` or ``"1x8x8"`` (a name such as ``T`` for a variable size) → ``[1, 8, 8]``.
+
+    Raises:
+        ValueError: an empty entry, with an example of what is expected.
+    """
+    parts = [p.strip() for p in text.replace("×", ",").replace("x", ",").split(",")]
+    if not parts or not all(parts):
+        raise ValueError(f"{text!r}: write sizes separated by commas, e.g. 1,8,8")
+    return [int(p) if p.isdigit() else p for p in parts]
+
+
 def load_module(path: str | Path, class_name: str | None = None):
     """Execute a Python file and instantiate its model class (no arguments)."""
     import torch

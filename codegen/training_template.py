@@ -260,8 +260,11 @@ def main():
     train_set = TensorDataset(X_train, y_train)
     val_set = TensorDataset(X_val, y_val)
     sampler = DistributedSampler(train_set, seed=args.seed) if distributed else None
+    # a last batch of one sample is dropped (BatchNorm cannot train on it)
+    per_rank = len(sampler) if sampler is not None else len(train_set)
     train_loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=sampler is None,
-                              sampler=sampler, generator=torch.Generator().manual_seed(args.seed))
+                              sampler=sampler, generator=torch.Generator().manual_seed(args.seed),
+                              drop_last=per_rank % args.batch_size == 1)
     val_loader = DataLoader(val_set, batch_size=args.batch_size)
 
     net = nn.parallel.DistributedDataParallel(model) if distributed else model

@@ -178,14 +178,24 @@ class Graph:
         self._names[f"#{prefix}"] = k
         return f"{prefix}_{k}"
 
-    def _insert_node(self, node: Node) -> None:
-        self.nodes[node.id] = node
+    def _insert_node(self, node: Node, index: int | None = None) -> None:
+        if index is None or index >= len(self.nodes):
+            self.nodes[node.id] = node
+        else:  # back at its place: node order is the model's argument order
+            items = list(self.nodes.items())
+            items.insert(max(0, index), (node.id, node))
+            self.nodes.clear()
+            self.nodes.update(items)
         self._in[node.id] = []
         self._out[node.id] = []
         self._names[node.name] = self._names.get(node.name, 0) + 1
         ends = self._ends.get(node.spec.role) if node.spec is not None else None
         if ends is not None:
             ends[node.id] = None
+            if index is not None:  # Inputs and Outputs also keep node order
+                order = [k for k in self.nodes if k in ends]
+                ends.clear()
+                ends.update(dict.fromkeys(order))
         self._nx.add_node(node.id)
         self.structure_version += 1
         self.events.node_added.emit(node)
@@ -215,11 +225,25 @@ class Graph:
         self.events.changed.emit()
         return node, removed
 
-    def restore_node(self, node: Node, edges: list[tuple[int, Edge]] = ()) -> None:
-        """Put back a node removed by :meth:`remove_node` (undo)."""
+    def index_of(self, node_id: str) -> int:
+        """The node's position in node order (for :meth:`restore_node`)."""
+        for i, nid in enumerate(self.nodes):
+            if nid == node_id:
+                return i
+        raise GraphEditError(f"no node with id {node_id!r}")
+
+    def restore_node(self, node: Node, edges: list[tuple[int, Edge]] = (),
+                     index: int | None = None) -> None:
+        """Put back a node removed by :meth:`remove_node` (undo).
+
+        Args:
+            node, edges: what :meth:`remove_node` returned.
+            index: its former :meth:`index_of`, so that node order (the order
+                of the model's inputs and outputs) comes back too; default last.
+        """
         if node.id in self.nodes:
             raise GraphEditError(f"a node with id {node.id!r} already exists")
-        self._insert_node(node)
+        self._insert_node(node, index)
         for index, e in sorted(edges, key=lambda ie: ie[0]):
             self._attach(e, index)
 

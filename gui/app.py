@@ -10,6 +10,7 @@ by itself (fractional factors passed through, so 150 % looks right).
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from pathlib import Path
@@ -155,6 +156,9 @@ def open_window(path: str | None):
             window.statusBar().showMessage(f"The example network is not available: {exc}", 10000)
     app.aboutToQuit.connect(window.recovery.shutdown)
     QTimer.singleShot(0, window.view.show_network)
+    # the window's own objects live as long as it does: no full collection
+    # should walk them again (a pause while dragging or training)
+    QTimer.singleShot(0, gc.freeze)
     QTimer.singleShot(0, window.offer_recovery)
     return window
 

@@ -13,6 +13,7 @@ from typing import Iterable
 
 from PySide6.QtGui import QUndoCommand
 
+from graph.fixes import plan_fix
 from graph.graph import Edge, Graph, Node
 
 MOVE_ID = 1001
@@ -49,11 +50,12 @@ class RemoveNodes(QUndoCommand):
         self.removed: list = []
 
     def redo(self) -> None:
-        self.removed = [self.graph.remove_node(nid) for nid in self.ids]
+        g = self.graph
+        self.removed = [(g.index_of(nid), *g.remove_node(nid)) for nid in self.ids]
 
     def undo(self) -> None:
-        for node, edges in reversed(self.removed):
-            self.graph.restore_node(node, edges)
+        for index, node, edges in reversed(self.removed):
+            self.graph.restore_node(node, edges, index)
 
 
 class Connect(QUndoCommand):
@@ -225,32 +227,23 @@ def paste(graph: Graph, fragment: dict, offset: tuple[float, float] = (40, 40),
 
 
 def quick_fix(graph: Graph, problem, pos_hint: tuple[float, float] | None = None) -> QUndoCommand | None:
-    """The command that applies a problem's ``fix``, or None if it has none
-    that applies to the current graph."""
-    fix = problem.fix
-    if not fix or problem.node not in graph.nodes:
+    """The command that applies a problem's ``fix`` (as :func:`graph.fixes.plan_fix`
+    plans it), or None if it has none that applies to the current graph."""
+    plan = plan_fix(graph, problem)
+    if plan is None:
         return None
-    node = graph.node(problem.node)
-    if fix.get("kind") == "set_param":
-        return SetParam(graph, node.id, fix["param"], fix["value"])
-    if fix.get("kind") != "insert":
-        return None
-    port = problem.port or (node.spec.inputs[0].name if node.spec and node.spec.inputs else None)
-    edges = graph.in_edges(node.id, port)
-    k = fix.get("edge_index", 0)
-    if port is None or k >= len(edges):
-        return None
-    edge = edges[k]
-    index = next(i for i, e in enumerate(graph.edges) if e is edge)
-    cmd = macro(f"Insert {fix['type']}")
-    nid = graph.new_id((fix["type"][:1] or "n").lower())
+    if plan.kind == "set_param":
+        return SetParam(graph, plan.node, plan.param, plan.value)
+    edge, node = plan.edge, graph.node(plan.node)
+    cmd = macro(f"Insert {plan.type}")
+    nid = graph.new_id((plan.type[:1] or "n").lower())
     src = graph.node(edge.source)
     if src.pos and node.pos:
         pos = ((src.pos[0] + node.pos[0]) / 2, (src.pos[1] + node.pos[1]) / 2 + 60)
     else:
         pos = pos_hint
     cmd.add(Disconnect(graph, edge))
-    cmd.add(AddNode(graph, fix["type"], dict(fix.get("params") or {}), pos, None, nid))
+    cmd.add(AddNode(graph, plan.type, dict(plan.params), pos, None, nid))
     cmd.add(Connect(graph, edge.source, nid, edge.source_port, None))
-    cmd.add(Connect(graph, nid, edge.target, None, edge.target_port, index=index))
+    cmd.add(Connect(graph, nid, edge.target, None, edge.target_port, index=plan.edge_index))
     return cmd

@@ -13,6 +13,12 @@ from PySide6.QtGui import QUndoStack
 
 from graph.analysis import Analyzer
 from graph.project import Project
+from runtime.data.catalog import training_samples
+
+
+def dataset_samples(training: dict | None) -> int | None:
+    """Training samples of the settings' built-in dataset (None: unknown until read)."""
+    return training_samples((training or {}).get("dataset"))
 
 
 class Document(QObject):
@@ -31,11 +37,18 @@ class Document(QObject):
         self.project = project
         self.path = path
         self.graph = project.graph
-        self.analyzer = Analyzer(self.graph, project.training)
+        self.analyzer = Analyzer(self.graph, project.training,
+                                 dataset_samples(project.training))
         self.undo = QUndoStack(self)
         self.undo.indexChanged.connect(self._index_changed)
         #: trained weights loaded from a run (:class:`gui.training.weights.LoadedWeights`)
         self.weights = None
+
+    def set_training(self, training: dict) -> None:
+        """Take new training settings (validation warns of a model far too large
+        for the dataset's size, so the analysis needs them too)."""
+        self.project.training = training
+        self.analyzer.set_training(training, dataset_samples(training))
 
     @property
     def name(self) -> str:

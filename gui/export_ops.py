@@ -167,7 +167,8 @@ class ExportOps:
             from codegen.export import write_model, write_training_script
             p = self.doc.project
             code = write_model(p.graph, path, p.name, p.training)
-            script = write_training_script(p.graph, code, path, p.training)
+            script = write_training_script(p.graph, code, path, p.training,
+                                           project_dir=Path(p.path).parent if p.path else None)
             return f"Exported {path} and {script}"
         return self._write("Cannot export the training script", write)
 

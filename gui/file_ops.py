@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from graph.fileio import FileSaveError
@@ -70,6 +70,49 @@ class FileOps:
         self.template_dialog = dialog
         dialog.open()
         return dialog
+
+    def file_import_model(self):
+        """File → Import PyTorch Model: the dialog, then the import off the window's thread."""
+        from .import_dialog import ImportDialog
+
+        dialog = ImportDialog(self, self._last_dir())
+        dialog.setModal(True)
+        dialog.requested.connect(self.import_model)
+        dialog.finished.connect(dialog.deleteLater)
+        self.import_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def import_model(self, path: str, class_name=None, shapes=None, dtypes=None) -> None:
+        """Import a model file; the result arrives in :meth:`_model_imported`."""
+        from .import_dialog import ModelImporter
+
+        if getattr(self, "_importer", None) is not None:
+            self.statusBar().showMessage("An import is already running…", 4000)
+            return
+        self._importer = ModelImporter(self)
+        self._importer.done.connect(self._model_imported)
+        self._import_source = path
+        self.statusBar().showMessage(f"Importing {Path(path).name} (loading PyTorch, tracing)…")
+        self.setCursor(Qt.CursorShape.BusyCursor)
+        self._importer.start(path, class_name, shapes, dtypes)
+
+    def _model_imported(self, project, error: str) -> None:
+        importer, self._importer = self._importer, None
+        if importer is not None:
+            importer.deleteLater()
+        self.unsetCursor()
+        self.statusBar().clearMessage()
+        source = getattr(self, "_import_source", "")
+        if project is None:
+            self.show_error("Cannot import the model", f"{source}:\n{error}")
+            return
+        if not self.maybe_save():
+            return
+        self.set_document(Document(project), fresh_layout=True)
+        self.statusBar().showMessage(
+            f"Imported {project.name} from {Path(source).name}: {len(project.graph)} blocks "
+            "(not saved yet)", 8000)
 
     def new_from_template(self, path: str) -> bool:
         """Open a copy of a template as an untitled document (the file stays untouched)."""

@@ -238,7 +238,11 @@ class Trainer:
         self.criterion = build_loss(s.loss_spec, s.device)
         self.optimizer = build_optimizer(c.optimizer, s.model.parameters())
         n = len(s.X)
-        self.steps_per_epoch = math.ceil(n / c.batch_size)
+        # A last batch of one sample is left out of the epoch (each epoch shuffles,
+        # so no sample is left out for good): BatchNorm cannot normalise a batch
+        # of one and would stop the run at the end of every epoch.
+        self.steps_per_epoch = n // c.batch_size if n % c.batch_size == 1 and n > 1 \
+            else math.ceil(n / c.batch_size)
         self.opt_steps = opt_steps = math.ceil(self.steps_per_epoch / c.grad_accum_steps)
         self.schedule = build_schedule(c.scheduler, self.optimizer, c.epochs, opt_steps)
         self.schedule.check_fits(c.epochs * opt_steps, f"{c.epochs} epochs × {opt_steps} "

@@ -241,7 +241,7 @@ def _train_epoch(t) -> dict:
     samples = min(n, done * B)
     sizes = [B] * len(vals)
     if len(vals) == steps:
-        sizes[-1] = n - (steps - 1) * B
+        sizes[-1] = min(B, n - (steps - 1) * B)
     out = {"train_loss": sum(v * k for v, k in zip(vals, sizes)) / max(1, sum(sizes)) if vals
            else None,
            "lr": opt.param_groups[0]["lr"], "seconds": seconds,

@@ -26,14 +26,15 @@ only finite values.
 from __future__ import annotations
 
 import math
+import time
 
 import pyqtgraph as pg
 from PySide6.QtCore import QObject, QTimer
 
 from gui.training.series import GrowingSeries
 
-#: Tick period; one plot is redrawn per tick, so two busy plots get ≈ 20 Hz each.
-TICK_MS = 25
+#: Tick period; one plot is redrawn per tick.
+TICK_MS = 50
 #: Series up to this many points are handed over whole (no clipping, no re-slicing).
 SMALL = 2048
 
@@ -53,6 +54,12 @@ class RedrawClock(QObject):
         self._timer.timeout.connect(self._tick)
         self.ticks = 0
         self.after_flush: list = []  # called with the PlotItems just redrawn (panels refit)
+        self._min_interval: dict[int, float] = {}  # id(plot) -> seconds
+        self._last_redraw: dict[int, float] = {}  # id(plot) -> perf_counter()
+
+    def set_min_interval(self, plot, seconds: float) -> None:
+        """Redraw ``plot`` at most once every ``seconds`` (ticks give the rest to others)."""
+        self._min_interval[id(plot)] = seconds
 
     def mark(self, curve: LiveCurve) -> None:
         """Ask for ``curve`` to be redrawn at the next tick."""
@@ -106,7 +113,13 @@ class RedrawClock(QObject):
             self._timer.stop()  # idle: no wake-ups while training is paused or over
             return
         # the plot whose curve was marked first has waited longest (dicts keep order)
-        self._flush_once(next(iter(self._dirty.values())).plot)
+        now = time.perf_counter()
+        for curve in self._dirty.values():
+            key = id(curve.plot)
+            if now - self._last_redraw.get(key, -math.inf) >= self._min_interval.get(key, 0.0):
+                self._last_redraw[key] = now
+                self._flush_once(curve.plot)
+                return
 
 
 class LiveCurve:

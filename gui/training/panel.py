@@ -2,9 +2,10 @@
 
 While a panel *follows*, :meth:`Panel.refit` (called after each redraw
 tick) keeps all data in view.  It is pyqtgraph's auto-range with hysteresis:
-the x range grows in 12 % jumps and the y range moves only when data leaves it
-or fills less than 60 % of it.  pyqtgraph's own auto-range refits every tick,
-and each refit relayouts the axes and grid (≈ 3 ms of a 5 ms redraw budget).
+the x range grows in 25 % jumps and the y range moves only when data leaves it
+or fills less than half of it.  pyqtgraph's own auto-range refits every tick,
+and each refit relayouts the axes and grid, and makes the next paint redo the
+axis labels (≈ 5 ms each on these machines; B4).
 A zoom or pan by the user stops following for that panel and emits
 :attr:`Panel.userZoomed`; :meth:`Panel.follow` resumes it.
 """
@@ -187,7 +188,7 @@ class Panel(pg.PlotWidget):
         item.setMenuEnabled(True)
         self.setMinimumSize(220, 160)
         self._follow = True
-        self._headroom = 0.12 if grows else 0.02
+        self._headroom = 0.25 if grows else 0.02
         item.hideButtons()  # the view's Follow button replaces pyqtgraph's "A"
         vb = self.getViewBox()
         vb.disableAutoRange()
@@ -225,11 +226,11 @@ class Panel(pg.PlotWidget):
         (dx0, dx1), (dy0, dy1) = xb, yb
         (vx0, vx1), (vy0, vy1) = vb.viewRange()
         xr = yr = None
-        if force or dx0 < vx0 or dx1 > vx1 or (dx1 - dx0) < 0.6 * (vx1 - vx0):
+        if force or dx0 < vx0 or dx1 > vx1 or (dx1 - dx0) < 0.5 * (vx1 - vx0):
             span = max(dx1 - dx0, 1e-9)
             xr = (dx0 - 0.02 * span, dx1 + self._headroom * span)
-        ypad = 0.05 * max(dy1 - dy0, abs(dy1) * 1e-3, 1e-12)
-        if force or dy0 < vy0 or dy1 > vy1 or (dy1 - dy0) < 0.6 * (vy1 - vy0):
+        ypad = 0.08 * max(dy1 - dy0, abs(dy1) * 1e-3, 1e-12)
+        if force or dy0 < vy0 or dy1 > vy1 or (dy1 - dy0) < 0.5 * (vy1 - vy0):
             yr = (dy0 - ypad, dy1 + ypad)
         if xr or yr:
             vb.setRange(xRange=xr, yRange=yr, padding=0, disableAutoRange=True)

@@ -21,6 +21,7 @@ import json
 from PySide6.QtGui import QUndoCommand
 
 from runtime.data import builtin_catalog, check_fits
+from runtime.data.catalog import REAL, training_samples
 
 LOSSES = ("CrossEntropyLoss", "NLLLoss", "BCEWithLogitsLoss", "MSELoss", "L1Loss",
           "SmoothL1Loss", "HuberLoss", "MultiMarginLoss", "KLDivLoss")
@@ -62,8 +63,7 @@ class SetTraining(QUndoCommand):
         self.old = copy.deepcopy(doc.project.training)
 
     def _apply(self, training: dict) -> None:
-        self.doc.project.training = copy.deepcopy(training)
-        self.doc.analyzer.set_training(self.doc.project.training)
+        self.doc.set_training(copy.deepcopy(training))
 
     def redo(self) -> None:
         self._apply(self.new)
@@ -133,8 +133,15 @@ def dataset_text(spec: dict | None) -> str:
         if info is None:
             return f"Unknown built-in dataset {spec['name']!r}."
         classes = f", {info.num_classes} classes" if info.num_classes else ""
+        n = spec.get("n", info.default_n)
+        if info.name in REAL and isinstance(n, int):
+            n = min(n, info.default_n)  # a bundled file has a fixed number of samples
+        count = f"{n:,} samples" if isinstance(n, int) else f"{info.default_n:,} samples"
+        train = training_samples(spec)
+        if train is not None:
+            count += f" ({train:,} for training)"
         return (f"{info.description}. Samples {_fmt_shape(info.input_shape)} "
-                f"({info.input_dtype}), {info.task}{classes}, {info.default_n:,} samples.")
+                f"({info.input_dtype}), {info.task}{classes}, {count}.")
     for kind, label in FILE_KINDS.items():
         if kind in spec:
             extra = f", target column {spec['target']!r}" if spec.get("target") else ""

@@ -143,3 +143,22 @@ def test_topological_order_follows_insertion_for_ties():
     g.connect("x", "a")
     g.connect("x", "b")
     assert g.topological_order() == ["x", "b", "a"]
+
+
+def test_a_restored_node_takes_back_its_place_so_the_inputs_keep_their_order():
+    g = Graph()
+    g.add_node("Input", {"shape": [3]}, id="a")
+    g.add_node("Input", {"shape": [3]}, id="b")
+    g.add_node("Add", id="sum")
+    g.add_node("Output", id="y")
+    g.connect("a", "sum")
+    g.connect("b", "sum")
+    g.connect("sum", "y")
+    order = list(g.nodes)
+    at = g.index_of("a")
+    node, edges = g.remove_node("a")
+    g.restore_node(node, edges, at)
+    assert list(g.nodes) == order
+    assert [n.id for n in g.ends("input")] == ["a", "b"]  # forward(self, a, b), as before
+    with pytest.raises(GraphEditError, match="no node with id 'zz'"):
+        g.index_of("zz")

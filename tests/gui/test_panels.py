@@ -6,6 +6,7 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QAbstractButton, QApplication, QCheckBox, QSpinBox
 
+from graph import Graph
 from graph.problems import ERROR, Code, Problem
 from gui import commands
 from gui.canvas.style import NODE_WIDTH
@@ -267,3 +268,32 @@ def test_code_panel_highlights_keywords(qtbot, window):
     number_at = block.text().index("8, 32")
     number = next(f for f in block.layout().formats() if f.start == number_at)
     assert number.format.foreground().color() not in (plain, keyword.format.foreground().color())
+
+
+def test_a_model_far_too_large_for_its_dataset_is_warned_of_and_the_warning_follows_settings(
+        qtbot, window, tmp_path):
+    """The warning needs the dataset's size: the window gives it to the analysis."""
+    from graph.project import Project, save_project
+    from gui.training.settings_data import SetTraining
+
+    g = Graph()
+    g.add_node("Input", {"shape": [4]}, name="features", id="x")
+    g.add_node("Linear", {"out_features": 400_000}, name="huge", id="big")
+    g.add_node("Output", {}, id="y")
+    g.connect("x", "big")
+    g.connect("big", "y")
+    path = tmp_path / "huge.json"
+    save_project(Project("Huge", g, {"dataset": {"name": "iris"}}), path)
+    assert window.open_path(path)
+
+    def large_model_rows():
+        panel = window.problems
+        return [panel.topLevelItem(i).text(1) for i in range(panel.topLevelItemCount())
+                if "training samples" in panel.topLevelItem(i).text(1)]
+
+    rows = large_model_rows()
+    assert len(rows) == 1 and "120 training samples" in rows[0], rows
+    window.doc.undo.push(SetTraining(window.doc, {"dataset": {"name": "spirals", "n": 100_000}}))
+    assert large_model_rows() == []  # 80,000 samples: 2M parameters are not absurd
+    window.doc.undo.undo()
+    assert len(large_model_rows()) == 1

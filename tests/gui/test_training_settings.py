@@ -171,3 +171,12 @@ def test_an_image_folder_is_checked_from_its_image_headers(qtbot, win, panel,  #
     qtbot.waitUntil(lambda: "pets" in panel.fit.text(), timeout=5000)
     assert 'dataset "pets" gives samples of shape 1×4×6 (float32) but the Input expects 2' \
         in panel.fit.text()
+
+
+def test_the_dataset_description_counts_the_samples_the_settings_ask_for(win, panel):  # noqa: F811
+    win.doc.undo.push(SetTraining(win.doc, {**training(win),
+                                            "dataset": {"name": "spirals", "n": 1000}}))
+    assert "1,000 samples (800 for training)" in panel.dataset_info.text()
+    win.doc.undo.push(SetTraining(win.doc, {**training(win), "dataset": {
+        "name": "digits", "n": 99_999, "val_fraction": 0.5}}))
+    assert "1,797 samples (898 for training)" in panel.dataset_info.text()  # a fixed file

@@ -20,11 +20,9 @@ CTRL, SHIFT = Qt.KeyboardModifier.ControlModifier, Qt.KeyboardModifier.ShiftModi
 
 
 def snapshot(window) -> str:
-    """The whole project as saved: nodes, names, parameters, positions, edges
-    (nodes by id: an undone delete puts its node back last)."""
-    data = project_to_dict(window.doc.project)
-    data["nodes"].sort(key=lambda n: n["id"])
-    return json.dumps(data, sort_keys=True)
+    """The whole project as saved: nodes (in their order), names, parameters,
+    positions, edges."""
+    return json.dumps(project_to_dict(window.doc.project), sort_keys=True)
 
 
 def assert_canvas_mirrors_graph(window) -> None:

@@ -339,3 +339,15 @@ def test_init_weights_from_another_network_is_refused_with_the_layers_named(tmp_
     other = Trainer(mlp(width=16), {"epochs": 1}, dataset=blobs(), init_weights=tmp_path / "last.pt")
     with pytest.raises(Exception, match="does not match this network .*different shapes"):
         other.prepare()
+
+
+def test_a_last_batch_of_one_sample_is_left_out_so_batchnorm_trains():
+    """97 samples in batches of 8: a lone 97th sample would stop BatchNorm every epoch."""
+    g = mlp(extra=(("BatchNorm1d", {}),))
+    rec = Recorder()
+    r = Trainer(g, {"epochs": 2, "batch_size": 8, "optimizer": {"type": "Adam", "lr": 0.01}},
+                dataset=blobs(n=97), callbacks=[rec]).run()
+    assert r.stopped == "completed" and r.fault is None, r.fault
+    assert rec.of("start")[0]["steps_per_epoch"] == 12 and len(r.step_losses) == 24
+    r = Trainer(g, {"epochs": 1, "batch_size": 8}, dataset=blobs(n=98)).run()
+    assert r.stopped == "completed" and len(r.step_losses) == 13  # a last batch of two is kept
