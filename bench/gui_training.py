@@ -13,7 +13,7 @@ and noisy (stolen CPU time slows one run and not the next), so the two runs
 alternate over several rounds and the verdict is on the medians.  Prints a
 line per round, one per measure and a verdict; exit 1 if a bar is missed.
 
-    python bench/gui_training.py [--epochs 8] [--n 20000] [--rounds 3]
+    python bench/gui_training.py [--epochs 8] [--n 20000] [--rounds 5]
 """
 
 from __future__ import annotations
@@ -125,14 +125,22 @@ def in_window(p, tmp: str) -> tuple[float, list[float]]:
         raise SystemExit(f"the window run ended with {rec.status}: {rec.message}")
     w.doc.undo.setClean()
     w.close()
-    return rate(rec.history), late
+    history = rec.history
+    w.deleteLater()  # each round gets a fresh window, as a fresh start would
+    for _ in range(5):
+        app.processEvents()
+    QApplication.sendPostedEvents(None, 0)  # DeferredDelete
+    import gc
+
+    gc.collect()
+    return rate(history), late
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--epochs", type=int, default=8)
     ap.add_argument("--n", type=int, default=20000)
-    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--rounds", type=int, default=5)
     args = ap.parse_args(argv)
     import tempfile
 

@@ -17,7 +17,7 @@ import math
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QLineF, QPointF, Qt, Signal
 from PySide6.QtGui import QPainter
-from PySide6.QtWidgets import QSizePolicy
+from PySide6.QtWidgets import QGraphicsItem, QSizePolicy
 
 from gui.training import theme
 
@@ -188,11 +188,19 @@ class Panel(pg.PlotWidget):
         item.setMenuEnabled(True)
         self.setMinimumSize(220, 160)
         self._follow = True
+        self.log_y = log_y
         self._headroom = 0.25 if grows else 0.02
         item.hideButtons()  # the view's Follow button replaces pyqtgraph's "A"
         vb = self.getViewBox()
         vb.disableAutoRange()
         vb.sigRangeChangedManually.connect(self._manual)
+        # Axes, grid, title and legend change only when the range or their text does;
+        # painted from a pixmap otherwise.  Their text replayed from pyqtgraph's
+        # QPicture cost ≈ 1 ms per axis per paint (B4, B7).
+        cached = [item.getAxis(name) for name in ("left", "bottom")]
+        cached += [item.titleLabel, legend, self.grid]
+        for part in cached:
+            part.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         theme.style_plot(self)
 
     @property
@@ -215,12 +223,19 @@ class Panel(pg.PlotWidget):
         if on:
             self.refit(force=True)
 
-    def refit(self, force: bool = False) -> None:
-        """Bring all visible data into view if following (see the module docstring)."""
+    def refit(self, force: bool = False, bounds=None) -> None:
+        """Bring all visible data into view if following (see the module docstring).
+
+        Args:
+            force: refit even inside the hysteresis band.
+            bounds: ``((x0, x1), (y0, y1))`` of the visible data in view
+                coordinates (log10 on a log axis), when the caller knows them:
+                pyqtgraph's own ``childrenBounds`` scans every item's data.
+        """
         if not self._follow:
             return
         vb = self.getViewBox()
-        xb, yb = vb.childrenBounds()
+        xb, yb = bounds if bounds is not None else vb.childrenBounds()
         if xb is None or yb is None or None in xb or None in yb:
             return  # nothing drawn yet
         (dx0, dx1), (dy0, dy1) = xb, yb

@@ -14,6 +14,7 @@ layer of every run would be unreadable.
 from __future__ import annotations
 
 import csv
+import math
 import os
 from pathlib import Path
 
@@ -306,8 +307,30 @@ class TrainingPlots(QWidget):
 
     def _refit(self, plot_items) -> None:
         for panel in self.panels.values():
-            if any(panel.getPlotItem() is p for p in plot_items):
-                panel.refit()
+            item = panel.getPlotItem()
+            if any(item is p for p in plot_items):
+                panel.refit(bounds=self._bounds(item, panel.log_y))
+
+    def _bounds(self, plot, log_y: bool):
+        """The visible curves' data bounds in ``plot``, from their series' running
+        extremes (x never decreases, so its ends are the first and last x)."""
+        xs, ys = [], []
+        for run in self.runs.values():
+            for curve in run.all_curves():
+                s = curve.series
+                if curve.plot is not plot or not len(s) or not curve.item.isVisible() \
+                        or s.y_min is None:
+                    continue
+                lo, hi = s.y_min, s.y_max
+                if log_y:
+                    if hi <= 0:
+                        continue
+                    lo, hi = math.log10(lo) if lo > 0 else math.log10(hi), math.log10(hi)
+                xs += [float(s.x[0]), float(s.x[-1])]
+                ys += [lo, hi]
+        if not xs:
+            return None, None
+        return (min(xs), max(xs)), (min(ys), max(ys))
 
     def _follow_clicked(self, checked: bool) -> None:
         self.set_follow(checked)

@@ -55,6 +55,10 @@ class GrowingSeries:
         self._hi: list[np.ndarray] = []
         self._counts: list[int] = []  # complete blocks per level
         self.all_finite = True
+        #: smallest and largest finite y stored (None while there is none): the
+        #: plots refit from these instead of scanning every item's data
+        self.y_min: float | None = None
+        self.y_max: float | None = None
         self.version = 0  # bumped on every change; views compare it to know they are stale
 
     def __len__(self) -> int:
@@ -75,6 +79,7 @@ class GrowingSeries:
         self._n = 0
         self._lo, self._hi, self._counts = [], [], []
         self.all_finite = True
+        self.y_min = self.y_max = None
         self.version += 1
 
     def append(self, x, y) -> None:
@@ -106,8 +111,14 @@ class GrowingSeries:
             self._y = np.concatenate([self._y[: self._n], np.empty(self._cap - self._n)])
         self._x[self._n:need] = xs
         self._y[self._n:need] = ys
-        if self.all_finite and not np.isfinite(ys).all():
+        finite = np.isfinite(ys)
+        if not finite.all():
             self.all_finite = False
+            ys = ys[finite]
+        if len(ys):
+            lo, hi = float(ys.min()), float(ys.max())
+            self.y_min = lo if self.y_min is None else min(self.y_min, lo)
+            self.y_max = hi if self.y_max is None else max(self.y_max, hi)
         self._n = need
         self._extend_pyramid()
         self.version += 1

@@ -422,3 +422,20 @@ def test_legends_sit_beside_the_plot_not_over_the_curves(plots, qtbot):
     lr = plots.panels["lr"].getPlotItem()
     assert not lr.legend.isVisible()
     assert lr.getViewBox().geometry().right() > 0.9 * lr.geometry().width()  # no empty column
+
+
+def test_following_keeps_every_finite_point_in_view_and_ignores_gaps(plots):
+    """The refit works from the series' running extremes (no scan of the data)."""
+    plots.add_run("r1")
+    steps = np.arange(1, 201, dtype=float)
+    loss = 2.0 / steps
+    loss[50] = np.nan  # a gap: drawn as one, never stretching the axis
+    loss[120] = np.inf
+    plots.add_steps(steps, loss, lr=np.full(200, 0.1))
+    plots.add_epoch(1, val_loss=3.5, grad_norms={"fc": 1e-4})
+    plots.add_epoch(2, val_loss=0.2, grad_norms={"fc": 0.0, "out": 20.0})  # 0: a gap on log
+    plots.flush()
+    (x0, x1), (y0, y1) = plots.panels["loss"].getViewBox().viewRange()
+    assert x0 <= 1 and x1 >= 200 and y0 <= 2.0 / 200 and y1 >= 3.5 and np.isfinite(y1)
+    _, (g0, g1) = plots.panels["grad_norm"].getViewBox().viewRange()  # log10 units
+    assert g0 <= -4 and g1 >= np.log10(20.0)
