@@ -41,19 +41,20 @@ class _DarkStyle(QProxyStyle):
         super().drawPrimitive(element, option, painter, widget)
         if element in (QStyle.PrimitiveElement.PE_IndicatorCheckBox,
                        QStyle.PrimitiveElement.PE_IndicatorItemViewItemCheck):
-            painter.save()
-            painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
-            painter.setPen(DARK["outline"])
-            painter.setBrush(Qt.BrushStyle.NoBrush)
-            painter.drawRect(option.rect.adjusted(0, 0, -1, -1))
-            painter.restore()
+            self._outline(painter, False,
+                          lambda: painter.drawRect(option.rect.adjusted(0, 0, -1, -1)))
         elif element == QStyle.PrimitiveElement.PE_IndicatorRadioButton:
-            painter.save()
-            painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-            painter.setPen(DARK["outline"])
-            painter.setBrush(Qt.BrushStyle.NoBrush)
-            painter.drawEllipse(option.rect.adjusted(1, 1, -1, -1))
-            painter.restore()
+            self._outline(painter, True,
+                          lambda: painter.drawEllipse(option.rect.adjusted(1, 1, -1, -1)))
+
+    @staticmethod
+    def _outline(painter, antialias: bool, draw) -> None:
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, antialias)
+        painter.setPen(DARK["outline"])
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        draw()
+        painter.restore()
 
 
 def dark_palette() -> QPalette:
