@@ -12,7 +12,7 @@ black itself, which is only a development dependency):
   a body that does not fit on one line is exploded at its top-level commas,
   one item per line with a magic trailing comma, recursively;
 * an assignment or ``return`` with no such bracket: the value goes into
-  parentheses on its own lines.
+  parentheses on its own lines (a bare tuple exploded one item per line).
 """
 
 from __future__ import annotations
@@ -42,7 +42,10 @@ def wrap(line: str, indent: int) -> list[str]:
     if got is not None:
         return got
     if prefix.endswith("= ") or prefix == "return ":
-        return [pad + prefix + "("] + _contents(value, indent + 4) + [pad + ")"]
+        # a bare tuple becomes a parenthesised collection: black explodes it,
+        # one item per line with a trailing comma, even when the items would fit
+        tuple_ = any(s == "," for s, _, _ in _depth0(_tokens(value) or [])[0])
+        return [pad + prefix + "("] + _contents(value, indent + 4, force=tuple_) + [pad + ")"]
     return [pad + line]
 
 

@@ -248,3 +248,18 @@ def test_a_layer_named_like_a_module_method_is_renamed_and_works(name):
     model = module_class(code)()
     assert isinstance(getattr(model, code.attrs["fc"]), torch.nn.Linear)
     assert model(torch.zeros(2, 4)).shape == (2, 3)
+
+
+def test_a_long_tuple_of_outputs_is_laid_out_as_black_does():
+    """Found by the fuzz: black explodes a returned tuple one item per line."""
+    black = pytest.importorskip("black")
+    g = Graph()
+    g.add_node("Input", {"shape": [4]}, name="x", id="x")
+    for k in range(4):  # the items fit on one line inside the brackets; black still explodes
+        g.add_node("ReLU", name=f"relu_of_the_branch_nr_{k}", id=f"r{k}")
+        g.add_node("Output", id=f"y{k}")
+        g.connect("x", f"r{k}")
+        g.connect(f"r{k}", f"y{k}")
+    src = generate(g, "Many outputs").source
+    assert black.format_str(src, mode=black.Mode()) == src
+    assert "            relu_of_the_branch_nr_2,\n            x,\n        )\n" in src
