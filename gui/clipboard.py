@@ -3,7 +3,11 @@ project-format JSON on the system clipboard (so another window can paste)."""
 
 from __future__ import annotations
 
+import atexit
 import json
+
+from PySide6.QtCore import QMimeData
+from PySide6.QtWidgets import QApplication
 
 from graph.graph import Graph
 from graph.project import Project, ProjectLoadError, loads_project, project_to_dict
@@ -28,3 +32,35 @@ def parse_fragment(text: str) -> dict | None:
     except ProjectLoadError:
         return None
     return project_to_dict(project)
+
+
+def put_fragment(text: str) -> None:
+    """Put a fragment on the system clipboard, as our MIME type and as text."""
+    data = QMimeData()
+    data.setData(MIME, text.encode("utf-8"))
+    data.setText(text)
+    QApplication.clipboard().setMimeData(data)
+    global _release_registered
+    if not _release_registered:
+        atexit.register(_release)
+        _release_registered = True
+
+
+_release_registered = False
+
+
+def _release() -> None:
+    """Swap our mime data on the clipboard for plain text while Python is alive.
+
+    The clipboard owns a ``QMimeData`` made in Python and deletes it in a C++
+    exit handler, after the interpreter is gone: PySide6 then crashes the
+    process on the way out (exit code 139 after every copy).  Plain text set
+    through Qt is all C++; it keeps the copied blocks pasteable elsewhere.
+    """
+    app = QApplication.instance()
+    if app is None:
+        return
+    clipboard = app.clipboard()
+    data = clipboard.mimeData()
+    if data is not None and data.hasFormat(MIME):
+        clipboard.setText(data.text())

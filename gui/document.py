@@ -8,12 +8,29 @@ the views through the ``analysed`` signal, so no view analyses on paint.
 
 from __future__ import annotations
 
+import weakref
+
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
 from graph.analysis import Analyzer
 from graph.project import Project
 from runtime.data.catalog import training_samples
+
+
+def _empty_stack(stack: QUndoStack) -> None:
+    """Delete a stack's commands while their Python halves are alive.
+
+    A ``QUndoStack`` holding Python commands crashes the process when the
+    garbage collector frees it as part of a reference cycle (PySide6 6.11
+    clears the commands' wrappers before the stack deletes them), and a
+    document is always in cycles (views and the analyzer listen to it).
+    """
+    try:
+        stack.blockSignals(True)  # the document listening to it is half gone
+        stack.clear()
+    except RuntimeError:  # the C++ stack is gone already (deleteLater): nothing left
+        pass
 
 
 def dataset_samples(training: dict | None) -> int | None:
@@ -40,6 +57,8 @@ class Document(QObject):
         self.analyzer = Analyzer(self.graph, project.training,
                                  dataset_samples(project.training))
         self.undo = QUndoStack(self)
+        # not at exit: the interpreter is being torn down, Qt cleans up itself
+        weakref.finalize(self, _empty_stack, self.undo).atexit = False
         self.undo.indexChanged.connect(self._index_changed)
         #: trained weights loaded from a run (:class:`gui.training.weights.LoadedWeights`)
         self.weights = None

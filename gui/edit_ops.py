@@ -3,11 +3,10 @@ select all.  Each is one undoable command (a macro for several nodes)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QMimeData
 from PySide6.QtWidgets import QApplication
 
 from . import commands
-from .clipboard import MIME, fragment_text, parse_fragment
+from .clipboard import MIME, fragment_text, parse_fragment, put_fragment
 
 PASTE_OFFSET = (40.0, 40.0)
 
@@ -33,11 +32,7 @@ class EditOps:
         ids = self.scene.selected_node_ids()
         if not ids:
             return False
-        text = fragment_text(self.doc.graph, ids)
-        data = QMimeData()
-        data.setData(MIME, text.encode("utf-8"))
-        data.setText(text)
-        QApplication.clipboard().setMimeData(data)
+        put_fragment(fragment_text(self.doc.graph, ids))
         return True
 
     def edit_cut(self) -> None:
