@@ -39,12 +39,28 @@ def single(block: str, params: Mapping[str, Any], inputs: Mapping[str, Any],
     return g
 
 
+def workable_env(an, names=("T",), start: int = 5, stop: int = 512) -> dict[str, int]:
+    """The smallest sizes (from ``start``) for the symbolic names at which every
+    inferred dimension of the graph is at least 1.
+
+    A graph with a symbolic length is valid when some length works: pooling
+    ``T`` with a dilated window of 7 needs ``T >= 7``; evaluating it at 5
+    would test an input the user could never feed it.
+    """
+    dims_ = [d for tt in an.shapes().values() for d in tt.shape[1:] if not dims.is_concrete(d)]
+    for size in range(start, stop):
+        env = {n: size for n in names}
+        if all(dims.evaluate(d, env, default=size) >= 1 for d in dims_):
+            return env
+    raise AssertionError(f"no size in [{start}, {stop}) makes every dimension positive: {dims_}")
+
+
 def run_and_compare(g: Graph, batch: int = 2, env: Mapping[str, int] | None = None,
                     int_high: int = 10, train: bool = False) -> dict:
     """Build the model from generated code, run it, and compare with analysis.
 
     Asserts: no errors; the output shape equals the inferred shape (symbolic
-    sizes evaluated with ``env``); the parameter count equals graph's count.
+    sizes evaluated with ``env``, by default :func:`workable_env`); the parameter count equals graph's count.
 
     Returns:
         ``{"model": module, "code": GeneratedCode, "out": tensor(s)}``.
@@ -53,8 +69,8 @@ def run_and_compare(g: Graph, batch: int = 2, env: Mapping[str, int] | None = No
 
     from codegen import build_model
 
-    env = dict(env or {"T": 5})
     an = analyze(g)
+    env = dict(env or workable_env(an))
     errors = an.errors()
     assert not errors, [p.message for p in errors]
     model, code = build_model(g, "Block test")
