@@ -31,6 +31,7 @@ import networkx as nx
 
 from . import blocks, checks
 from .blocks import FLOAT, INT, TT, Ctx, P
+from .blocks.base import init_scale_problem
 from .graph import Edge, Graph, Node
 from .problems import ERROR, WARNING, Code, ParamError, Problem, ShapeError
 
@@ -280,6 +281,11 @@ class Analyzer:
                 bad = True
                 _problem(res, node, Code.PARAM, f"{prm.name} has no default; set {prm.name} "
                          f"({prm.doc})")
+        if given and "init_scale" in given:
+            why = init_scale_problem(p)
+            if why:
+                bad = True
+                _problem(res, node, Code.PARAM, why)
         res.params = p
 
         # inputs

@@ -215,6 +215,30 @@ def init_params(conv: bool = False) -> tuple[Param, ...]:
     )
 
 
+#: what ``init_scale`` means for each method that uses it
+INIT_SCALE_MEANS = {"xavier_uniform": "gain", "xavier_normal": "gain", "orthogonal": "gain",
+                    "delta_orthogonal": "gain", "normal": "standard deviation",
+                    "uniform": "bound", "constant": "value"}
+
+
+def init_scale_problem(p: Mapping[str, Any]) -> str | None:
+    """Why a block's ``init_scale`` does not fit its ``init`` method, or None.
+
+    Gains, standard deviations and bounds must be positive (PyTorch refuses a
+    negative standard deviation and an empty range); a constant may be anything.
+    """
+    method, scale = p.get("init"), p.get("init_scale")
+    if scale is None or method in (None, "default", "constant"):
+        return None
+    means = INIT_SCALE_MEANS.get(method)
+    if means is None:
+        return (f"init_scale is not used by {method} initialisation; clear it "
+                "(or choose xavier, orthogonal, normal, uniform or constant)")
+    if scale <= 0:
+        return f"init_scale is the {means} of {method} initialisation and must be positive, got {scale:g}"
+    return None
+
+
 # --------------------------------------------------------------------------
 # The context a spec's functions receive
 # --------------------------------------------------------------------------

@@ -116,6 +116,23 @@ def test_parameter_out_of_range():
     assert p.node == "l1" and "p must be" in p.message and "1.5" in p.message
 
 
+@pytest.mark.parametrize("init,scale,words", [
+    ("xavier_normal", -0.5, "init_scale is the gain of xavier_normal initialisation and must be positive, got -0.5"),
+    ("normal", 0.0, "init_scale is the standard deviation of normal initialisation and must be positive, got 0"),
+    ("uniform", -0.1, "init_scale is the bound of uniform initialisation"),
+    ("kaiming_normal", 0.3, "init_scale is not used by kaiming_normal initialisation; clear it"),
+])
+def test_an_init_scale_that_does_not_fit_its_method(init, scale, words):
+    g = chain(("Linear", {"out_features": 4, "init": init, "init_scale": scale}), input_shape=(4,))
+    (p,) = found(g, Code.PARAM)
+    assert p.node == "l1" and words in p.message
+
+
+def test_a_negative_constant_init_is_fine():
+    g = chain(("Linear", {"out_features": 4, "init": "constant", "init_scale": -0.5}), input_shape=(4,))
+    assert not found(g, Code.PARAM)
+
+
 def test_problem_codes_are_from_the_fixed_list():
     g = chain(("Linear", {"out_features": 0}), "Softmax", input_shape=(4,), dtype="int64")
     g.add_node("Linear", id="lonely")
