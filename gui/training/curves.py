@@ -145,10 +145,19 @@ class LiveCurve:
         # range is then derived from what is drawn, so it must not clip it.
         self.follows = follows or (lambda: False)
         self.clock = clock
-        self.item = pg.PlotDataItem(name=name or None, **style)
-        self.item.setClipToView(True)
-        self.item.setDownsampling(auto=True, method="peak")
-        self.item.setSkipFiniteCheck(True)
+        # The series is sliced to the view and peak-downsampled to the plot's
+        # width here (:meth:`redraw`): pyqtgraph's own clip-to-view and
+        # downsampling would redo it on every setData and every range change.
+        # A plain line on linear axes (the per-step curves) is a PlotCurveItem,
+        # whose setData costs a fifth of a PlotDataItem's (quality.md B7);
+        # markers and log axes need the PlotDataItem.
+        if "symbol" in style or plot.getAxis("left").logMode:
+            self.item = pg.PlotDataItem(name=name or None, **style)
+            self.item.setClipToView(False)
+            self.item.setDownsampling(auto=False)
+            self.item.setSkipFiniteCheck(True)
+        else:
+            self.item = pg.PlotCurveItem(name=name or None, skipFiniteCheck=True, **style)
         plot.addItem(self.item)
         self.plot = plot
         self.redraws = 0

@@ -262,6 +262,11 @@ class Panel(pg.PlotWidget):
             legend.addItem(item, name)
         legend.setVisible(bool(entries))  # no empty box when there is nothing to name
         theme.style_plot(self)
+        # samples and names are items of their own, painted on every paint
+        # otherwise; a restyle (new pens, new names) builds the legend anew
+        for sample, label in legend.items:
+            sample.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+            label.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
     def set_legend_corner(self, corner: str) -> None:
         """Where the legend sits beside the plot: ``"top"`` or ``"bottom"`` of its right side."""

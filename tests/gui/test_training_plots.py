@@ -42,7 +42,7 @@ def feed_epochs(plots, epochs=3, steps_per_epoch=20, run_id=None):
 
 
 def drawn(curve):
-    x, y = curve.item.getOriginalDataset()
+    x, y = curve.item.getData()
     return (np.empty(0), np.empty(0)) if x is None else (x, y)
 
 
@@ -201,6 +201,30 @@ def test_follow_stops_when_the_user_zooms_and_resumes_on_the_button(plots, qtbot
     assert panel.following()
     (x0, x1), _ = panel.getViewBox().viewRange()
     assert x1 >= 400
+
+
+def test_a_long_curve_is_drawn_at_screen_resolution_whole_or_zoomed(plots, qtbot):
+    plots.add_run("r1")
+    steps = np.arange(1, 200_001, dtype=float)
+    loss = 1.0 + np.sin(steps / 500.0)
+    loss[150_000] = 9.0  # one spike: peak downsampling must keep it
+    plots.add_steps(steps, loss, lr=np.full(len(steps), 0.1))
+    plots.flush()
+    curve = plots.runs["r1"].curves["loss"]
+    width = plots.panels["loss"].getViewBox().width()
+    x, y = drawn(curve)
+    assert len(x) <= 4 * width and x[0] == 1 and x[-1] == 200_000
+    assert y.max() == 9.0
+    # the user zooms in (as a wheel turn does: following stops, the range moves)
+    plots.panels["loss"].follow(False)
+    vb = plots.panels["loss"].getViewBox()
+    vb.setRange(xRange=(100_000, 101_000), padding=0)
+    plots.flush()
+    x, y = drawn(curve)
+    assert x[0] >= 98_000 and x[-1] <= 103_000  # the view and a margin either side, no more
+    assert len(x) <= 4 * width
+    inside = np.unique(x[(x >= 100_000) & (x <= 101_000)])
+    assert np.diff(inside).max() <= 4  # blocks of 4 steps at most: ≈ a pixel each
 
 
 def test_export_png_and_csv(plots, tmp_path):
