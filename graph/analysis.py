@@ -281,11 +281,9 @@ class Analyzer:
                 bad = True
                 _problem(res, node, Code.PARAM, f"{prm.name} has no default; set {prm.name} "
                          f"({prm.doc})")
-        if given and "init_scale" in given:
-            why = init_scale_problem(p)
-            if why:
-                bad = True
-                _problem(res, node, Code.PARAM, why)
+        if given and "init_scale" in given and (why := init_scale_problem(p)):
+            # an error, but shapes do not depend on it: inference goes on downstream
+            _problem(res, node, Code.PARAM, why)
         res.params = p
 
         # inputs

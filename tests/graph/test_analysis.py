@@ -126,6 +126,9 @@ def test_an_init_scale_that_does_not_fit_its_method(init, scale, words):
     g = chain(("Linear", {"out_features": 4, "init": init, "init_scale": scale}), input_shape=(4,))
     (p,) = found(g, Code.PARAM)
     assert p.node == "l1" and words in p.message
+    an = analyze(g)
+    assert not an.valid()
+    assert an.output_type("l1").shape == ("N", 4)  # shapes still flow past it
 
 
 def test_a_negative_constant_init_is_fine():
