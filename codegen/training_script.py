@@ -29,13 +29,14 @@ from .errors import CodegenError
 from .training_template import LOAD_BUILTIN, LOAD_FILE, TEMPLATE
 
 #: What the script copies from runtime/data, per module: top-level names in
-#: file order, or None for every definition (imports and docstring left out).
+#: file order, or None for every definition (imports and docstring left out)
+#: but the editor's header readers, which a script never calls.
 _ALWAYS = (("prepare", ("check_arrays", "encode_labels", "_name", "finish")),)
 _BY_SOURCE = {
     "generated": (("synthetic", None),),
     "real": (("tabular", ("_SKLEARN", "real")),),
-    "csv": (("tabular", ("MAX_NUMERIC_CLASSES", "_read_rows", "_number", "read_csv",
-                         "_target")),),
+    "csv": (("tabular", ("MAX_NUMERIC_CLASSES", "_decode", "_parse", "_target_column",
+                         "_read_rows", "_number", "read_csv", "_target")),),
     "npz": (("npz", None),),
     "image_folder": (("images", None),),
 }
@@ -61,7 +62,7 @@ def _definitions(module_name: str, names: tuple[str, ...] | None) -> list[tuple[
             name = target.id
         else:
             continue  # the docstring and the imports
-        if names is None or name in names:
+        if name in names if names is not None else not name.endswith("_sample_shape"):
             found.append((name, ast.get_source_segment(text, node)))
     missing = set(names or ()) - {n for n, _ in found}
     if missing:

@@ -375,10 +375,11 @@ class TrainingSettings(QWidget):
     def _file_shape(self, training: dict):
         """``(state, shape)`` of a file dataset from the prober (``("", None)`` for
         a built-in set); a pending read refreshes the checks when it is done."""
-        where = file_of((training or {}).get("dataset") or {}, dataset_base(self.doc))
+        base = dataset_base(self.doc)
+        where = file_of((training or {}).get("dataset") or {}, base)
         if where is None:
             return "", None
-        return self.prober.get(*where, training["dataset"])
+        return self.prober.get(*where, training["dataset"], base)
 
     def fit_error(self) -> str | None:
         """The reason the dataset does not fit, if known before loading (a file

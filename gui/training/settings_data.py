@@ -173,7 +173,7 @@ def fit_problem(graph, training: dict, file_shape=None) -> str | None:
         graph: the network.
         training: the project's training settings.
         file_shape: for a file dataset, what :mod:`gui.training.dataset_probe`
-            read (a ``DataShape``, a ``ProbeError`` to report, or None: unknown).
+            read (a ``SampleShape``, a ``DatasetError`` to report, or None: unknown).
     """
     spec = (training or {}).get("dataset") or {}
     inp = input_of(graph)

@@ -24,8 +24,8 @@ from .fit import check_fits
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
 
-__all__ = ["Dataset", "DatasetError", "BuiltinInfo", "load_dataset", "builtin_catalog",
-           "check_fits"]
+__all__ = ["Dataset", "DatasetError", "BuiltinInfo", "SampleShape", "load_dataset",
+           "sample_shape", "builtin_catalog", "check_fits"]
 
 
 class DatasetError(TrainingError):
@@ -57,6 +57,35 @@ class Dataset:
     #: How features were transformed (e.g. ``{"standardise": {"mean": [...],
     #: "std": [...]}}``), so that new samples can be prepared the same way.
     preprocessing: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SampleShape:
+    """What one sample of a file dataset looks like, told without loading it
+    (what :func:`check_fits` reads)."""
+
+    name: str
+    input_shape: tuple
+    input_dtype: str
+
+
+def sample_shape(spec: dict, base_dir: Path | None = None) -> SampleShape | None:
+    """One sample's shape and dtype of a file dataset, from its header alone: the
+    CSV header row, the ``X.npy`` header inside the ``.npz``, the images' headers.
+
+    The editor checks a file against the network's ``Input`` with it before
+    Start; the same checks and messages as :func:`load_dataset` apply to what
+    is read.
+
+    Returns:
+        The shape, or None for a built-in dataset (its catalogue entry knows it).
+
+    Raises:
+        DatasetError: the file cannot give samples; the message says why.
+    """
+    from .loader import sample_shape as read
+
+    return read(spec, base_dir)
 
 
 def load_dataset(spec: dict, base_dir: Path | None = None, seed: int = 0) -> Dataset:

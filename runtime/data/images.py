@@ -95,16 +95,11 @@ def _pixels(Image, im, gray: bool, size: tuple[int, int]) -> np.ndarray:
     return a[None] if gray else a.transpose(2, 0, 1)
 
 
-def read_image_folder(folder: Path, size: tuple[int, int] | None):
-    """Decode every image of a class-per-subfolder tree.
-
-    Returns:
-        ``(X float32 (n, C, H, W), y int64, class_names, description)``.
-    """
-    Image = _pil()
-    class_names, files = _list(folder)
+def _headers(Image, folder: Path, files, size: tuple[int, int] | None):
+    """``(grayscale?, (H, W))`` from the images' headers alone: cheap, and finds
+    bad files before any is decoded."""
     headers = []
-    for path, _ in files:  # headers only: cheap, finds bad files before decoding any
+    for path, _ in files:
         im = _open(Image, path, folder)
         headers.append((im.size, tuple(im.getbands())))
         im.close()
@@ -118,6 +113,26 @@ def read_image_folder(folder: Path, size: tuple[int, int] | None):
                                "dataset settings to resize them")
         w, h = sizes.pop()
         size = (h, w)
+    return gray, size
+
+
+def image_sample_shape(folder: Path, size: tuple[int, int] | None) -> tuple[int, int, int]:
+    """One sample's shape ``(C, H, W)``, from the images' headers alone."""
+    Image = _pil()
+    _names, files = _list(folder)
+    gray, size = _headers(Image, folder, files, size)
+    return (1 if gray else 3, *size)
+
+
+def read_image_folder(folder: Path, size: tuple[int, int] | None):
+    """Decode every image of a class-per-subfolder tree.
+
+    Returns:
+        ``(X float32 (n, C, H, W), y int64, class_names, description)``.
+    """
+    Image = _pil()
+    class_names, files = _list(folder)
+    gray, size = _headers(Image, folder, files, size)
     X = np.empty((len(files), 1 if gray else 3, *size), dtype=np.float32)
     for i, (path, _) in enumerate(files):
         with _open(Image, path, folder) as im:

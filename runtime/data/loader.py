@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from . import Dataset, DatasetError
+from . import Dataset, DatasetError, SampleShape
 from .catalog import REAL, builtin_catalog
 from .prepare import finish
 
@@ -63,13 +63,18 @@ def _check_keys(spec: dict, allowed) -> None:
             raise _bad(k, f"unknown setting{_hint(k, allowed)}")
 
 
+def source_path(value: str, base_dir: Path | None) -> Path:
+    """Where a dataset file named in the settings is: relative paths are read
+    from ``base_dir`` (the project's folder), else the working folder."""
+    p = Path(value).expanduser()
+    return p if p.is_absolute() else Path(base_dir or Path.cwd()) / p
+
+
 def _path(spec: dict, key: str, base_dir: Path | None) -> Path:
     v = spec[key]
     if not isinstance(v, str) or not v.strip():
         raise _bad(key, f"must be a file path, got {v!r}")
-    p = Path(v).expanduser()
-    if not p.is_absolute():
-        p = Path(base_dir or Path.cwd()) / p
+    p = source_path(v, base_dir)
     what = "image folder" if key == "image_folder" else "dataset file"
     if not p.exists():
         raise DatasetError(f"{what} {v!r} does not exist (looked in {p.parent})")
@@ -79,6 +84,51 @@ def _path(spec: dict, key: str, base_dir: Path | None) -> Path:
     if key != "image_folder" and not p.is_file():
         raise DatasetError(f"dataset path {v!r} is a folder, not a .{key} file")
     return p
+
+
+def _size(spec: dict) -> tuple[int, int] | None:
+    size = spec.get("size")
+    if size is None:
+        return None
+    if (not isinstance(size, (list, tuple)) or len(size) != 2
+            or not all(isinstance(s, int) and not isinstance(s, bool) and 1 <= s <= 4096
+                       for s in size)):
+        raise _bad("size", f"must be [H, W] with whole numbers from 1 to 4096, got {size!r}")
+    return (size[0], size[1])
+
+
+def _target(spec: dict) -> str | None:
+    target = spec.get("target")
+    if target is not None and not isinstance(target, str):
+        raise _bad("target", f"must be a column name, got {target!r}")
+    return target
+
+
+def file_source(spec: Any) -> str | None:
+    """The key naming a file dataset (``"csv"``, ``"npz"`` or ``"image_folder"``), or None."""
+    if not isinstance(spec, dict):
+        return None
+    return next((k for k in SOURCES[1:] if isinstance(spec.get(k), str) and spec[k].strip()),
+                None)
+
+
+def sample_shape(spec: Any, base_dir: Path | None) -> SampleShape | None:
+    """See :func:`runtime.data.sample_shape`."""
+    source = file_source(spec)
+    if source is None:
+        return None
+    path = _path(spec, source, base_dir)
+    if source == "csv":
+        from .tabular import csv_sample_shape
+
+        return SampleShape(path.name, csv_sample_shape(path, _target(spec)), "float32")
+    if source == "npz":
+        from .npz import npz_sample_shape
+
+        return SampleShape(path.name, *npz_sample_shape(path))
+    from .images import image_sample_shape
+
+    return SampleShape(path.name, image_sample_shape(path, _size(spec)), "float32")
 
 
 def load(spec: Any, base_dir: Path | None, seed: int) -> Dataset:
@@ -104,10 +154,7 @@ def load(spec: Any, base_dir: Path | None, seed: int) -> Dataset:
     if source == "csv":
         from .tabular import read_csv
 
-        target = spec.get("target")
-        if target is not None and not isinstance(target, str):
-            raise _bad("target", f"must be a column name, got {target!r}")
-        X, y, task, names, desc = read_csv(path, target, task)
+        X, y, task, names, desc = read_csv(path, _target(spec), task)
         return finish(path.name, task, X, y, seed=seed, val_fraction=vf, description=desc,
                       num_classes=len(names) if names else None, class_names=names,
                       standardise=True)
@@ -122,14 +169,7 @@ def load(spec: Any, base_dir: Path | None, seed: int) -> Dataset:
     if task == "regression":
         raise _bad("task", "an image folder gives class labels (one subfolder per class), "
                    'so the task must be "classification"')
-    size = spec.get("size")
-    if size is not None:
-        if (not isinstance(size, (list, tuple)) or len(size) != 2
-                or not all(isinstance(s, int) and not isinstance(s, bool) and 1 <= s <= 4096
-                           for s in size)):
-            raise _bad("size", f"must be [H, W] with whole numbers from 1 to 4096, got {size!r}")
-        size = (size[0], size[1])
-    X, y, names, desc = read_image_folder(path, size)
+    X, y, names, desc = read_image_folder(path, _size(spec))
     return finish(path.name, "classification", X, y, seed=seed, val_fraction=vf,
                   description=desc, num_classes=len(names), class_names=names)
 

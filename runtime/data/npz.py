@@ -26,16 +26,63 @@ _BROKEN = (OSError, EOFError, zipfile.BadZipFile, zlib.error, NotImplementedErro
            KeyError, MemoryError)
 
 
-def _load(path: Path) -> tuple[np.ndarray, np.ndarray]:
+def _check_magic(path: Path) -> None:
+    """Refuse a pickle or a file that is no NumPy file, before numpy reads it."""
     name = path.name
-    with open(path, "rb") as fh:
-        magic = fh.read(6)
+    try:
+        with open(path, "rb") as fh:
+            magic = fh.read(6)
+    except OSError as exc:
+        raise DatasetError(f"{name}: cannot be read ({exc.strerror or exc})") from None
     if magic[:1] == b"\x80":  # a pickle's protocol opcode: refuse before numpy sees it
         raise DatasetError(f"{name}: holds pickled Python objects, which are not loaded "
                            "for safety; save plain arrays with numpy.savez(path, X=..., y=...)")
     if not magic.startswith((b"PK", b"\x93NUMPY")):
         raise DatasetError(f"{name}: cannot be read as a NumPy .npz file (it is not a zip "
                            "archive); save the arrays with numpy.savez(path, X=..., y=...)")
+
+
+def _no_array(name: str, missing, have) -> DatasetError:
+    return DatasetError(f"{name}: has no array named {' or '.join(missing)} (arrays in the "
+                        f"file: {', '.join(have) or 'none'}); save them with "
+                        "numpy.savez(path, X=..., y=...)")
+
+
+def _x_dtype(name: str, shape: tuple, dtype: np.dtype) -> str:
+    """``"int64"`` or ``"float32"``: what X's samples become; refuses a bad X."""
+    if len(shape) < 2:
+        raise DatasetError(f"{name}: X has shape {tuple(shape)}; it needs one row per sample "
+                           "(shape (n, features...))")
+    if dtype.kind == "i":
+        return "int64"
+    if dtype.kind in "biuf":
+        return "float32"
+    raise DatasetError(f"{name}: X has dtype {dtype}; it must be numeric")
+
+
+def npz_sample_shape(path: Path) -> tuple[tuple[int, ...], str]:
+    """One sample's shape and dtype, from X's header alone (no array is read)."""
+    _check_magic(path)
+    name = path.name
+    try:
+        with zipfile.ZipFile(path) as z:
+            arrays = [n[:-4] for n in z.namelist() if n.endswith(".npy")]
+            missing = [k for k in ("X", "y") if k not in arrays]
+            if missing:
+                raise _no_array(name, missing, arrays)
+            with z.open("X.npy") as f:
+                version = np.lib.format.read_magic(f)
+                read = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                        else np.lib.format.read_array_header_2_0)
+                shape, _fortran, dtype = read(f)
+    except (ValueError, *_BROKEN) as exc:
+        raise DatasetError(f"{name}: cannot be read as a NumPy .npz file ({exc})") from None
+    return tuple(int(d) for d in shape[1:]), _x_dtype(name, shape, dtype)
+
+
+def _load(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    name = path.name
+    _check_magic(path)
     try:
         f = np.load(path, allow_pickle=False)
     except ValueError as exc:
@@ -52,10 +99,7 @@ def _load(path: Path) -> tuple[np.ndarray, np.ndarray]:
     with f:
         missing = [k for k in ("X", "y") if k not in f.files]
         if missing:
-            have = ", ".join(f.files) or "none"
-            raise DatasetError(f"{name}: has no array named {' or '.join(missing)} (arrays "
-                               f"in the file: {have}); save them with numpy.savez(path, "
-                               "X=..., y=...)")
+            raise _no_array(name, missing, f.files)
         out = []
         for k in ("X", "y"):
             try:
@@ -78,17 +122,10 @@ def read_npz(path: Path, task: str | None):
     """
     X, y = _load(path)
     name = path.name
-    if X.ndim < 2:
-        raise DatasetError(f"{name}: X has shape {X.shape}; it needs one row per sample "
-                           "(shape (n, features...))")
+    x_dtype = _x_dtype(name, X.shape, X.dtype)
     if y.ndim < 1:
         raise DatasetError(f"{name}: y is a single value; it needs one target per sample")
-    if X.dtype.kind == "i":
-        X = X.astype(np.int64)
-    elif X.dtype.kind in "biuf":
-        X = X.astype(np.float32)
-    else:
-        raise DatasetError(f"{name}: X has dtype {X.dtype}; it must be numeric")
+    X = X.astype(x_dtype)
     if X.shape[0] != y.shape[0]:
         raise DatasetError(f"{name}: X has {X.shape[0]} samples but y has {y.shape[0]}; "
                            "they must have the same length")

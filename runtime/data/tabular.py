@@ -49,15 +49,22 @@ def real(name: str, rng: np.random.Generator, n: int | None):
     return X.astype(np.float32), y, [str(c) for c in bunch.target_names]
 
 
-def _read_rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    """The header and ``(line number, cells)`` of every non-blank row."""
+#: Bytes of a CSV file read to tell its sample shape (header and first rows).
+HEAD_BYTES = 65536
+
+
+def _decode(data: bytes, name: str) -> str:
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise DatasetError(f"{path.name}: is not UTF-8 text (byte {exc.start}); save the "
+        raise DatasetError(f"{name}: is not UTF-8 text (byte {exc.start}); save the "
                            "CSV file as UTF-8") from None
+
+
+def _parse(text: str, name: str) -> list[tuple[int, list[str]]]:
+    """``(line number, cells)`` of every non-blank row (at least one)."""
     if not text.strip():
-        raise DatasetError(f"{path.name}: the file is empty")
+        raise DatasetError(f"{name}: the file is empty")
     try:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:
@@ -69,9 +76,45 @@ def _read_rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
             if any(c.strip() for c in cells):
                 rows.append((reader.line_num, [c.strip() for c in cells]))
     except csv.Error as exc:
-        raise DatasetError(f"{path.name}, line {reader.line_num}: {exc}") from None
+        raise DatasetError(f"{name}, line {reader.line_num}: {exc}") from None
     if not rows:
-        raise DatasetError(f"{path.name}: the file is empty")
+        raise DatasetError(f"{name}: the file is empty")
+    return rows
+
+
+def _target_column(header: list[str], target: str | None, name: str) -> str:
+    """The target column's name (the last column by default), checked against the header."""
+    if len(header) < 2:
+        raise DatasetError(f"{name}: has only one column ({header[0]!r}); it needs "
+                           "feature columns and a target column")
+    if target is None:
+        target = header[-1]
+    if target not in header:
+        raise DatasetError(f"{name}: there is no column {target!r} for the target; "
+                           "columns: " + ", ".join(repr(h) for h in header))
+    if header.count(target) > 1:
+        raise DatasetError(f"{name}: more than one column is named {target!r}; "
+                           "rename one so the target is unambiguous")
+    return target
+
+
+def csv_sample_shape(path: Path, target: str | None) -> tuple[int, ...]:
+    """One sample's shape, from the header alone (the first :data:`HEAD_BYTES`)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(HEAD_BYTES)
+    except OSError as exc:
+        raise DatasetError(f"{path.name}: cannot be read ({exc.strerror or exc})") from None
+    if len(head) == HEAD_BYTES and b"\n" in head:  # a partly read last line is not a row
+        head = head[:head.rindex(b"\n") + 1]
+    header = _parse(_decode(head, path.name), path.name)[0][1]
+    _target_column(header, target, path.name)
+    return (len(header) - 1,)
+
+
+def _read_rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """The header and ``(line number, cells)`` of every non-blank row."""
+    rows = _parse(_decode(path.read_bytes(), path.name), path.name)
     header = rows[0][1]
     if not rows[1:]:
         raise DatasetError(f"{path.name}: has a header row but no data rows")
@@ -98,18 +141,7 @@ def read_csv(path: Path, target: str | None, task: str | None):
         int64 classes or float32 ``(n, 1)`` values.
     """
     header, rows = _read_rows(path)
-    if len(header) < 2:
-        raise DatasetError(f"{path.name}: has only one column ({header[0]!r}); it needs "
-                           "feature columns and a target column")
-    dup = {h for h in header if header.count(h) > 1}
-    if target is None:
-        target = header[-1]
-    if target not in header:
-        raise DatasetError(f"{path.name}: there is no column {target!r} for the target; "
-                           "columns: " + ", ".join(repr(h) for h in header))
-    if target in dup:
-        raise DatasetError(f"{path.name}: more than one column is named {target!r}; "
-                           "rename one so the target is unambiguous")
+    target = _target_column(header, target, path.name)
     ti = header.index(target)
     features = [i for i in range(len(header)) if i != ti]
     X = np.empty((len(rows), len(features)), dtype=np.float64)

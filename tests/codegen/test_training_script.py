@@ -203,6 +203,18 @@ def test_relative_data_paths_resolve_against_the_project_folder(kind, tmp_path):
     _same(ns["load_data"](ns["DATA_PATH"], 0), load_dataset(dataset, proj_dir, seed=0))
 
 
+def test_an_image_folder_is_read_by_the_script_as_by_the_app(tmp_path):
+    Image = pytest.importorskip("PIL.Image")
+    for k, (cls, mode) in enumerate((("cats", "L"), ("dogs", "RGB"))):
+        (tmp_path / "pics" / cls).mkdir(parents=True)
+        for i in range(4):
+            Image.new(mode, (9, 7), 50 * i + k).save(tmp_path / "pics" / cls / f"{i}.png")
+    dataset = {"image_folder": "pics", "size": [6, 8]}
+    ns = _script_namespace({"dataset": dataset}, tmp_path)
+    assert "image_sample_shape" not in ns  # the editor's header reader stays out of scripts
+    _same(ns["load_data"](ns["DATA_PATH"], 0), load_dataset(dataset, tmp_path, seed=0))
+
+
 def test_data_flag_overrides_a_moved_dataset_and_a_missing_one_says_so(tmp_path):
     proj_dir = tmp_path / "project"
     _write_csv(proj_dir / "t.csv")

@@ -138,6 +138,17 @@ def test_an_npz_file_is_checked_from_its_header(qtbot, win, panel, tmp_path,  # 
     choose_file(panel, monkeypatch, "npz", broken)
     qtbot.waitUntil(lambda: "broken.npz" in panel.fit.text(), timeout=5000)
     assert "broken.npz: cannot be read as a NumPy .npz file" in panel.fit.text()
+    # a real archive whose X member's compressed bytes are damaged: an error
+    # no check names (zlib's) must still come back, not leave "Reading…" for good
+    damaged = tmp_path / "damaged.npz"
+    np.savez_compressed(damaged, X=np.arange(4000.0).reshape(40, 100), y=np.zeros(40))
+    data = bytearray(damaged.read_bytes())
+    data[60:400] = bytes(340)
+    damaged.write_bytes(bytes(data))
+    choose_file(panel, monkeypatch, "npz", damaged)
+    qtbot.waitUntil(lambda: "damaged.npz" in panel.fit.text(), timeout=5000)
+    assert "damaged.npz: cannot be read as a NumPy .npz file" in panel.fit.text()
+    undo(win)
     undo(win)
     qtbot.waitUntil(lambda: "tokens.npz" in panel.fit.text(), timeout=5000)
 

@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from runtime.data import DatasetError, check_fits, load_dataset
+from runtime.data import DatasetError, check_fits, load_dataset, sample_shape
 
 
 def fails(spec, base, message):
@@ -277,3 +277,49 @@ def test_missing_pillow_says_how_to_install_it(tmp_path, monkeypatch):
     tree(tmp_path / "pics")
     monkeypatch.setitem(sys.modules, "PIL", None)
     fails({"image_folder": "pics"}, tmp_path, "`pip install pillow`")
+
+
+# --- sample shape from the header alone (the editor's check before Start) ---------------
+
+@pytest.mark.parametrize("make,spec", [
+    (lambda d: write(d, flowers()), {"csv": "data.csv", "target": "species"}),
+    (lambda d: np.savez(d / "d.npz", X=np.zeros((8, 3, 5), np.float64), y=np.arange(8) % 2),
+     {"npz": "d.npz"}),
+    (lambda d: np.savez(d / "t.npz", X=np.zeros((8, 7), np.int32), y=np.arange(8) % 2),
+     {"npz": "t.npz"}),
+    (lambda d: tree(d / "pics", modes=("L", "RGB")), {"image_folder": "pics"}),
+    (lambda d: tree(d / "pics"), {"image_folder": "pics", "size": [8, 6]}),
+])
+def test_the_header_read_gives_the_loaded_sample_shape(tmp_path, make, spec):
+    make(tmp_path)
+    got = sample_shape(spec, tmp_path)
+    d = load_dataset(spec, base_dir=tmp_path)
+    assert (got.input_shape, got.input_dtype) == (d.input_shape, d.input_dtype)
+    assert check_fits(got, d.input_shape, d.input_dtype) is None
+
+
+@pytest.mark.parametrize("make,spec,message", [
+    (lambda d: write(d, "a,b\n1,2\n"), {"csv": "data.csv", "target": "c"},
+     "data.csv: there is no column 'c' for the target; columns: 'a', 'b'"),
+    (lambda d: write(d, "only\n1\n"), {"csv": "data.csv"}, "has only one column ('only')"),
+    (lambda d: write(d, "a,b\n1,2\n", encoding="utf-16"), {"csv": "data.csv"},
+     "is not UTF-8 text"),
+    (lambda d: np.savez(d / "d.npz", Z=np.zeros((4, 2))), {"npz": "d.npz"},
+     "has no array named X or y (arrays in the file: Z)"),
+    (lambda d: np.savez(d / "d.npz", X=np.zeros(4), y=np.zeros(4)), {"npz": "d.npz"},
+     "X has shape (4,)"),
+    (lambda d: _pickle(d / "d.npz"), {"npz": "d.npz"}, "holds pickled Python objects"),
+    (lambda d: tree(d / "pics", size=(12, 10)) or image(d / "pics" / "dogs" / "big.png", (5, 5)),
+     {"image_folder": "pics"}, "have different sizes"),
+    (lambda d: None, {"npz": "gone.npz"}, "dataset file 'gone.npz' does not exist"),
+])
+def test_the_header_read_refuses_in_the_loaders_words(tmp_path, make, spec, message):
+    make(tmp_path)
+    with pytest.raises(DatasetError) as err:
+        sample_shape(spec, tmp_path)
+    assert message in str(err.value)
+    assert message in fails(spec, tmp_path, message)  # the same words at load time
+
+
+def test_a_built_in_dataset_has_no_file_to_read():
+    assert sample_shape({"name": "digits"}) is None
