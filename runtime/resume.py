@@ -77,7 +77,10 @@ def restore(t, path) -> None:
     t.step = int(ck.get("step", 0))
     t.best = dict(ck.get("best") or t.best)
     state = ck.get("epoch_state") if ck.get("partial") else None
-    if state is not None and state.get("batch_size") == t.config.batch_size:
+    if state is not None and (state.get("batch_size") != t.config.batch_size
+                              or len(state["perm"]) != len(t.setup.X)):
+        state = None  # the saved shuffle is of another training set or batching
+    if state is not None:
         t.pending_epoch = dict(state, perm=state["perm"].to(t.device))
         grads = ck.get("grads") or []
         for p, g in zip(t.model.parameters(), grads):
@@ -89,7 +92,7 @@ def restore(t, path) -> None:
         if ck.get("partial"):
             t.notes.append(f"the stopped epoch {t.epoch + 1} is trained again from "
                            "its start (the checkpoint does not hold where it stopped, "
-                           "or the batch size changed)")
+                           "or the batch size or the number of training samples changed)")
         t.notes.append(f"resumed from {str(path)!r} after epoch {t.epoch}")
 
 

@@ -93,6 +93,23 @@ def test_a_stop_inside_an_epoch_resumes_exactly(tmp_path, extra, stop_at, ds):
                  load_checkpoint(tmp_path / "part" / "last.pt")["model"])
 
 
+def test_a_stop_inside_an_epoch_resumed_on_another_number_of_samples_restarts_the_epoch(tmp_path):
+    tr = {"epochs": 3, "batch_size": 16, "seed": 5}
+    stopper = StopAtStep(8)  # epoch 2, step 2 of 6
+    t = Trainer(net(), tr, dataset=blobs(), out_dir=tmp_path, callbacks=[stopper],
+                report_every=0)
+    stopper.trainer = t
+    assert t.run().stopped == "stopped"
+    # 40 samples now: the saved shuffle of 96 would index past the end
+    r = Trainer(net(), tr, dataset=blobs(n=40), out_dir=tmp_path,
+                resume=tmp_path / "last.pt", report_every=0).run()
+    assert r.stopped == "completed" and r.epochs == 3, (r.stopped, r.message)
+    assert any("trained again from its start" in n and "training samples" in n
+               for n in r.notes), r.notes
+    # the 8 steps trained before the stop, then epochs 2 (again) and 3 of 3 steps each
+    assert len(r.step_losses) == 8 + 3 * 2
+
+
 def test_a_stop_during_validation_resumes_exactly(tmp_path):
     tr = {"epochs": 3, "batch_size": 16, "seed": 2, "scheduler": ONE_CYCLE}
     full = Trainer(net(), tr, dataset=blobs(val=80), out_dir=tmp_path / "full").run()
