@@ -22,7 +22,7 @@ import operator
 import re
 from pathlib import Path
 
-from graph import Analyzer, Graph, blocks
+from graph import Analyzer, Graph, blocks, dims
 from graph.problems import ParamError
 
 from .errors import CodegenError
@@ -42,10 +42,19 @@ def parse_shape(text: str) -> list:
     Raises:
         ValueError: an empty entry, with an example of what is expected.
     """
-    parts = [p.strip() for p in text.replace("×", ",").replace("x", ",").split(",")]
-    if not parts or not all(parts):
+    parts = [p.strip() for p in text.replace("×", ",").split(",")]
+    if len(parts) == 1 and _NUMBERS_BY_X.match(parts[0]):  # "1x8x8": x only between numbers
+        parts = [p.strip() for p in parts[0].split("x")]
+    if not all(parts):
         raise ValueError(f"{text!r}: write sizes separated by commas, e.g. 1,8,8")
+    bad = [p for p in parts if not p.isdigit() and not dims.is_valid_name(p)]
+    if bad:
+        raise ValueError(f"{text!r}: {bad[0]!r} is neither a size nor a name such as T; "
+                         "write sizes separated by commas, e.g. 1,8,8 or T,16")
     return [int(p) if p.isdigit() else p for p in parts]
+
+
+_NUMBERS_BY_X = re.compile(r"^\d+(\s*x\s*\d+)+$")
 
 
 def load_module(path: str | Path, class_name: str | None = None):

@@ -110,6 +110,8 @@ class FileOps:
         if not self.maybe_save():
             return
         self.set_document(Document(project), fresh_layout=True)
+        self.doc.undo.resetClean()  # work not saved anywhere yet: closing asks, autosave keeps it
+        self.update_title()
         self.statusBar().showMessage(
             f"Imported {project.name} from {Path(source).name}: {len(project.graph)} blocks "
             "(not saved yet)", 8000)

@@ -131,15 +131,17 @@ class ModelImporter(QObject):
                          name="netcanvas-import", daemon=True).start()
 
     def _run(self, path, class_name, shapes, dtypes) -> None:
-        try:
-            from codegen.fx_import import ModelImportError, import_project
+        from codegen.errors import CodegenError
 
-            try:
-                project = import_project(path, class_name, shapes, dtypes)
-            except ModelImportError as exc:
-                self.done.emit(None, str(exc))
-                return
+        try:
+            from codegen.fx_import import import_project
+
+            result = import_project(path, class_name, shapes, dtypes), ""
+        except CodegenError as exc:  # ModelImportError: every reason, in words
+            result = None, str(exc)
         except Exception as exc:  # noqa: BLE001 (a broken torch install: said, not raised)
-            self.done.emit(None, f"{type(exc).__name__}: {exc}")
-            return
-        self.done.emit(project, "")
+            result = None, f"{type(exc).__name__}: {exc}"
+        try:
+            self.done.emit(*result)
+        except RuntimeError:  # the window was closed during the import
+            pass

@@ -11,7 +11,7 @@ from torch import nn
 from codegen import build_model, generate
 from codegen.compile import module_class
 from codegen.export import example_inputs, write_model
-from codegen.fx_import import ModelImportError, import_model
+from codegen.fx_import import ModelImportError, import_model, parse_shape
 from graph import analyze
 from graph.project import load_project
 from support import chain
@@ -266,3 +266,21 @@ def test_layers_named_like_module_attributes_round_trip(name):
     code = generate(g)
     back = import_model(module_class(code)())
     assert [n.type for n in back.nodes.values()] == ["Input", "Linear", "Output"]
+
+
+@pytest.mark.parametrize("text, shape", [
+    ("1,8,8", [1, 8, 8]), ("1x8x8", [1, 8, 8]), ("1 × 28 × 28", [1, 28, 28]),
+    ("T,16", ["T", 16]), ("max_len, 64", ["max_len", 64]), ("x,4", ["x", 4]),
+])
+def test_input_shapes_are_read_as_written(text, shape):
+    assert parse_shape(text) == shape
+
+
+@pytest.mark.parametrize("text, words", [
+    ("1,,8", "write sizes separated by commas"),
+    ("1,8-2", "'8-2' is neither a size nor a name such as T"),
+])
+def test_a_bad_input_shape_says_what_is_expected(text, words):
+    with pytest.raises(ValueError) as err:
+        parse_shape(text)
+    assert words in str(err.value)

@@ -53,6 +53,8 @@ def test_a_model_file_is_imported_onto_the_canvas_as_an_unsaved_document(qtbot, 
     assert window.doc.path is None and window.doc.analyzer.valid
     assert all(n.id in window.scene.nodes for n in g.nodes.values())
     assert "Imported TinyNet from tiny.py: 6 blocks" in window.statusBar().currentMessage()
+    # saved nowhere yet: the title says so and closing would ask
+    assert window.doc.is_modified() and window.windowTitle() == "TinyNet* — NetCanvas"
 
 
 def test_an_unnamed_class_among_several_and_a_bad_shape_are_explained(qtbot, window, tmp_path):
