@@ -243,7 +243,7 @@ class Trainer:
         # of one and would stop the run at the end of every epoch.
         self.steps_per_epoch = n // c.batch_size if n % c.batch_size == 1 and n > 1 \
             else math.ceil(n / c.batch_size)
-        self.opt_steps = opt_steps = math.ceil(self.steps_per_epoch / c.grad_accum_steps)
+        opt_steps = math.ceil(self.steps_per_epoch / c.grad_accum_steps)
         self.schedule = build_schedule(c.scheduler, self.optimizer, c.epochs, opt_steps)
         self.schedule.check_fits(c.epochs * opt_steps, f"{c.epochs} epochs × {opt_steps} "
                                  "optimizer steps")

@@ -327,7 +327,7 @@ def main(spec: dict, conn, stop_ev, pause_ev, commands) -> None:
     from graph.project import project_from_dict
 
     torch.set_num_threads(spec.get("threads") or default_threads())
-    _yield_to_the_window(spec.get("nice", NICE))
+    _yield_to_the_window(NICE)
     trainer = None
     stopper = threading.Event()
 

@@ -117,6 +117,10 @@ class Param:
     required: bool = False
     advanced: bool = False
 
+    def is_default(self, value: Any) -> bool:
+        """Whether ``value`` means the default (``[1, 1]`` for a size default of 1)."""
+        return _same(self.default, value)
+
     def range_text(self) -> str:
         lo = "" if self.min is None else f"{'>' if self.min_open else '>='} {self.min:g}"
         hi = "" if self.max is None else f"{'<' if self.max_open else '<='} {self.max:g}"

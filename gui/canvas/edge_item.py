@@ -207,10 +207,6 @@ class EdgeItem(QGraphicsObject):
         self._label_rect = place_label(self._anchor, label_width(self.label), ends)
         self._bounds = self._path.boundingRect().united(self._label_rect).adjusted(-6, -6, 6, 6)
 
-    def midpoint(self) -> QPointF:
-        """Where the label and quick-fix marker belong."""
-        return self._anchor
-
     def label_rect(self) -> QRectF:
         return QRectF(self._label_rect)
 

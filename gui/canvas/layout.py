@@ -24,7 +24,7 @@ import networkx as nx
 
 from graph.graph import Graph
 
-from .style import NODE_HEIGHT, NODE_WIDTH
+from .style import FIT_MARGIN, NODE_HEIGHT, NODE_WIDTH
 
 MIN_GAP = 80
 LABEL_MARGIN = 18  # a label's pill keeps this much room to the nodes
@@ -32,7 +32,6 @@ Y_STEP = 130
 X_STEP = NODE_WIDTH + MIN_GAP
 BAND_GAP = 84  # between bands: room for the edges that run back, and their labels
 WRAP_BULGE = 52  # how far such an edge curves out beside the bands
-FIT_MARGIN = 24  # scene units kept free around the network when fitting (as the view does)
 MAX_BANDS = 64
 ZOOM_CAP = 0.85  # comfortable to read: more bands only to reach this zoom
 

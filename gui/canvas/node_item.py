@@ -79,8 +79,7 @@ def param_parts(node: Node) -> list[str]:
         if prm.advanced and prm.name not in key:
             continue
         v = node.params.get(prm.name, prm.default)
-        if prm.name not in key and (prm.name not in node.params or v == prm.default
-                                    or (isinstance(v, (list, tuple)) and list(v) == prm.default)):
+        if prm.name not in key and (prm.name not in node.params or prm.is_default(v)):
             continue
         text = value_text(prm, v, prm.name in key)
         if text is None:

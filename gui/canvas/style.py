@@ -25,6 +25,8 @@ FAMILY_HUES = {
 ERROR_COLOR = QColor(220, 50, 47)
 WARNING_COLOR = QColor(230, 160, 0)
 NODE_WIDTH = 150
+#: Scene units kept free around the network when it is fitted to the view.
+FIT_MARGIN = 24
 HEADER_HEIGHT = 22
 LINE_HEIGHT = 16
 PARAM_LINES = 2  # lines kept for the key parameters

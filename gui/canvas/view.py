@@ -7,11 +7,12 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QGraphicsView
 
+from .style import FIT_MARGIN
+
 MIME_BLOCK = "application/x-netcanvas-block"
 MIN_ZOOM, MAX_ZOOM = 0.05, 4.0
 READABLE_ZOOM = 0.7  # node text is 12 scene px: below this it is under ~8 px, too small to read
 MAX_FIT_ZOOM = 1.25  # a small network is not blown up beyond this
-FIT_MARGIN = 24
 
 
 class CanvasView(QGraphicsView):

@@ -2,7 +2,7 @@
 
 Appending never touches the scene.  :class:`LiveCurve.append` stores the
 points and marks the curve dirty with its :class:`RedrawClock`; the clock's
-``QTimer`` ticks every 25 ms and stops when nothing changed, so a worker that
+``QTimer`` ticks every :data:`TICK_MS` and stops when nothing changed, so a worker that
 sends thousands of points a second costs one ``setData`` per curve per
 redraw, not one per point.
 
@@ -11,9 +11,8 @@ waited longest (``quality.md`` B4).  A plot's repaint costs several
 milliseconds of software rendering; redrawing every plot in one tick made
 the window repaint all of them in one event-loop turn, and a 5 ms timer in
 the window came ≈ 40–70 ms late.  One plot per tick keeps each turn short;
-with the loss and learning-rate plots changing every tick and the epoch
-plots once per epoch, each changing plot is still redrawn ≈ 20 times a
-second.
+the ticks (20 a second) go to the loss plot mostly, the learning rate
+(at most 4 redraws a second) and the epoch plots once per epoch.
 
 Each redraw hands pyqtgraph only what is on screen: the series' clipped,
 peak-downsampled view for the visible x range plus one screen width either

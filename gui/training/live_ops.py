@@ -64,14 +64,8 @@ class LiveOps:
 
     def _live_diagnosis(self, row: dict) -> None:
         """Show the findings that came with an epoch's metrics."""
-        found = row.get("diagnosis")
-        if found is None:  # an engine that does not send them: check the history here
-            from runtime.diagnose import diagnose
-
-            labels = {nid: d.get("label", nid) for nid, d in (self.info.get("nodes") or {}).items()}
-            found = [f.to_json() for f in diagnose(self.record.history, labels)]
-        findings = [dict(f, node=self._node_name(f.get("node"))) if isinstance(f, dict) else f
-                    for f in found]
+        findings = [dict(f, node=self._node_name(f.get("node")))
+                    for f in row.get("diagnosis") or ()]
         self.view.diagnosis.set_epoch_findings(findings, row.get("epoch", 0))
 
     def _plot_unsent_steps(self, result) -> None:

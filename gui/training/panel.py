@@ -156,14 +156,13 @@ class Panel(pg.PlotWidget):
         x_label: bottom axis label.
         y_label: left axis label.
         log_y: log scale on y (gradient norms).
-        legend_corner: ``"top"`` or ``"bottom"`` of the plot's right side.
         grows: the data grows to the right (x headroom while following).
     """
 
     userZoomed = Signal()
 
     def __init__(self, title: str, x_label: str, y_label: str, log_y: bool = False,
-                 parent=None, legend_corner: str = "top", grows: bool = True):
+                 parent=None, grows: bool = True):
         axes = {}
         if x_label == "epoch":
             axes["bottom"] = WholeAxis("bottom")
@@ -183,7 +182,6 @@ class Panel(pg.PlotWidget):
         item.layout.addItem(legend, 2, 3)  # right of the plot (column 2: the right axis)
         item.layout.setAlignment(legend, Qt.AlignmentFlag.AlignTop)
         item.legend = legend
-        self.set_legend_corner(legend_corner)
         item.legend.setVisible(False)  # shown once it names something
         item.setMenuEnabled(True)
         self.setMinimumSize(220, 160)
@@ -267,12 +265,6 @@ class Panel(pg.PlotWidget):
         for sample, label in legend.items:
             sample.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
             label.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
-
-    def set_legend_corner(self, corner: str) -> None:
-        """Where the legend sits beside the plot: ``"top"`` or ``"bottom"`` of its right side."""
-        align = Qt.AlignmentFlag.AlignTop if corner == "top" else Qt.AlignmentFlag.AlignBottom
-        legend = self.getPlotItem().legend
-        self.getPlotItem().layout.setAlignment(legend, align)
 
     def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().changeEvent(event)

@@ -120,8 +120,7 @@ class RunOps:
         self.runs_made = 0
         if self.doc is None or not self.doc.path:
             return
-        saved = [r for r in run_store.load_runs(run_store.runs_folder(self.doc), self.doc.path)
-                 if r.id not in self.runs.records]
+        saved = run_store.load_runs(run_store.runs_folder(self.doc), self.doc.path)
         for rec in saved:
             self.runs.add(rec, select=False)
             self._plot_saved(rec)

@@ -8,6 +8,7 @@ from PySide6.QtCore import QPointF
 
 from graph import blocks
 from graph.project import load_project
+from gui import commands
 from gui.app import EXAMPLE
 from gui.canvas.node_item import NAME_FONT, TEXT_FONT
 from gui.canvas.style import ERROR_COLOR, FAMILY_HUES, family_color, label_colors
@@ -80,6 +81,9 @@ def test_nodes_show_key_parameters_compactly(qtbot, window):
     window.scene.select_nodes([conv.id])
     window.inspector.editors["stride"].spins[0].setValue(2)  # linked: 2×2
     assert "stride 2" in item.params_text
+    # [1, 1] (as an imported model has it) is the default 1: not shown
+    window.doc.undo.push(commands.SetParam(g, conv.id, "stride", [1, 1]))
+    assert item.params_text == "channels 16 · kernel 3×3 · pad 1"
 
 
 def test_shape_labels_sit_on_pills_off_the_nodes(qtbot, window):

@@ -9,7 +9,7 @@ import json
 import pytest
 from PySide6.QtCore import QPoint, Qt
 
-from conftest import drag, node_point
+from conftest import drag, node_point, port_point
 from graph import Graph
 from graph.dims import format_shape
 from graph.problems import ERROR, Code, Problem
@@ -123,6 +123,10 @@ def test_redo_a_delete_and_a_connect(qtbot, window):
     window.scene.select_nodes(["l2"])
     check_undo_redo(qtbot, window, lambda: key(qtbot, window, Qt.Key.Key_Delete,
                                                  Qt.KeyboardModifier.NoModifier))
+    window.actions["undo"].trigger()  # l2 back, loose
+    check_undo_redo(qtbot, window, lambda: drag(qtbot, window, port_point(window, "l1", "out", True),
+                                                port_point(window, "l2", "in", False)))
+    assert [(e.source, e.target) for e in window.doc.graph.in_edges("l2")] == [("l1", "l2")]
 
 
 # ---------------------------------------------------------------------- quick fixes
