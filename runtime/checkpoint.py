@@ -33,20 +33,12 @@ from pathlib import Path
 
 import torch
 
+from graph.fileio import atomic_save
+
 from .errors import CheckpointError
 
 FORMAT = "netcanvas-checkpoint"
 VERSION = 1
-
-
-def _atomic(path: Path, write) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
 
 
 def save_checkpoint(path: str | os.PathLike, state: dict) -> Path:
@@ -63,13 +55,13 @@ def save_checkpoint(path: str | os.PathLike, state: dict) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     doc = {"format": FORMAT, "version": VERSION, **state}
-    _atomic(path, lambda tmp: torch.save(doc, tmp))
+    atomic_save(path, lambda tmp: torch.save(doc, tmp))
     try:
         from safetensors.torch import save_file
     except ImportError:
         return path
     weights = {k: v.detach().contiguous().cpu().clone() for k, v in state["model"].items()}
-    _atomic(path.with_suffix(".safetensors"), lambda tmp: save_file(weights, str(tmp)))
+    atomic_save(path.with_suffix(".safetensors"), lambda tmp: save_file(weights, tmp))
     return path
 
 

@@ -112,3 +112,18 @@ def check_rejects(block: str, params: Mapping[str, Any], inputs: Mapping[str, An
     for text in contains:
         assert text in found[0].message, (text, found[0].message)
     return found[0].message
+
+
+def blobs(n: int = 96, d: int = 2, classes: int = 2, seed: int = 0, val: int = 32):
+    """A tiny separable classification set, ``n`` training and ``val`` validation
+    samples of ``d`` features (a :class:`runtime.data.Dataset`, no file read)."""
+    import numpy as np
+
+    from runtime.data import Dataset
+
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, classes, n + val)
+    X = (rng.normal(size=(n + val, d)) + 3 * np.eye(classes, d)[y]).astype(np.float32)
+    return Dataset("blobs", "classification", X[:n], y[:n], X[n:], y[n:], (d,), "float32",
+                   classes, [f"c{k}" for k in range(classes)], (), "test blobs")
+

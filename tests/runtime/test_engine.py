@@ -16,21 +16,12 @@ import torch
 from runtime import ConfigError, Trainer
 from runtime.checkpoint import load_checkpoint
 from runtime.data import Dataset
-from support import chain
+from support import blobs, chain
 
 
 def mlp(n_in=2, n_out=2, width=32, extra=(), input_shape=None):
     return chain(("Linear", {"out_features": width}), "ReLU", *extra,
                  ("Linear", {"out_features": n_out}), input_shape=input_shape or (n_in,))
-
-
-def blobs(n=96, d=2, classes=2, seed=0, val=32) -> Dataset:
-    """A tiny separable classification set (fake of runtime.data's Dataset)."""
-    rng = np.random.default_rng(seed)
-    y = rng.integers(0, classes, n + val)
-    X = (rng.normal(size=(n + val, d)) + 3 * np.eye(classes, d)[y]).astype(np.float32)
-    return Dataset("blobs", "classification", X[:n], y[:n], X[n:], y[n:], (d,), "float32",
-                   classes, [f"c{k}" for k in range(classes)], (), "test blobs")
 
 
 class Recorder:

@@ -12,15 +12,7 @@ import torch
 from runtime import ConfigError, DataMismatchError, Trainer
 from runtime.checkpoint import load_checkpoint
 from runtime.data import Dataset
-from support import chain
-
-
-def blobs(n=96, classes=2, val=32) -> Dataset:
-    rng = np.random.default_rng(0)
-    y = rng.integers(0, classes, n + val)
-    X = (rng.normal(size=(n + val, 2)) + 3 * np.eye(classes, 2)[y]).astype(np.float32)
-    return Dataset("blobs", "classification", X[:n], y[:n], X[n:], y[n:], (2,), "float32",
-                   classes, [str(k) for k in range(classes)], (), "")
+from support import blobs, chain
 
 
 def line(n=96, val=32, k=1) -> Dataset:

@@ -6,19 +6,8 @@ from __future__ import annotations
 
 import threading
 
-import numpy as np
-
 from runtime import Trainer
-from runtime.data import Dataset
-from support import chain
-
-
-def blobs(n=96) -> Dataset:
-    rng = np.random.default_rng(0)
-    y = rng.integers(0, 2, n + 32)
-    X = (rng.normal(size=(n + 32, 2)) + 3 * np.eye(2)[y]).astype(np.float32)
-    return Dataset("blobs", "classification", X[:n], y[:n], X[n:], y[n:], (2,), "float32",
-                   2, ["a", "b"], (), "")
+from support import blobs, chain
 
 
 def trainer(**kw) -> Trainer:

@@ -13,15 +13,7 @@ import torch
 from runtime import ConfigError, ResumeError, Trainer
 from runtime.checkpoint import load_checkpoint
 from runtime.data import Dataset
-from support import chain
-
-
-def blobs(n=96, d=2, classes=2, val=32) -> Dataset:
-    rng = np.random.default_rng(0)
-    y = rng.integers(0, classes, n + val)
-    X = (rng.normal(size=(n + val, d)) + 3 * np.eye(classes, d)[y]).astype(np.float32)
-    return Dataset("blobs", "classification", X[:n], y[:n], X[n:], y[n:], (d,), "float32",
-                   classes, [f"c{k}" for k in range(classes)], (), "test blobs")
+from support import blobs, chain
 
 
 def line(n=96, val=32) -> Dataset:
