@@ -37,6 +37,8 @@ class FixPlan:
         edge: the edge the new block goes on (cut, then source → new → target).
         edge_index: that edge's position in :attr:`Graph.edges` (the new
             block's outgoing edge takes it, keeping the operand order).
+        pos: where the new block goes (between the edge's ends, a little
+            below), or None when they have no positions.
     """
 
     kind: str
@@ -47,6 +49,7 @@ class FixPlan:
     params: dict = field(default_factory=dict)
     edge: Edge | None = None
     edge_index: int | None = None
+    pos: tuple[float, float] | None = None
 
 
 def plan_fix(graph: Graph, problem: Problem) -> FixPlan | None:
@@ -69,8 +72,10 @@ def plan_fix(graph: Graph, problem: Problem) -> FixPlan | None:
         return None
     edge = edges[k]
     index = next(i for i, e in enumerate(graph.edges) if e is edge)
+    a, b = graph.nodes[edge.source].pos, node.pos
+    pos = ((a[0] + b[0]) / 2, (a[1] + b[1]) / 2 + 60) if a is not None and b is not None else None
     return FixPlan("insert", node.id, type=fix["type"], params=dict(fix.get("params") or {}),
-                   edge=edge, edge_index=index)
+                   edge=edge, edge_index=index, pos=pos)
 
 
 def apply_fix(graph: Graph, problem: Problem) -> str | None:
@@ -91,13 +96,8 @@ def apply_fix(graph: Graph, problem: Problem) -> str | None:
         graph.set_param(plan.node, plan.param, plan.value)
         return plan.node
     e = plan.edge
-    src = graph.nodes[e.source]
-    dst = graph.nodes[e.target]
-    pos = None
-    if src.pos is not None and dst.pos is not None:
-        pos = ((src.pos[0] + dst.pos[0]) / 2, (src.pos[1] + dst.pos[1]) / 2 + 60)
     graph.disconnect(e)
-    new = graph.add_node(plan.type, plan.params, pos=pos)
+    new = graph.add_node(plan.type, plan.params, pos=plan.pos)
     graph.connect(e.source, new.id, e.source_port, None)
     graph.connect(new.id, e.target, None, e.target_port, index=plan.edge_index)
     return new.id

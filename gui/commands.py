@@ -234,16 +234,11 @@ def quick_fix(graph: Graph, problem, pos_hint: tuple[float, float] | None = None
         return None
     if plan.kind == "set_param":
         return SetParam(graph, plan.node, plan.param, plan.value)
-    edge, node = plan.edge, graph.node(plan.node)
+    edge = plan.edge
     cmd = macro(f"Insert {plan.type}")
     nid = graph.new_id((plan.type[:1] or "n").lower())
-    src = graph.node(edge.source)
-    if src.pos and node.pos:
-        pos = ((src.pos[0] + node.pos[0]) / 2, (src.pos[1] + node.pos[1]) / 2 + 60)
-    else:
-        pos = pos_hint
     cmd.add(Disconnect(graph, edge))
-    cmd.add(AddNode(graph, plan.type, dict(plan.params), pos, None, nid))
+    cmd.add(AddNode(graph, plan.type, dict(plan.params), plan.pos or pos_hint, None, nid))
     cmd.add(Connect(graph, edge.source, nid, edge.source_port, None))
     cmd.add(Connect(graph, nid, edge.target, None, edge.target_port, index=plan.edge_index))
     return cmd

@@ -23,7 +23,8 @@ class ParseError(ValueError):
     """Text that is not a value of the parameter's kind."""
 
 
-def _atom(text: str) -> Any:
+def atom(text: str) -> Any:
+    """A typed entry: a whole number, else the text as a name (quotes dropped)."""
     text = text.strip().strip("\"'")
     try:
         return int(text)
@@ -31,16 +32,9 @@ def _atom(text: str) -> Any:
         return text
 
 
-def parse_list(text: str) -> list:
-    """``"3, 5"`` or ``"[3, 5]"`` → ``[3, 5]``; names stay strings."""
-    inner = text.strip().strip("[]()")
-    if not inner.strip():
-        return []
-    return [_atom(t) for t in inner.replace(";", ",").split(",") if t.strip()]
-
-
 def parse(param: Param, text: str) -> Any:
-    """Turn typed text into a value for ``param`` (not yet checked)."""
+    """Turn typed text into a value for ``param`` (not yet checked); sizes, lists
+    and shapes have one box per entry (:mod:`gui.tuple_editors`)."""
     t = text.strip()
     if not t and param.nullable:
         return None
@@ -55,13 +49,6 @@ def parse(param: Param, text: str) -> Any:
             return float(t)
         except ValueError:
             raise ParseError(f"{param.name} must be a number, got {t!r}") from None
-    if k == "size":
-        items = parse_list(t)
-        if len(items) == 1 and not t.startswith("["):
-            return items[0]
-        return items
-    if k in ("ints", "shape"):
-        return parse_list(t)
     return t
 
 
@@ -109,14 +96,20 @@ class Editor:
             self.widget.setText(format_value(v))
 
 
+def int_range(p: Param, lo_default: int = -INT_LIMIT) -> tuple[int, int]:
+    """The whole numbers a spin box for ``p`` offers (its range, open ends excluded)."""
+    lo = lo_default if p.min is None else int(p.min) + (1 if p.min_open else 0)
+    hi = INT_LIMIT if p.max is None else int(p.max) - (1 if p.max_open else 0)
+    return lo, hi
+
+
 class IntEditor(Editor):
     def make(self) -> QWidget:
         if self.param.nullable:
             return super().make()
         w = QSpinBox()
         p = self.param
-        lo = -INT_LIMIT if p.min is None else int(p.min) + (1 if p.min_open else 0)
-        hi = INT_LIMIT if p.max is None else int(p.max) - (1 if p.max_open else 0)
+        lo, hi = int_range(p)
         # a required value not given yet shows as "required", one step below
         # the range, so that any value in the range can then be chosen
         self.unset = lo - 1 if p.required and lo > -INT_LIMIT else None

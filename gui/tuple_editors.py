@@ -23,7 +23,7 @@ from typing import Any
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QLineEdit, QSizePolicy, QSpinBox,
                                QToolButton, QWidget)
 
-from .param_editors import INT_LIMIT, Editor, ParseError
+from .param_editors import INT_LIMIT, Editor, ParseError, atom, int_range
 
 VALUE = "__value__"  # the combo entry meaning "the numbers in the boxes"
 BOX_WIDTH = 46
@@ -31,9 +31,7 @@ BOX_WIDTH = 46
 
 def _spin(param, lo_default: int = -INT_LIMIT) -> QSpinBox:
     box = QSpinBox()
-    lo = lo_default if param.min is None else int(param.min) + (1 if param.min_open else 0)
-    hi = INT_LIMIT if param.max is None else int(param.max) - (1 if param.max_open else 0)
-    box.setRange(lo, hi)
+    box.setRange(*int_range(param, lo_default))
     box.setKeyboardTracking(False)  # commit on Enter, an arrow click or leaving the box
     box.setMinimumWidth(BOX_WIDTH)
     box.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
@@ -191,13 +189,9 @@ class ListEditor(Editor):
     def _box_value(self, box: QWidget) -> Any:
         if isinstance(box, QSpinBox):
             return box.value()
-        text = box.text().strip().strip("\"'")
-        if not text:
+        if not box.text().strip():
             raise ParseError(f"{self.param.name}: an entry is empty; give a size or a name such as T")
-        try:
-            return int(text)
-        except ValueError:
-            return text
+        return atom(box.text())
 
     def values(self) -> list:
         """The entries as a list (raises :class:`ParseError` for an empty one)."""

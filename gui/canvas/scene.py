@@ -23,6 +23,7 @@ from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene, QToolTip
 
 from graph.graph import Edge, GraphEditError, Node
 from graph.dims import format_shape
+from graph.fixes import plan_fix
 
 from .. import commands
 from .edge_item import EdgeItem, curve, label_widths
@@ -241,16 +242,11 @@ class CanvasScene(QGraphicsScene):
         """Where a quick-fix badge goes: an insert under the label of the edge
         it goes into, a parameter change above its node; never over a node
         (its ports and border), a shape label or another badge."""
-        port = p.port
-        node = self.graph.nodes[nid]
-        if port is None and node.spec and node.spec.inputs:
-            port = node.spec.inputs[0].name
-        edges = self.graph.in_edges(nid, port) if port else []
-        k = p.fix.get("edge_index", 0)
+        plan = plan_fix(self.graph, p)
         item = self.nodes[nid]
         half = marker.rect.height() / 2
-        if p.fix.get("kind") == "insert" and k < len(edges) and edges[k] in self.edges:
-            edge = self.edges[edges[k]]
+        if plan is not None and plan.kind == "insert" and plan.edge in self.edges:
+            edge = self.edges[plan.edge]
             label = edge.label_rect()
             at = QPointF(label.center().x(), label.bottom() + half + 3)
             ends = [edge.src.parentItem().sceneBoundingRect(), edge.dst.parentItem().sceneBoundingRect()]

@@ -83,9 +83,13 @@ def test_flatten_fix_for_a_vector_input_still_works_on_a_named_port():
     problem = _only_error(g, Code.RANK)
     assert problem.port == "query"
     assert problem.fix == {"kind": "insert", "type": "Flatten"}
+    source = g.in_edges("b", "query")[0].source
+    g.move(source, (0, 100))
+    g.move("b", (300, 40))
     new = apply_fix(g, problem)
     assert g.in_edges("b", "query")[0].source == new
     assert analyze(g).valid()
+    assert g.nodes[new].pos == (150, 130)  # between the edge's ends, a little below
 
 
 # --------------------------------------------------------------------------- Permute
