@@ -104,6 +104,10 @@ _CATALOG = {k: v._replace(name=k) for k, v in _CATALOG.items()}
 #: The sets read from scikit-learn's bundled files (fixed size; ``n`` subsamples).
 REAL = ("digits", "iris", "wine", "breast_cancer")
 
+#: The built-in sets' numeric options: (lowest, highest, whole numbers only).
+RANGES = {"n": (4, 10_000_000, True), "noise": (0.0, 10.0, False), "seq_len": (2, 100_000, True),
+          "vocab": (2, 1_000_000, True), "classes": (2, 5, True)}
+
 
 def builtin_catalog() -> dict[str, BuiltinInfo]:
     """Every built-in dataset by name, in menu order. Cheap: nothing is loaded."""
@@ -128,8 +132,9 @@ def training_samples(dataset: object) -> int | None:
         return None
     n = dataset.get("n", info.default_n)
     vf = dataset.get("val_fraction", 0.2)
-    if type(n) is not int or n < 2 or type(vf) not in (int, float) or not 0 < vf < 1:
+    lo, hi, _ = RANGES["n"]
+    if type(n) is not int or not lo <= n <= hi or type(vf) not in (int, float) or not 0 < vf < 1:
         return None
-    if info.name in REAL:
-        n = min(n, info.default_n)  # a bundled file has a fixed number of samples
+    if info.name in REAL and n > info.default_n:
+        return None  # a bundled file has a fixed number of samples: the loader refuses more
     return n - math.ceil(n * vf)

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from . import Dataset, DatasetError, SampleShape
-from .catalog import REAL, builtin_catalog
+from .catalog import RANGES, REAL, builtin_catalog
 from .prepare import finish
 
 SOURCES = ("name", "csv", "npz", "image_folder")
@@ -25,8 +25,6 @@ FILE_OPTIONS = {"csv": ("target",), "npz": (), "image_folder": ("size",)}
 TASKS = ("classification", "regression")
 
 #: Allowed range of each option: (low, high, whole number?).
-RANGES = {"n": (4, 10_000_000, True), "noise": (0.0, 10.0, False), "seq_len": (2, 100_000, True),
-          "vocab": (2, 1_000_000, True), "classes": (2, 5, True)}
 
 
 def _hint(name: str, known) -> str:

@@ -241,3 +241,22 @@ def test_reconstruction_target_for_autoencoders():
 def test_reconstruction_target_refusals(spec, text):
     with pytest.raises(DatasetError, match=text):
         load_dataset(spec)
+
+
+@pytest.mark.parametrize("spec", [
+    {"name": "spirals"}, {"name": "moons", "n": 97, "val_fraction": 0.3}, {"name": "xor", "n": 4},
+    {"name": "iris", "n": 150}, {"name": "digits", "n": 300, "val_fraction": 0.5},
+    {"name": "spirals", "n": 3}, {"name": "iris", "n": 151}, {"name": "moons", "val_fraction": 1},
+])
+def test_the_training_sample_count_told_before_loading_is_the_loaders(spec):
+    """What validation's model-size warning counts, without loading: the
+    loader's own count, or None where the loader refuses the settings."""
+    from runtime.data.catalog import training_samples
+
+    told = training_samples(spec)
+    try:
+        got = len(load_dataset(spec).X_train)
+    except DatasetError:
+        assert told is None
+    else:
+        assert told == got
