@@ -134,11 +134,12 @@ def dataset_text(spec: dict | None) -> str:
             return f"Unknown built-in dataset {spec['name']!r}."
         classes = f", {info.num_classes} classes" if info.num_classes else ""
         n = spec.get("n", info.default_n)
-        if info.name in REAL and isinstance(n, int):
-            n = min(n, info.default_n)  # a bundled file has a fixed number of samples
         count = f"{n:,} samples" if isinstance(n, int) else f"{info.default_n:,} samples"
-        train = training_samples(spec)
-        if train is not None:
+        if info.name in REAL and isinstance(n, int) and n > info.default_n:
+            # a bundled file has a fixed number of samples: the loader refuses more
+            count = f"{info.default_n:,} samples (n asks for {n:,}: set it to at most " \
+                    f"{info.default_n:,})"
+        elif (train := training_samples(spec)) is not None:
             count += f" ({train:,} for training)"
         return (f"{info.description}. Samples {_fmt_shape(info.input_shape)} "
                 f"({info.input_dtype}), {info.task}{classes}, {count}.")

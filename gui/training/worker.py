@@ -114,12 +114,15 @@ class TrainingWorker(QThread):
 
     def run(self) -> None:  # the worker thread
         try:
-            run = remote.RemoteRun(self.spec())
+            spec = self.spec()
+            run = remote.RemoteRun(spec)
             with self._lock:  # controls before the start are kept and act on it
                 if self._stop:  # stopped at once: the child still reports a (stopped) end
                     run.stop()
                 if self._pause:
                     run.pause()
+                if self.watch_node != spec["watch"]:  # an edge clicked while the spec was made
+                    run.watch(self.watch_node)
                 self.remote = run
             run.start()  # may wait for the fork server: not under the lock the window takes
         except Exception as exc:  # e.g. no process could be started (R5: the window lives)

@@ -190,4 +190,8 @@ def test_the_dataset_description_counts_the_samples_the_settings_ask_for(win, pa
     assert "1,000 samples (800 for training)" in panel.dataset_info.text()
     win.doc.undo.push(SetTraining(win.doc, {**training(win), "dataset": {
         "name": "digits", "n": 99_999, "val_fraction": 0.5}}))
-    assert "1,797 samples (898 for training)" in panel.dataset_info.text()  # a fixed file
+    # a fixed file: more than it has is refused at Start, and said here first
+    assert "1,797 samples (n asks for 99,999: set it to at most 1,797)" in panel.dataset_info.text()
+    win.doc.undo.push(SetTraining(win.doc, {**training(win), "dataset": {
+        "name": "digits", "n": 1_000, "val_fraction": 0.5}}))
+    assert "1,000 samples (500 for training)" in panel.dataset_info.text()

@@ -341,3 +341,35 @@ def test_the_learning_rate_is_drawn_where_it_was_read_not_as_stairs(qtbot, win):
                  "epoch": 1, "step": 9})
     lr = area.view.plots.runs["run 1"].curves["lr"].series
     assert lr.x.tolist() == [3, 6, 7, 8, 9] and lr.y.tolist() == [0.1, 0.05, 0.04, 0.03, 0.02]
+
+
+def test_an_edge_clicked_while_the_run_is_prepared_is_still_watched(monkeypatch):
+    """The click lands after the worker built the run's spec but before the
+    run exists: the watch must reach the run anyway (it used to be lost)."""
+    from conftest import small_project
+    from gui.training import worker as worker_mod
+
+    calls = []
+
+    class Run:  # stands in for the training process
+        def __init__(self, spec):
+            calls.append(("spec", spec["watch"]))
+
+        def watch(self, node_id):
+            calls.append(("watch", node_id))
+
+        def start(self):
+            pass
+
+        def get(self, _timeout):
+            return "run_end", None
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(worker_mod.remote, "RemoteRun", Run)
+    w = worker_mod.TrainingWorker(small_project().graph, {"epochs": 1})
+    made = w.spec
+    monkeypatch.setattr(w, "spec", lambda: (made(), w.watch("l1"))[0])
+    w.run()  # the thread's body, here
+    assert calls == [("spec", None), ("watch", "l1")]
