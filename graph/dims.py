@@ -132,7 +132,19 @@ def window_out(size: Dim, kernel: int, stride: int = 1, pad_total: int = 0,
                dilation: int = 1, ceil_mode: bool = False) -> Dim:
     """Output length of a sliding window (convolution or pooling).
 
-    ``floor((size + pad_total - dilation*(kernel-1) - 1) / stride) + 1``.
+    ``floor((size + pad_total - dilation*(kernel-1) - 1) / stride) + 1``, or
+    with ``ceil_mode`` the ceiling, less a last window that would start in
+    the right padding (PyTorch's ``pooling_output_shape``; the left padding
+    is ``pad_total // 2``).
+
+    A symbolic size in ceil mode gets one floor formula for every length:
+    with ``inner = size + pad_total - span`` and ``left = pad_total // 2``, the
+    last partial window is kept exactly when it starts before
+    ``size + left``, which works out as
+    ``(inner + min(stride, span - left) - 1) // stride + 1`` (the plain
+    ceiling when ``stride <= span - left``, where no window can start in the
+    padding).  It assumes ``left < span``, which PyTorch's "padding at most
+    half the kernel" guarantees.
     """
     span = dilation * (kernel - 1) + 1
     if isinstance(size, int):
@@ -145,6 +157,8 @@ def window_out(size: Dim, kernel: int, stride: int = 1, pad_total: int = 0,
             return out
         return math.floor(inner / stride) + 1
     inner = add(size, pad_total - span)
+    if ceil_mode:
+        inner = add(inner, min(stride, span - pad_total // 2) - 1)
     if stride == 1:
         return add(inner, 1)
     return add(floordiv(inner, stride), 1)

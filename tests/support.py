@@ -48,7 +48,11 @@ def workable_env(an, names=("T",), start: int = 5, stop: int = 512) -> dict[str,
     would test an input the user could never feed it.
     """
     dims_ = [d for tt in an.shapes().values() for d in tt.shape[1:] if not dims.is_concrete(d)]
-    for size in range(start, stop):
+    # a PositionalEncoding takes sequences up to its max_len: never evaluate past that
+    caps = [r.params.get("max_len") for nid, r in an.results.items()
+            if an.graph.nodes[nid].type == "PositionalEncoding" and r.params]
+    stop = min([stop, *[c + 1 for c in caps if isinstance(c, int)]])
+    for size in [*range(start, stop), *range(min(start, stop) - 1, 0, -1)]:
         env = {n: size for n in names}
         if all(dims.evaluate(d, env, default=size) >= 1 for d in dims_):
             return env

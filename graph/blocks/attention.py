@@ -275,7 +275,7 @@ register(
                   choices=("sinusoidal", "learned")),
             Param("max_len", "int", 512, "longest sequence it accepts", min=1),
             Param("dropout", "float", 0.0, "probability of zeroing an element of the result",
-                  min=0, max=1, max_open=True),
+                  min=0, max=1),
         ),
         inferred=("d_model",),
         rule=_positional_rule,
@@ -296,8 +296,7 @@ register(
         params=(
             Param("num_heads", "int", None, "parallel attention heads; must divide embed_dim",
                   min=1, required=True),
-            Param("dropout", "float", 0.0, "dropout on the attention weights", min=0, max=1,
-                  max_open=True),
+            Param("dropout", "float", 0.0, "dropout on the attention weights", min=0, max=1),
             Param("bias", "bool", True, "learn biases in the input and output projections"),
             Param("causal", "bool", False,
                   "each position attends only to itself and earlier positions"),

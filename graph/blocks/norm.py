@@ -3,6 +3,9 @@
 The sizes PyTorch needs (``num_features``, ``num_channels``,
 ``normalized_shape``) are inferred from the input; the running statistics of
 batch and instance norm are buffers, not parameters, so they are not counted.
+Instance norm without ``affine`` and running statistics keeps nothing per
+channel, so its channel count may be variable (it is then emitted as
+``nn.functional.instance_norm``).
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import math
 from .. import dims
 from ..problems import Code
 from ._common import module
-from .base import TT, BlockSpec, Ctx, Param, call
+from .base import TT, BlockSpec, Ctx, Emit, Param, call, lit
 from .registry import register
 
 FAMILY = "normalization"
@@ -43,8 +46,22 @@ def _stat_norm(type_: str, ranks: tuple[int, ...], layout: str, doc: str,
     defaults = dict(_STAT_DEFAULTS, affine=affine, track_running_stats=not instance)
 
     def rule(ctx: Ctx) -> TT:
-        ctx.infer("num_features", _channels(ctx, ranks, layout))
         x = ctx.x()
+        ctx.need_rank(x, ranks, layout)
+        c = x.shape[1]
+        kept = " and ".join(k for k in ("affine", "track_running_stats") if ctx.p[k])
+        if instance and not isinstance(c, int):
+            # Without per-channel weights or statistics PyTorch takes any channel
+            # count (num_features is then unused): a variable one is fine.
+            if kept:
+                ctx.fail(Code.SYMBOLIC, f"with {kept} it keeps values per channel, so it needs "
+                         f"a fixed number of channels, but dim 1 of {x} is the variable size "
+                         f"{c}; set {kept} to false or give the Input a fixed size",
+                         fix=None if " " in kept else
+                         {"kind": "set_param", "param": kept, "value": False})
+            ctx.infer("num_features", c)
+        else:
+            ctx.infer("num_features", _channels(ctx, ranks, layout))
         if instance:
             spatial = dims.product(x.shape[2:])
             if isinstance(spatial, int) and spatial < 2:
@@ -54,6 +71,12 @@ def _stat_norm(type_: str, ranks: tuple[int, ...], layout: str, doc: str,
 
     def emit(ctx: Ctx):
         p = ctx.p
+        if not isinstance(ctx.inferred["num_features"], int):
+            # a variable channel count: no number to give the module (it would
+            # warn at every call whose channels differ), and nothing per channel
+            # to keep, so the function it calls does the same without one
+            return Emit(forward="{out} = nn.functional.instance_norm(" + "{in}"
+                        + (f", eps={lit(p.eps)})" if p.eps != 1e-5 else ")"))
         return module(call(f"nn.{type_}", ctx.inferred["num_features"], eps=p.eps,
                            momentum=p.momentum, affine=p.affine,
                            track_running_stats=p.track_running_stats, defaults=defaults))
@@ -203,9 +226,11 @@ register(
         doc="Divides each value by the activity of neighbouring channels (AlexNet).",
         formula="y = x / (k + α/n · Σ x²_neighbours)^β",
         params=(Param("size", "int", 5, "number of neighbouring channels used", min=1),
-                Param("alpha", "float", 1e-4, "multiplicative factor α"),
+                # k > 0 and α ≥ 0 keep the base of the power positive: otherwise
+                # torch computes NaN wherever k + α·mean(x²) falls below zero
+                Param("alpha", "float", 1e-4, "multiplicative factor α", min=0),
                 Param("beta", "float", 0.75, "exponent β"),
-                Param("k", "float", 1.0, "additive factor k")),
+                Param("k", "float", 1.0, "additive factor k (> 0)", min=0, min_open=True)),
         rule=_lrn_rule,
         flops=lambda ctx: (2 * ctx.p.size + 4) * ctx.numel(ctx.out),
         emit=lambda ctx: module(call("nn.LocalResponseNorm", ctx.p.size, alpha=ctx.p.alpha,

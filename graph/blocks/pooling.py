@@ -1,7 +1,10 @@
 """Pooling blocks: MaxPool1d/2d/3d, AvgPool1d/2d/3d, adaptive pooling, GlobalAvgPool.
 
 Windowed pooling follows PyTorch's output formula (floor, or ceil with
-``ceil_mode``, where a last window starting in the right padding is dropped).
+``ceil_mode``, where a last window starting in the right padding is dropped;
+:func:`graph.dims.window_out` has it for symbolic lengths too).  PyTorch's
+``AvgPool3d`` alone also refuses an input smaller than its kernel in any
+dimension, whatever the padding.
 ``stride`` left empty (null) means "the same as kernel_size", PyTorch's
 default.  Pooling has no weights, so the channel dimension may be symbolic.
 ``GlobalAvgPool`` is not a module but one readable line in ``forward``:
@@ -23,20 +26,25 @@ _DEFAULTS = {"stride": None, "padding": 0, "dilation": 1, "ceil_mode": False,
              "count_include_pad": True}
 
 
-def _window_len(size: dims.Dim, k: int, s: int, pad: int, d: int, ceil: bool, ctx: Ctx) -> dims.Dim:
-    """Output length of one pooled dimension (symbolic sizes included)."""
-    if isinstance(size, int) or not ceil:
-        return dims.window_out(size, k, s, 2 * pad, d, ceil)
-    span = d * (k - 1) + 1
-    # Ceil mode drops a last window that starts in the right padding; that can
-    # only happen when pad + stride > span, which a formula in T cannot express.
-    if pad + s > span:
-        ctx.fail(Code.SYMBOLIC, f"with ceil_mode, stride {s} plus padding {pad} longer than the "
-                 f"window ({span}) gives an output length that depends on the variable size "
-                 f"{size} in a way a formula cannot show; set ceil_mode to false or give the "
-                 "Input a fixed size", fix={"kind": "set_param", "param": "ceil_mode",
-                                            "value": False})
-    return dims.add(dims.floordiv(dims.add(size, 2 * pad - span + s - 1), s), 1)
+def _input_covers_kernel(ctx: Ctx, x: TT, kernel: tuple, pad: tuple) -> None:
+    """AvgPool3d: each unpadded size must be at least the kernel (PyTorch's rule).
+
+    ``avg_pool3d`` checks this on top of the usual output-size check, so
+    padding cannot make up for a short dimension (MaxPool3d and the 1-d/2-d
+    average pools have no such check).  A symbolic size is assumed long enough.
+    """
+    sizes = x.shape[2:]
+    if not any(isinstance(s, int) and s < k for s, k in zip(sizes, kernel)):
+        return
+    fit = tuple(min(k, s) if isinstance(s, int) else k for s, k in zip(sizes, kernel))
+    fits = all(q <= k // 2 for q, k in zip(pad, fit))
+    fix = {"kind": "set_param", "param": "kernel_size", "value": compact(fit)} if fits else None
+    advice = (f"set kernel_size to {compact(fit)} or less" if fits else
+              "use a smaller kernel_size and padding")
+    padded = " (padding does not count here)" if any(pad) else ""
+    ctx.fail(Code.WINDOW, f"window {by_dim(kernel)} is larger than the input "
+             f"{by_dim(sizes)} (input {x}); AvgPool3d needs every dimension at least as "
+             f"large as the kernel{padded} — {advice}, or remove this pooling layer", fix=fix)
 
 
 def _pool_spec(kind: str, n: int) -> BlockSpec:
@@ -77,7 +85,9 @@ def _pool_spec(kind: str, n: int) -> BlockSpec:
                      f"{by_dim(kernel)} (PyTorch refuses it: a window would see only "
                      f"padding); set padding to {half} or less",
                      fix={"kind": "set_param", "param": "padding", "value": half})
-        out = tuple(_window_len(s, k, st, q, d, ctx.p.ceil_mode, ctx)
+        if n == 3 and not is_max:
+            _input_covers_kernel(ctx, x, kernel, pad)
+        out = tuple(dims.window_out(s, k, st, 2 * q, d, ctx.p.ceil_mode)
                     for s, k, st, q, d in zip(x.shape[2:], kernel, stride, pad, dilation))
         if any(isinstance(o, int) and o <= 0 for o in out):
             spans = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))

@@ -27,8 +27,7 @@ def _params(kind: str) -> tuple[Param, ...]:
         Param("num_layers", "int", 1, "recurrent layers stacked on top of each other", min=1),
         Param("bias", "bool", True, "learn the biases b_ih and b_hh"),
         Param("dropout", "float", 0.0,
-              "dropout between stacked layers (no effect with one layer)", min=0, max=1,
-              max_open=True),
+              "dropout between stacked layers (no effect with one layer)", min=0, max=1),
         Param("bidirectional", "bool", False,
               "also read the sequence backwards; doubles the output features"),
     )

@@ -13,8 +13,9 @@ from .registry import register, register_helper
 
 FAMILY = "regularization"
 
-_P = Param("p", "float", 0.5, "probability of zeroing an element (or channel) while training",
-           min=0, max=1, max_open=True)
+# p = 1 is allowed, as in PyTorch: nothing passes while training (all zeros).
+_P = Param("p", "float", 0.5, "probability of zeroing an element (or channel) while training; "
+           "1 zeroes everything", min=0, max=1)
 
 
 def _ranked(ranks: tuple[int, ...], layout: str):

@@ -28,7 +28,7 @@ def _transformer_params(stack: bool = False, decoder: bool = False) -> tuple[Par
         Param("dim_feedforward", "int", 2048, "hidden size of the feed-forward network",
               min=1),
         Param("dropout", "float", 0.1, "dropout after attention and in the feed-forward "
-              "network", min=0, max=1, max_open=True),
+              "network", min=0, max=1),
         Param("activation", "choice", "relu", "activation of the feed-forward network",
               choices=("relu", "gelu")),
         Param("norm_first", "bool", False,

@@ -117,6 +117,21 @@ def test_transformer_encoder(layers, params):
     assert "enable_nested_tensor=False" in got["code"].source
 
 
+@pytest.mark.parametrize("block,params,inputs", [
+    ("PositionalEncoding", {}, {"in": ("T", 6)}),
+    ("MultiheadAttention", {"num_heads": 2}, {"query": ("T", 8)}),
+    ("TransformerEncoderLayer", {"nhead": 2, "dim_feedforward": 8}, {"in": (5, 8)}),
+    ("TransformerDecoderLayer", {"nhead": 2, "dim_feedforward": 8},
+     {"tgt": (4, 8), "memory": (3, 8)}),
+    ("TransformerEncoder", {"nhead": 2, "dim_feedforward": 8, "num_layers": 2}, {"in": (5, 8)}),
+])
+def test_dropout_one_is_accepted_as_pytorch_does(block, params, inputs):
+    """Found by the random-graph fuzz: PyTorch takes dropout = 1; validation
+    used to refuse it."""
+    got = run_and_compare(single(block, dict(params, dropout=1.0), inputs), train=True)
+    assert "dropout=1.0" in got["code"].source
+
+
 # --------------------------------------------------------------------------
 # causal masks
 # --------------------------------------------------------------------------

@@ -83,7 +83,10 @@ def test_overflowing_number():
 
 
 def test_huge_integer_literal():
-    assert "unreadable value" in message(GOOD.replace('"out_features": 2', '"out_features": ' + "9" * 5000))
+    text = message(GOOD.replace('"out_features": 2', '"out_features": ' + "9" * 5000))
+    assert "holds a number of 5,000 digits at line " in text, text
+    assert "no setting takes a number that long" in text
+    assert "set_int_max_str_digits" not in text  # Python's advice is not ours to give
 
 
 def test_duplicate_keys():
@@ -105,7 +108,7 @@ def test_top_level_not_an_object():
 
 def test_future_version_names_both_versions():
     msg = message(GOOD.replace('"version": 1', '"version": 7'))
-    assert "version 7" in msg and "up to version 1" in msg
+    assert "version 7" in msg and "up to version 2" in msg
 
 
 def test_a_directory_is_a_load_error(tmp_path):
@@ -215,16 +218,22 @@ def no_hang():
     signal.signal(signal.SIGALRM, old)
 
 
-def test_a_thousand_mutants_load_or_raise_project_load_error(no_hang):
-    rng = random.Random(1234)
+def _mutants(n: int = 1500, seed: int = 1234):
+    """``n`` damaged versions of the example projects (bytes), reproducibly."""
+    rng = random.Random(seed)
     sources = _sources()
-    outcomes = {"loaded": 0, "refused": 0}
-    messages = set()
-    for k in range(1500):
+    for k in range(n):
         text = sources[k % len(sources)]
         data = _structural(rng, text) if k % 3 == 0 else _byte_level(rng, text.encode())
         if k % 7 == 0:  # many truncation offsets, spread over the whole file
             data = text.encode()[: (k * 7919) % len(text)]
+        yield data
+
+
+def test_a_thousand_mutants_load_or_raise_project_load_error(no_hang):
+    outcomes = {"loaded": 0, "refused": 0}
+    messages = set()
+    for data in _mutants():
         try:
             loads_project(data)
             outcomes["loaded"] += 1
@@ -235,3 +244,74 @@ def test_a_thousand_mutants_load_or_raise_project_load_error(no_hang):
     assert outcomes["refused"] > 1000
     assert outcomes["loaded"] > 10  # harmless mutants (e.g. a changed position) still open
     assert len(messages) > 20  # the messages are specific, not one catch-all
+
+
+# ------------------------------------------------------------- check --json
+#: every damaged file the tests above show (the mutants come on top)
+BROKEN = [
+    b"", b"  \n ", GOOD[: len(GOOD) // 2].encode(), b'{"format": "netcanvas",\n  oops}',
+    b'{"format": "n\xe9tcanvas"}', pickle.dumps({"a": 1}), pickle.dumps({"a": 1}, protocol=0),
+    b"PK\x03\x04rest", ("[" * 100_000 + "]" * 100_000).encode(),
+    GOOD.replace('"shape": [4]', '"shape": ' + "[" * 200 + "4" + "]" * 200).encode(),
+    GOOD.replace('"out_features": 2', '"out_features": NaN').encode(),
+    GOOD.replace('"out_features": 2', '"out_features": 1e999').encode(),
+    GOOD.replace('"out_features": 2', '"out_features": ' + "9" * 5000).encode(),
+    GOOD.replace('"id": "fc"', '"id": "fc", "id": "zz"').encode(),
+    b"[1, 2]", GOOD.replace('"version": 1', '"version": 7').encode(),
+]
+
+
+def _check_json(path, capsys) -> tuple[int, dict]:
+    """``main.py check PATH --json`` in this process: exit code and the parsed stdout."""
+    from main import main
+
+    code = main(["check", str(path), "--json"])
+    out, err = capsys.readouterr()
+    assert err == "", "with --json everything is on stdout"
+    return code, json.loads(out)
+
+
+def _node_ids(data: bytes) -> set:
+    try:
+        return {n.get("id") for n in json.loads(data.decode("utf-8-sig"))["nodes"]
+                if isinstance(n, dict)}
+    except (ValueError, RecursionError, LookupError, TypeError, AttributeError):
+        return set()
+
+
+def test_check_json_answers_in_json_for_every_broken_file(tmp_path, capsys, no_hang):
+    """Each file that cannot be loaded gives check --json's one object with a
+    single unreadable_file problem (exit 2); each that loads, the usual answer."""
+    path = tmp_path / "p.json"
+    refused = located = 0
+    for data in [*BROKEN, *_mutants(1000, seed=99)]:
+        path.write_bytes(data)
+        code, report = _check_json(path, capsys)
+        assert set(report) == {"valid", "problems", "shapes"}
+        for p in report["problems"]:  # as for a file that loads (location: where it has one)
+            assert set(p) - {"location"} == {"severity", "node", "port", "code", "message"}
+        try:
+            loads_project(data)
+        except ProjectLoadError as exc:
+            refused += 1
+            assert code == 2 and report["valid"] is False and report["shapes"] == {}
+            (p,) = report["problems"]
+            assert (p["severity"], p["code"], p["port"]) == ("error", "unreadable_file", None)
+            assert p["message"] == str(exc)
+            assert p.get("location") == exc.location
+            assert p["node"] is None or p["node"] in _node_ids(data)
+            located += p["node"] is not None
+        else:
+            assert code in (0, 1) and report["valid"] is (code == 0)
+    assert refused > 600
+    assert located > 50  # a node's damage names the node
+
+
+def test_check_json_of_a_missing_file_and_a_directory(tmp_path, capsys):
+    for path, text in [(tmp_path / "nope.json", "No such file or directory"),
+                       (tmp_path, "Is a directory")]:
+        code, report = _check_json(path, capsys)
+        assert code == 2
+        assert report == {"valid": False, "shapes": {}, "problems": [{
+            "severity": "error", "node": None, "port": None, "code": "unreadable_file",
+            "message": text}]}

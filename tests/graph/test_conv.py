@@ -282,3 +282,48 @@ def test_delta_orthogonal_init_reaches_the_depthwise_separable_helper():
     pointwise = layer.pointwise.weight.detach()[:, :, 0, 0]
     assert torch.allclose(pointwise.T @ pointwise, torch.eye(4), atol=1e-5)
     assert not layer.depthwise.weight[:, :, 0, 0].any()
+
+
+# ------------------------------------------------ weight normalisation of a zero weight
+
+@pytest.mark.parametrize("block,shape", [("Linear", (4,)), ("Conv1d", (2, 6)),
+                                         ("Conv2d", (2, 5, 5)), ("ConvTranspose1d", (2, 4))])
+@pytest.mark.parametrize("init", [{"init": "zeros"}, {"init": "constant"},
+                                  {"init": "constant", "init_scale": 0.0}])
+def test_weight_norm_of_a_zero_initial_weight_is_refused(block, shape, init):
+    """Found by the random-graph fuzz: g·v/‖v‖ of a zero weight is 0/0, so the
+    generated model gave NaN on every input while check said valid."""
+    params = dict(init, weight_norm=True, **({"out_features": 3} if block == "Linear"
+                                             else {"out_channels": 3}))
+    g = single(block, params, {"in": shape})
+    an = analyze(g)
+    (p,) = an.errors()
+    how = "zeros" if init["init"] == "zeros" else "constant 0"
+    assert (p.node, p.code) == ("b", Code.PARAM)
+    assert p.message.endswith(
+        f": weight_norm divides the weight by its norm, and init {how} makes that norm 0: "
+        "every output would be NaN; choose another init (or a non-zero init_scale for "
+        "constant), or turn weight_norm off")
+    assert an.output_type("b") is not None  # shapes still flow past it
+    # what PyTorch does with it: NaN everywhere
+    g.set_param("b", "weight_norm", False)
+    model = run_and_compare(g)["model"]
+    layer = next(m for m in model.modules() if type(m).__name__ == block)
+    wn = torch.nn.utils.parametrizations.weight_norm(layer)
+    with torch.no_grad():
+        wn.weight = torch.zeros_like(wn.weight)
+        assert torch.isnan(model(torch.randn(2, *shape))).all()
+
+
+@pytest.mark.parametrize("init", [{"init": "constant", "init_scale": 0.5},
+                                  {"init": "constant", "init_scale": -2.0},
+                                  {"init": "xavier_uniform"}, {"init": "default"}])
+def test_weight_norm_with_a_non_zero_initial_weight_is_fine(init):
+    g = single("Conv1d", dict(init, out_channels=3, weight_norm=True), {"in": (2, 6)})
+    out = run_and_compare(g, train=True)["out"]
+    assert torch.isfinite(out).all()
+
+
+def test_zero_init_without_weight_norm_is_fine():
+    g = single("Linear", {"out_features": 3, "init": "zeros"}, {"in": (4,)})
+    assert not analyze(g).errors()

@@ -37,3 +37,25 @@ def test_format_shape():
 
 def test_nominal_counts_symbolic_sizes_for_estimates():
     assert dims.numel(("N", "T", 4)) == dims.NOMINAL * 4
+
+
+def test_window_out_in_ceil_mode_has_an_exact_formula_for_symbolic_sizes():
+    """Found by the random-graph fuzz: ceil mode over a variable length had no
+    formula when the last window may start in the right padding (PyTorch then
+    drops it).  The symbolic result equals the concrete one at every length
+    that gives an output."""
+    assert dims.window_out("T", 2, 3, 2, ceil_mode=True) == "(T//3)+1"
+    assert dims.window_out("T", 3, 2, 0, ceil_mode=True) == "((T-2)//2)+1"  # plain ceiling
+    checked = 0
+    for k in range(1, 6):
+        for d in range(1, 4):
+            for s in range(1, 7):
+                for pad in range(k // 2 + 1):
+                    symbolic = dims.window_out("T", k, s, 2 * pad, d, ceil_mode=True)
+                    for size in range(1, 40):
+                        concrete = dims.window_out(size, k, s, 2 * pad, d, ceil_mode=True)
+                        if concrete >= 1:
+                            assert dims.evaluate(symbolic, {"T": size}) == concrete, \
+                                (k, d, s, pad, size, symbolic)
+                            checked += 1
+    assert checked > 5_000

@@ -36,7 +36,8 @@ def _value(rng: random.Random, prm):
         usual = [prm.default] * 4 if prm.default is not None else []  # None: required
         return rng.choice([-1, 0] if bad else [1, 2, 3, 4, 8, 16] + usual)
     if k == "float":
-        return rng.choice([-0.5, 2.0] if bad else [0.0, 0.1, 0.5, 1e-5] + [prm.default] * 4)
+        # 1.0 included: a dropout of 1 is legal in PyTorch (nothing passes)
+        return rng.choice([-0.5, 2.0] if bad else [0.0, 0.1, 0.5, 1.0, 1e-5] + [prm.default] * 4)
     if k == "bool":
         return rng.random() < 0.5
     if k == "choice":
@@ -160,16 +161,30 @@ def test_incremental_analysis_after_random_edits_equals_a_fresh_one(seed, size, 
 @given(st.integers(0, 2**32 - 1), st.integers(1, 5))
 @example(seed=390504, size=5)  # a dilated MaxPool3d over T: valid from T = 7 only
 @example(seed=2618537, size=5)  # xavier_normal with a negative gain: invalid, not a crash
+@example(seed=10069, size=2)  # AvgPool3d, ceil_mode, a depth of 1: PyTorch refuses it
+@example(seed=464, size=5)  # weight_norm of an all-zero initial weight: NaN everywhere
+@example(seed=1415, size=1)  # Dropout p=1: legal in PyTorch
+@example(seed=144, size=1)  # a recurrent layer's dropout of 1: legal too
+@example(seed=653, size=1)  # InstanceNorm over a variable channel count
+@example(seed=229886, size=5)  # a PositionalEncoding(max_len=2) over T: valid for T <= 2 only
+@example(seed=132266, size=3)  # LocalResponseNorm with k < 0: NaN in torch, refused
+@example(seed=3886, size=2)  # a ceil_mode pool over T whose last window may start in padding
 def test_every_graph_that_validates_runs_in_torch_with_the_inferred_shapes(seed, size):
     """No false passes: the generated model's outputs, dtypes and parameter
     count are exactly what validation said (symbolic sizes evaluated at the
-    smallest length from 5 up that every layer accepts)."""
+    smallest length from 5 up that every layer accepts), and its output is not
+    NaN for every input."""
+    import torch
+
     from support import run_and_compare
 
     for k in range(200):  # the first valid graph from this seed onwards
         g = random_graph(seed + k, size)
         if analyze(g).valid():
-            run_and_compare(g)
+            out = run_and_compare(g)["out"]
+            for t in out if isinstance(out, tuple) else (out,):
+                assert not (t.is_floating_point() and t.numel() and torch.isnan(t).all()), \
+                    "the model outputs NaN whatever the input"
             return
 
 

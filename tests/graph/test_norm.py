@@ -26,6 +26,7 @@ CASES = [
     ("InstanceNorm1d", {}, (3, 5)),
     ("InstanceNorm1d", {"affine": True, "track_running_stats": True}, (3, "T")),
     ("InstanceNorm2d", {"affine": True}, (2, 4, 4)),
+    ("InstanceNorm1d", {}, ("T", 5)),  # nothing per channel kept: any channel count
     ("LocalResponseNorm", {}, (6, 4)),
     ("LocalResponseNorm", {"size": 2, "alpha": 1e-3, "beta": 0.5, "k": 2.0}, (4, 3, 3)),
 ]
@@ -122,6 +123,22 @@ def test_local_response_norm_needs_rank_3():
                   contains=("receives N×4 (rank 2)",))
 
 
+@pytest.mark.parametrize("params, says", [
+    ({"k": -0.5, "beta": 0.5}, "k must be > 0"),
+    ({"k": 0}, "k must be > 0"),
+    ({"alpha": -1.0}, "alpha must be >= 0"),
+])
+def test_local_response_norm_refuses_settings_that_give_nan(params, says):
+    # k + α·mean(x²) below zero raised to a fractional β: NaN in torch (found by the fuzz)
+    import torch
+
+    x = torch.randn(2, 4, 3)
+    p = {"size": 2, "alpha": 1e-4, "beta": 0.75, "k": 1.0, **params}
+    if p["k"] < 0:
+        assert torch.isnan(torch.nn.LocalResponseNorm(**p)(x)).any()
+    check_rejects("LocalResponseNorm", params, {"in": (4, 3)}, Code.PARAM, contains=(says,))
+
+
 def test_momentum_range():
     check_rejects("BatchNorm1d", {"momentum": 1.5}, {"in": (4,)}, Code.PARAM,
                   contains=("momentum must be >= 0 and <= 1",))
@@ -130,3 +147,44 @@ def test_momentum_range():
 def test_num_features_cannot_be_given():
     check_rejects("BatchNorm1d", {"num_features": 4}, {"in": (4,)}, Code.PARAM,
                   contains=("num_features is inferred from the input shape",))
+
+
+# ------------------------------------------------- instance norm over a variable channel count
+
+@pytest.mark.parametrize("block,shape", [("InstanceNorm1d", ("T", 6)),
+                                         ("InstanceNorm2d", ("T", 3, 4)),
+                                         ("InstanceNorm1d", ("T", "T"))])
+@pytest.mark.parametrize("train", [False, True])
+def test_instance_norm_without_affine_or_statistics_takes_a_variable_channel_count(
+        block, shape, train):
+    """Found by the random-graph fuzz: PyTorch normalises any channel count when
+    nothing per channel is kept; validation asked for a fixed one."""
+    import warnings
+
+    g = single(block, {"eps": 1e-3}, {"in": shape})
+    assert analyze(g).output_type("b").shape[:2] == ("N", "T")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "does not match num_features" at every call
+        for t in (3, 5):
+            got = run_and_compare(g, env={"T": t}, train=train)
+    assert "nn.functional.instance_norm(x_1, eps=0.001)" in got["code"].source
+    # the same numbers as PyTorch's module built for this very channel count
+    import torch
+
+    x = torch.randn(2, 5, *[5 if d == "T" else d for d in shape[1:]])
+    module = getattr(torch.nn, block)(5, eps=1e-3)
+    torch.testing.assert_close(got["model"](x), module(x))
+
+
+@pytest.mark.parametrize("params,kept", [({"affine": True}, "affine"),
+                                         ({"track_running_stats": True}, "track_running_stats")])
+def test_instance_norm_keeping_values_per_channel_needs_fixed_channels(params, kept):
+    g = single("InstanceNorm1d", params, {"in": ("T", 6)})
+    (p,) = problems_of(g, Code.SYMBOLIC)
+    assert p.message == (f'InstanceNorm1d "instance_norm1d_1": with {kept} it keeps values per '
+                         "channel, so it needs a fixed number of channels, but dim 1 of N×T×6 "
+                         f"is the variable size T; set {kept} to false or give the Input a fixed "
+                         "size")
+    assert p.fix == {"kind": "set_param", "param": kept, "value": False}
+    g.set_param("b", kept, False)
+    run_and_compare(g, env={"T": 4})

@@ -36,6 +36,8 @@ POOL_CASES = [
     ("AvgPool2d", {"kernel_size": 3, "stride": 1, "padding": 1}, (3, 5, 5)),
     ("AvgPool2d", {"kernel_size": [2, 4], "ceil_mode": True}, (3, 5, 9)),
     ("AvgPool3d", {"kernel_size": 2, "stride": 1}, (2, 3, 4, 5)),
+    ("AvgPool3d", {"kernel_size": 2, "padding": 1, "ceil_mode": True}, (1, 2, 3, 2)),
+    ("MaxPool1d", {"kernel_size": 2, "stride": 3, "padding": 1, "ceil_mode": True}, (2, 7)),
     ("AdaptiveAvgPool1d", {"output_size": 4}, (3, 10)),
     ("AdaptiveAvgPool2d", {"output_size": [2, 3]}, (3, 7, 5)),
     ("AdaptiveAvgPool2d", {"output_size": 6}, (2, 4, 4)),  # larger than the input
@@ -84,6 +86,8 @@ def test_pool2d_accepts_exactly_what_pytorch_accepts(case):
     ("AvgPool1d", {"kernel_size": 3, "stride": 2, "ceil_mode": True}),
     ("AvgPool1d", {"kernel_size": 4, "stride": 1, "padding": 2}),
     ("MaxPool1d", {"kernel_size": 2, "stride": 1, "dilation": 2}),
+    ("MaxPool1d", {"kernel_size": 2, "stride": 3, "padding": 1, "ceil_mode": True}),
+    ("AvgPool1d", {"kernel_size": 3, "stride": 4, "padding": 1, "ceil_mode": True}),
     ("AdaptiveMaxPool1d", {"output_size": 2}),
 ])
 def test_1d_pooling_over_symbolic_length_matches_pytorch_for_every_length(block, params):
@@ -143,10 +147,96 @@ def test_padding_over_half_the_kernel_is_refused_like_pytorch(block):
     torch_refuses(block, params, shape)
 
 
-def test_ceil_mode_with_long_stride_needs_a_fixed_length():
-    check_rejects("MaxPool1d", {"kernel_size": 2, "stride": 3, "padding": 1, "ceil_mode": True},
-                  {"in": (2, "T")}, Code.SYMBOLIC,
-                  contains=("variable size T", "set ceil_mode to false"))
+@pytest.mark.parametrize("block,params,want", [
+    ("MaxPool1d", {"kernel_size": 2, "stride": 3, "padding": 1, "ceil_mode": True}, "(T//3)+1"),
+    ("AvgPool1d", {"kernel_size": 2, "stride": 3, "padding": 1, "ceil_mode": True}, "(T//3)+1"),
+    ("MaxPool1d", {"kernel_size": 3, "stride": 4, "padding": 1, "ceil_mode": True}, "(T//4)+1"),
+    ("AvgPool1d", {"kernel_size": 1, "stride": 2, "ceil_mode": True}, "((T-1)//2)+1"),
+    ("MaxPool1d", {"kernel_size": 2, "stride": 5, "dilation": 2, "ceil_mode": True},
+     "((T-1)//5)+1"),
+])
+def test_ceil_mode_with_a_stride_longer_than_the_window_has_a_formula(block, params, want):
+    """Found by the random-graph fuzz: a last window that may start in the right
+    padding (dropped by PyTorch) used to be "no formula"; it has one, exact
+    for every length."""
+    g = single(block, params, {"in": (2, "T")})
+    assert analyze(g).output_type("b").shape == ("N", 2, want)
+    for t in range(1, 14):
+        run_and_compare(g, env={"T": t})
+
+
+def test_ceil_mode_formula_in_two_dimensions():
+    g = single("MaxPool2d", {"kernel_size": 2, "stride": 3, "padding": 1, "ceil_mode": True},
+               {"in": (1, "T", 7)})
+    assert analyze(g).output_type("b").shape == ("N", 1, "(T//3)+1", 3)
+    for t in (1, 2, 3, 4, 8):
+        run_and_compare(g, env={"T": t})
+
+
+# ------------------------------------------------ AvgPool3d: input at least the kernel
+
+@pytest.mark.parametrize("params,shape,msg,fix", [
+    ({"kernel_size": 2, "padding": 1}, (2, 1, 4, 4),
+     "window 2×2×2 is larger than the input 1×4×4 (input N×2×1×4×4); AvgPool3d needs every "
+     "dimension at least as large as the kernel (padding does not count here) — use a smaller "
+     "kernel_size and padding, or remove this pooling layer", None),
+    ({"kernel_size": 3}, (2, 4, 2, 3),
+     "window 3×3×3 is larger than the input 4×2×3 (input N×2×4×2×3); AvgPool3d needs every "
+     "dimension at least as large as the kernel — set kernel_size to (3, 2, 3) or less, or "
+     "remove this pooling layer", (3, 2, 3)),
+    ({"kernel_size": 2, "ceil_mode": True}, (3, 1, 5, 5),
+     "window 2×2×2 is larger than the input 1×5×5 (input N×3×1×5×5); AvgPool3d needs every "
+     "dimension at least as large as the kernel — set kernel_size to (1, 2, 2) or less, or "
+     "remove this pooling layer", (1, 2, 2)),
+])
+def test_avg_pool3d_refuses_an_input_smaller_than_the_kernel_as_pytorch_does(
+        params, shape, msg, fix):
+    """Found by the random-graph fuzz: PyTorch's avg_pool3d refuses "input image
+    smaller than kernel size" even where padding or ceil_mode would give an
+    output; check used to say valid."""
+    got = check_rejects("AvgPool3d", params, {"in": shape}, Code.WINDOW)
+    assert got == 'AvgPool3d "avg_pool3d_1": ' + msg
+    torch_refuses("AvgPool3d", params, shape)
+    g = single("AvgPool3d", params, {"in": shape})
+    (p,) = analyze(g).errors()
+    assert p.fix == (None if fix is None else
+                     {"kind": "set_param", "param": "kernel_size", "value": fix})
+    if fix is not None:
+        g.set_param("b", "kernel_size", fix)
+        run_and_compare(g)
+
+
+@pytest.mark.parametrize("block,shape", [("MaxPool3d", (2, 1, 4, 4)), ("AvgPool2d", (2, 1, 4)),
+                                         ("AvgPool1d", (2, 1)), ("MaxPool2d", (2, 1, 4))])
+def test_other_pools_take_an_input_smaller_than_the_kernel_with_padding(block, shape):
+    """Only AvgPool3d has that rule in PyTorch: padding makes up the size for the others."""
+    run_and_compare(single(block, {"kernel_size": 2, "padding": 1}, {"in": shape}))
+
+
+@st.composite
+def pool_1d_3d_cases(draw):
+    n = draw(st.sampled_from([1, 3]))
+    block = draw(st.sampled_from([f"MaxPool{n}d", f"AvgPool{n}d"]))
+    k = draw(st.integers(1, 4))
+    params = {"kernel_size": k, "stride": draw(st.sampled_from([None, 1, 2, 3, 5])),
+              "padding": draw(st.integers(0, k // 2 + 1)), "ceil_mode": draw(st.booleans())}
+    if block.startswith("Max"):
+        params["dilation"] = draw(st.integers(1, 2))
+    else:
+        params["count_include_pad"] = draw(st.booleans())
+    return block, params, (2,) + tuple(draw(st.integers(1, 6)) for _ in range(n))
+
+
+@settings(max_examples=150, derandomize=True, deadline=None)
+@given(pool_1d_3d_cases())
+def test_pool1d_and_pool3d_accept_exactly_what_pytorch_accepts(case):
+    block, params, shape = case
+    errors = analyze(single(block, params, {"in": shape})).errors()
+    if errors:
+        assert errors[0].code in (Code.WINDOW, Code.PARAM), errors[0].message
+        torch_refuses(block, params, shape)
+    else:
+        run_and_compare(single(block, params, {"in": shape}))
 
 
 def test_global_avg_pool_on_pooled_input():

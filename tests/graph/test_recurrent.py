@@ -92,8 +92,17 @@ def test_token_ids_need_an_embedding_first():
 
 
 def test_dropout_out_of_range():
-    check_rejects("LSTM", {"num_layers": 2, "dropout": 1.0}, {"in": (3, 2)}, Code.PARAM,
-                  contains=("dropout must be >= 0 and < 1, got 1.0",))
+    check_rejects("LSTM", {"num_layers": 2, "dropout": 1.5}, {"in": (3, 2)}, Code.PARAM,
+                  contains=("dropout must be >= 0 and <= 1, got 1.5",))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_dropout_one_between_layers_is_accepted_as_pytorch_does(kind):
+    """Found by the random-graph fuzz: PyTorch takes dropout = 1 (the upper
+    layers see zeros while training); validation used to refuse it."""
+    got = run_and_compare(single(kind, {"hidden_size": 3, "num_layers": 2, "dropout": 1.0},
+                                 {"in": (4, 2)}), train=True)
+    assert "dropout=1.0" in got["code"].source
 
 
 def test_unknown_nonlinearity():

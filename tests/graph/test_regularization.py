@@ -12,6 +12,8 @@ CASES = [
     ("Dropout", {}, (8,)),
     ("Dropout", {"p": 0.0}, ("T", 4)),
     ("Dropout", {"p": 0.9}, (2, 3, 4)),
+    ("Dropout", {"p": 1.0}, (2, 3)),
+    ("Dropout1d", {"p": 1.0}, (3, "T")),
     ("Dropout1d", {"p": 0.2}, (4, 6)),
     ("Dropout2d", {}, (3, 4, 4)),
     ("AlphaDropout", {"p": 0.1}, (5,)),
@@ -69,10 +71,24 @@ def test_helper_emitted_only_when_used():
 
 # --------------------------------------------------------------- checks
 
-@pytest.mark.parametrize("p", [1.0, -0.1, 1.5])
+@pytest.mark.parametrize("p", [-0.1, 1.5])
 def test_dropout_p_outside_unit_interval(p):
     msg = check_rejects("Dropout", {"p": p}, {"in": (4,)}, Code.PARAM)
-    assert f"p must be >= 0 and < 1, got {p!r}" in msg
+    assert f"p must be >= 0 and <= 1, got {p!r}" in msg
+    with pytest.raises(ValueError):
+        torch.nn.Dropout(p)
+
+
+@pytest.mark.parametrize("block,shape", [("Dropout", (4,)), ("Dropout1d", (3, 5)),
+                                         ("Dropout2d", (3, 4, 4)), ("AlphaDropout", (6,))])
+@pytest.mark.parametrize("train", [False, True])
+def test_p_one_is_accepted_as_pytorch_does(block, shape, train):
+    """Found by the random-graph fuzz: PyTorch takes p = 1 (nothing passes while
+    training); validation used to refuse it."""
+    got = run_and_compare(single(block, {"p": 1.0}, {"in": shape}), train=train)
+    assert f"nn.{block}(p=1.0)" in got["code"].source
+    if train:
+        assert torch.count_nonzero(got["out"]) == 0
 
 
 def test_dropout2d_needs_images():
