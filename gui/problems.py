@@ -1,7 +1,9 @@
-"""The Problems panel: every error and warning with its node; clicking one
-selects and centres the node.  Messages wrap to the panel's width (they name
-shapes and the fix, so they are long), the node's own "Type "name":" prefix
-left out since the first column names it."""
+"""The Problems panel: every error and warning with its node (or "training"
+for a problem of the training settings, its message then naming the setting:
+``loss: expected an object…``); clicking one selects and centres the node
+(or, for the training settings, shows the Training panel).  Messages wrap to
+the panel's width (they name shapes and the fix, so they are long), the
+node's own "Type "name":" prefix left out since the first column names it."""
 
 from __future__ import annotations
 
@@ -39,9 +41,11 @@ class _WrapDelegate(QStyledItemDelegate):
 
 class ProblemsPanel(QTreeWidget):
     """Signals:
-        node_clicked(str): a problem of that node was clicked."""
+        node_clicked(str): a problem of that node was clicked.
+        training_clicked(): a problem of the training settings was clicked."""
 
     node_clicked = Signal(str)
+    training_clicked = Signal()
 
     def __init__(self, doc=None, parent=None):
         super().__init__(parent)
@@ -80,15 +84,21 @@ class ProblemsPanel(QTreeWidget):
             node = graph.nodes.get(p.node) if p.node else None
             text = p.message
             prefix = f'{node.type} "{node.name}": ' if node else ""
+            if node is None and p.location is not None:
+                prefix = "training."  # a training setting: "training" in the first column
             if prefix and text.startswith(prefix):
                 text = text[len(prefix):]
-            item = QTreeWidgetItem([node.name if node else "", text])
+            first = node.name if node else ("training" if p.location else "")
+            item = QTreeWidgetItem([first, text])
             item.setIcon(0, err if p.severity == ERROR else warn)
             item.setToolTip(1, p.message)
             item.setData(0, NODE_ROLE, p.node)
+            item.setData(1, NODE_ROLE, p.location)
             self.addTopLevelItem(item)
 
     def _clicked(self, item: QTreeWidgetItem, _col: int) -> None:
         nid = item.data(0, NODE_ROLE)
         if nid:
             self.node_clicked.emit(nid)
+        elif item.data(1, NODE_ROLE):
+            self.training_clicked.emit()

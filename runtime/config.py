@@ -1,35 +1,29 @@
 """The ``training`` section of a project, checked and with defaults filled in.
 
 :func:`parse_training` turns the JSON dict of ``project-format.md``
-("Training") into a :class:`TrainConfig`.  Every key is optional; an unknown
-key or a value of the wrong type is a :class:`~runtime.errors.ConfigError`
-naming the key (with a "did you mean" hint for typos).  Loss, optimizer and
-schedule *names and kwargs* are checked where they are built
-(:mod:`runtime.optim`).
+("Training") into a :class:`TrainConfig`.  Every key is optional.  The
+checking itself is :func:`graph.training_check.training_problems` — the same
+walk that ``check`` and the editor's Problems panel show — so a setting is
+refused here exactly when it is listed there; the first problem becomes a
+:class:`~runtime.errors.ConfigError` naming the key (with a "did you mean"
+hint for typos).  What only torch can tell (a keyword argument this torch
+version lacks, a combination it refuses) is checked where losses,
+optimizers and schedules are built (:mod:`runtime.optim`).
 """
 
 from __future__ import annotations
 
-import difflib
-import math
 from dataclasses import dataclass, field
-from typing import Any
+
+from graph.problems import ERROR
+from graph.training_check import (KEYS, did_you_mean, first_error_text, per_output,
+                                  training_problems)
+from graph.training_names import DEVICES, MONITORS
 
 from .errors import ConfigError
 
-KEYS = ("dataset", "task", "loss", "optimizer", "scheduler", "epochs", "batch_size", "seed",
-        "device", "grad_accum_steps", "grad_clip_norm", "l1", "early_stopping", "amp",
-        "compile")
-DEVICES = ("auto", "cpu", "cuda", "mps")
-MONITORS = ("val_loss", "val_accuracy", "val_mae", "val_rmse", "train_loss")
-
-
-def did_you_mean(name: str, known) -> str:
-    """A hint for a misspelt name: ``"; did you mean 'epochs'?"`` or the known list."""
-    close = difflib.get_close_matches(str(name), list(known), n=1)
-    if close:
-        return f"; did you mean {close[0]!r}?"
-    return "; known: " + ", ".join(known)
+__all__ = ["KEYS", "DEVICES", "MONITORS", "did_you_mean", "TrainConfig", "parse_training",
+           "higher_is_better"]
 
 
 @dataclass
@@ -51,108 +45,93 @@ class TrainConfig:
     early_stopping: dict | None = None
     amp: bool | str = False
     compile: bool = False
+    augment: dict | None = None
+    loss_weights: dict | None = None
 
 
-def _int(v: Any, key: str, lo: int) -> int:
-    if isinstance(v, bool) or not isinstance(v, int):
-        raise ConfigError(f"must be a whole number, got {v!r}", key)
-    if v < lo:
-        raise ConfigError(f"must be at least {lo}, got {v}", key)
-    return v
+def _refuse(problems) -> None:
+    """Raise the first error of the training section as a :class:`ConfigError`."""
+    errors = [p for p in problems if p.severity == ERROR]
+    if not errors:
+        return
+    first = errors[0]
+    text = first_error_text(errors)
+    key = None if first.location == "training" else first.location.removeprefix("training.")
+    if not key:  # the section itself, or a key written as "": the text says where
+        exc = ConfigError(text)
+        exc.key = key
+        raise exc
+    raise ConfigError(text.removeprefix(f"{first.location}: "), key)
 
 
-def _float(v: Any, key: str, lo: float = 0.0, allow_none: bool = False) -> float | None:
-    if v is None and allow_none:
-        return None
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-        raise ConfigError(f"must be a number, got {v!r}", key)
-    if v < lo:
-        raise ConfigError(f"must be at least {lo}, got {v}", key)
-    return float(v)
+def _only_output(loss: dict, graph) -> dict | None:
+    """The loss of the network's one ``Output`` from a per-output ``loss`` object
+    (None: that Output takes the default loss)."""
+    outs = [o.id for o in graph.ends("output")] if graph is not None else []
+    if len(outs) != 1:
+        raise ConfigError("a loss per Output needs the network to know its Outputs; the "
+                          "training engine trains a network with exactly one Output", "loss")
+    return loss.get(outs[0])
 
 
-def _typed(v: Any, key: str, allow_none: bool = True) -> dict | None:
-    if v is None and allow_none:
-        return None
-    if not isinstance(v, dict) or not isinstance(v.get("type"), str):
-        raise ConfigError(f'must be an object with a "type" name, got {v!r}', key)
-    return dict(v)
-
-
-def parse_training(training: dict | None, overrides: dict | None = None) -> TrainConfig:
+def parse_training(training: dict | None, overrides: dict | None = None,
+                   graph=None) -> TrainConfig:
     """Check a project's ``training`` dict and fill in defaults.
 
     Args:
         training: the project's ``training`` section (may be None or empty).
         overrides: values that replace the file's (command-line options);
-            None values are ignored.
+            None values are ignored.  They are checked like the file's.
+        graph: the network (:class:`graph.Graph`), to check the Output ids a
+            per-output ``loss`` and ``loss_weights`` name and to pick its loss.
 
     Raises:
-        ConfigError: an unknown key or a bad value, naming the key.
+        ConfigError: the first problem of the section (an unknown key or a bad
+            value), naming the key; or a setting the engine cannot honour yet.
     """
+    if training is not None and not isinstance(training, dict):
+        _refuse(training_problems(training))
     t = dict(training or {})
-    if not isinstance(training or {}, dict):
-        raise ConfigError(f"the training settings must be an object, got {training!r}")
     for k, v in (overrides or {}).items():
         if v is not None:
             t[k] = v
-    for k in t:
-        if k not in KEYS:
-            raise ConfigError(f"unknown setting{did_you_mean(k, KEYS)}", k)
+    _refuse(training_problems(t, graph))
     c = TrainConfig()
-    if t.get("dataset") is not None:
-        if not isinstance(t["dataset"], dict):
-            raise ConfigError(f"must be an object, got {t['dataset']!r}", "dataset")
-        c.dataset = dict(t["dataset"])
-    task = t.get("task")
-    if task not in (None, "classification", "regression"):
-        raise ConfigError(f'must be "classification" or "regression", got {task!r}', "task")
-    c.task = task
-    c.loss = _typed(t.get("loss"), "loss")
+    c.dataset = dict(t["dataset"]) if t.get("dataset") is not None else None
+    c.task = t.get("task")
+    loss = t.get("loss")
+    if per_output(loss, [o.id for o in graph.ends("output")] if graph is not None else None):
+        loss = _only_output(loss, graph)
+    c.loss = dict(loss) if loss is not None else None
     if t.get("optimizer") is not None:
-        c.optimizer = _typed(t["optimizer"], "optimizer", allow_none=False)
-    c.scheduler = _typed(t.get("scheduler"), "scheduler")
-    c.epochs = _int(t.get("epochs", c.epochs), "epochs", 1)
-    c.batch_size = _int(t.get("batch_size", c.batch_size), "batch_size", 1)
-    c.seed = _int(t.get("seed", c.seed), "seed", 0)
-    device = t.get("device", "auto")
-    if device not in DEVICES:
-        raise ConfigError(f"must be one of {', '.join(DEVICES)}, got {device!r}", "device")
-    c.device = device
-    c.grad_accum_steps = _int(t.get("grad_accum_steps", 1), "grad_accum_steps", 1)
-    c.grad_clip_norm = _float(t.get("grad_clip_norm"), "grad_clip_norm", allow_none=True)
-    if c.grad_clip_norm == 0:
-        raise ConfigError("must be a positive number (or null for no clipping)", "grad_clip_norm")
-    c.l1 = _float(t.get("l1", 0.0), "l1")
-    c.early_stopping = _early(t.get("early_stopping"))
-    amp = t.get("amp", False)
-    if not isinstance(amp, bool) and amp not in ("bf16", "fp16"):
-        raise ConfigError(f'must be false, true, "bf16" or "fp16", got {amp!r}', "amp")
-    c.amp = amp
-    comp = t.get("compile", False)
-    if not isinstance(comp, bool):
-        raise ConfigError(f"must be true or false, got {comp!r}", "compile")
-    c.compile = comp
+        c.optimizer = dict(t["optimizer"])
+    c.scheduler = dict(t["scheduler"]) if t.get("scheduler") is not None else None
+    c.epochs = t.get("epochs", c.epochs)
+    c.batch_size = t.get("batch_size", c.batch_size)
+    c.seed = t.get("seed", c.seed)
+    c.device = t.get("device", c.device)
+    c.grad_accum_steps = t.get("grad_accum_steps", c.grad_accum_steps)
+    clip = t.get("grad_clip_norm")
+    c.grad_clip_norm = float(clip) if clip is not None else None
+    c.l1 = float(t.get("l1", 0.0))
+    es = t.get("early_stopping")
+    c.early_stopping = None if es is None or es is False else {
+        "patience": es.get("patience", 5), "monitor": es.get("monitor", "val_loss"),
+        "min_delta": float(es.get("min_delta", 0.0))}
+    c.amp = t.get("amp", False)
+    c.compile = t.get("compile", False)
+    # Documented settings the engine does not apply yet: refused rather than ignored,
+    # so a run never silently differs from what the file asks for.
+    if t.get("augment"):
+        raise ConfigError("the training engine does not apply data augmentation yet; remove "
+                          "augment (or set it to null) to train", "augment")
+    weights = t.get("loss_weights") or {}
+    if any(w != 1 for w in weights.values()):
+        raise ConfigError("the training engine trains a network with one Output, whose loss "
+                          "weight can only be 1; remove loss_weights", "loss_weights")
+    c.augment = t.get("augment")
+    c.loss_weights = t.get("loss_weights")
     return c
-
-
-def _early(v: Any) -> dict | None:
-    if v is None or v is False:
-        return None
-    if not isinstance(v, dict):
-        raise ConfigError(f'must be null or {{"patience": P, "monitor": "val_loss"}}, got {v!r}',
-                          "early_stopping")
-    for k in v:
-        if k not in ("patience", "monitor", "min_delta"):
-            raise ConfigError(f"unknown setting{did_you_mean(k, ('patience', 'monitor', 'min_delta'))}",
-                              f"early_stopping.{k}")
-    out = {"patience": _int(v.get("patience", 5), "early_stopping.patience", 1),
-           "monitor": v.get("monitor", "val_loss"),
-           "min_delta": _float(v.get("min_delta", 0.0), "early_stopping.min_delta")}
-    if out["monitor"] not in MONITORS:
-        raise ConfigError(f"must be one of {', '.join(MONITORS)}, got {out['monitor']!r}",
-                          "early_stopping.monitor")
-    return out
 
 
 def higher_is_better(monitor: str) -> bool:

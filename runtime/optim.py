@@ -28,21 +28,20 @@ import torch
 from torch import nn
 from torch.optim import lr_scheduler
 
+from graph import training_names as vocab
+
 from .config import did_you_mean
 from .errors import ConfigError
 
-LOSSES = ("CrossEntropyLoss", "NLLLoss", "BCEWithLogitsLoss", "MSELoss", "L1Loss",
-          "SmoothL1Loss", "HuberLoss", "MultiMarginLoss", "KLDivLoss")
+#: The names come from the one registry in graph/ (the check and the settings
+#: panel read it too).
+LOSSES = tuple(vocab.LOSSES)
 #: Losses whose target is a class index per prediction.
-INDEX_LOSSES = ("CrossEntropyLoss", "NLLLoss", "MultiMarginLoss")
-OPTIMIZERS = ("SGD", "Adagrad", "Adadelta", "RMSprop", "Adam", "AdamW", "Adamax", "NAdam",
-              "RAdam")
+INDEX_LOSSES = vocab.INDEX_LOSSES
+OPTIMIZERS = tuple(vocab.OPTIMIZERS)
 #: torch schedulers that advance once per optimizer step rather than per epoch.
-PER_STEP = ("OneCycleLR", "CyclicLR")
-#: torch schedulers that need Python callables or other schedulers: not configurable.
-_NOT_CONFIGURABLE = ("LambdaLR", "MultiplicativeLR", "SequentialLR", "ChainedScheduler",
-                     "LRScheduler")
-OUR_SCHEDULES = ("InverseTimeDecay", "LinearWarmup")
+PER_STEP = vocab.PER_STEP
+OUR_SCHEDULES = tuple(vocab.OUR_SCHEDULES)
 #: Settings that fix how long a torch scheduler runs: continuing one for a run
 #: of another length would run past its end (OneCycleLR raises, a cosine hits 0).
 LENGTH_KEYS = ("total_steps", "T_max")
@@ -50,10 +49,7 @@ LENGTH_KEYS = ("total_steps", "T_max")
 
 def schedule_names() -> tuple[str, ...]:
     """Every schedule name a project may use."""
-    names = [n for n, c in vars(lr_scheduler).items()
-             if isinstance(c, type) and n not in _NOT_CONFIGURABLE and not n.startswith("_")
-             and (issubclass(c, lr_scheduler.LRScheduler) or n == "ReduceLROnPlateau")]
-    return tuple(sorted(names)) + OUR_SCHEDULES
+    return tuple(vocab.SCHEDULES)
 
 
 def _construct(cls, first_args: tuple, kwargs: dict, key: str, skip: int):

@@ -6,6 +6,12 @@ stack, so settings are undone like graph edits, and undo/redo (or opening
 another project) reloads the fields from the project.  Under the fields the
 panel says, before Start, whether the chosen dataset fits the graph's
 ``Input`` and how much memory the chosen batch size needs.
+
+A section written by hand may hold values no field can show (``"loss":
+"CrossEntropyLoss"``, ``"lr": "fast"``): the field shows its default, its
+label turns red with the problem (from :mod:`graph.training_check`, as the
+analysis lists it) as tooltip, and the problems are listed under the
+fields; the file's value stays until the user edits that very field.
 """
 
 from __future__ import annotations
@@ -16,38 +22,18 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout,
                                QLabel, QLineEdit, QSpinBox, QWidget)
 
+from graph.problems import ERROR
+from graph.training_check import per_output
 from runtime.data import builtin_catalog
 
 from .dataset_probe import Prober, dataset_base, file_of
 from .settings_data import (FILE_KINDS, LOSSES, MOMENTUM, OPTIMIZERS, SCHEDULES, SetTraining,
                             SettingsParseError, dataset_text, fit_problem, format_kwargs,
-                            memory_text, parse_kwargs)
+                            memory_problem, memory_text, parse_kwargs)
+from .settings_fields import FloatEdit, obj, state
+from .settings_values import KEYS_OF, field_of, keep_untouched, shown_values
 
 _DEFAULT = "(default)"
-
-
-class FloatEdit(QLineEdit):
-    """A number typed as text (``1e-3`` reads better than a spin box); empty = None.
-
-    Args:
-        what: the field's name for messages.
-    """
-
-    def __init__(self, what: str, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.what = what
-
-    def value(self) -> float | None:
-        text = self.text().strip()
-        if not text:
-            return None
-        try:
-            return float(text)
-        except ValueError:
-            raise SettingsParseError(f"{self.what}: {text!r} is not a number") from None
-
-    def set_value(self, v) -> None:
-        self.setText("" if v is None else f"{v:g}")
 
 
 class TrainingSettings(QWidget):
@@ -63,6 +49,12 @@ class TrainingSettings(QWidget):
         super().__init__(parent)
         self.doc = None
         self._loading = False
+        #: messages: the training section's problems, and fields that cannot be read
+        self._section_errors: list[str] = []
+        self._parse_errors: list[str] = []
+        #: the section as loaded and what each field showed then (see :meth:`_read`)
+        self._loaded: dict = {}
+        self._shown: dict = {}
         self.prober = Prober(self)
         self.prober.ready.connect(self.update_checks)
         self.devices = ["auto", "cpu"]
@@ -153,7 +145,8 @@ class TrainingSettings(QWidget):
         self.load()
 
     def training(self) -> dict:
-        return copy.deepcopy(self.doc.project.training) if self.doc else {}
+        t = self.doc.project.training if self.doc else None
+        return copy.deepcopy(t) if isinstance(t, dict) else {}
 
     def set_devices(self, devices: list[str], memory: dict[str, int | None]) -> None:
         """What this machine offers (from the worker module, once torch is loaded)."""
@@ -168,51 +161,84 @@ class TrainingSettings(QWidget):
         self.load()
 
     def load(self) -> None:
-        """Show the project's settings in the fields."""
+        """Show the project's settings in the fields.
+
+        A value a field cannot show (a malformed one, see
+        :mod:`~gui.training.settings_values`) shows the default, and the
+        field is marked with its problem; the value itself is kept until the
+        user edits that field.
+        """
         if self.doc is None:
             return
-        t = self.doc.project.training or {}
+        raw = self.doc.project.training
+        t = raw if isinstance(raw, dict) else {}
+        problems = [p for p in self.doc.analyzer.problems() if p.location is not None]
+        marks: dict[str, list[str]] = {}
+        for p in problems:
+            field = field_of(p.location)
+            if field is not None:
+                marks.setdefault(field, []).append(p.message)
+        v = shown_values(t, {f for f, _ in marks.items()})
         self._loading = True
         try:
-            ds = t.get("dataset") or {}
-            kind = next((k for k in ("name", *FILE_KINDS) if k in ds), None)
+            kind, name = v["dataset"]
             for i in range(self.dataset.count()):
-                k, name = self.dataset.itemData(i)
-                if k == kind and (k != "name" or name == ds.get("name")):
+                k, item = self.dataset.itemData(i)
+                if k == kind and (k != "name" or item == name):
                     self.dataset.setCurrentIndex(i)
                     break
-            self.target.setText(str(ds.get("target", "")))
+            else:  # none chosen, or one the list cannot show: blank, not the last one's
+                self.dataset.setCurrentIndex(-1)
+            self.target.setText(v["target"])
             self.target.setEnabled(kind == "csv")
-            self.val_fraction.setValue(float(ds.get("val_fraction", 0.2)))
-            self.dataset_info.setText(dataset_text(ds))
-            self.task.setCurrentText(t.get("task") or _DEFAULT)
-            self.loss.setCurrentText((t.get("loss") or {}).get("type", _DEFAULT))
-            opt = t.get("optimizer") or {"type": "Adam", "lr": 1e-3}
-            self.optimizer.setCurrentText(opt.get("type", "Adam"))
-            self.lr.set_value(opt.get("lr", 1e-3))
-            self.momentum.set_value(opt.get("momentum"))
-            self.momentum.setEnabled(opt.get("type") in MOMENTUM)
-            self.weight_decay.set_value(opt.get("weight_decay"))
-            sch = t.get("scheduler") or {}
-            self.schedule.setCurrentText(sch.get("type", "none"))
-            self.schedule_params.setText(format_kwargs({k: v for k, v in sch.items()
-                                                        if k != "type"}))
-            self.schedule_params.setEnabled(bool(sch))
-            self.epochs.setValue(int(t.get("epochs", 10)))
-            self.batch_size.setValue(int(t.get("batch_size", 64)))
-            self.accum.setValue(int(t.get("grad_accum_steps", 1)))
-            self.clip.set_value(t.get("grad_clip_norm"))
-            self.l1.set_value(t.get("l1", 0.0))
-            self.patience.setValue(int((t.get("early_stopping") or {}).get("patience", 0)))
-            self.amp.setChecked(bool(t.get("amp")))
-            dev = t.get("device", "auto")
-            if self.device.findText(dev) < 0:
-                self.device.addItem(dev)
-            self.device.setCurrentText(dev)
-            self.seed.setValue(int(t.get("seed", 0)))
+            self.val_fraction.setValue(float(v["val_fraction"]))
+            self.dataset_info.setText(dataset_text(t.get("dataset")))
+            self.task.setCurrentText(v["task"] or _DEFAULT)
+            self.loss.setCurrentText(v["loss"] or _DEFAULT)
+            self.optimizer.setCurrentText(v["optimizer"])
+            self.lr.set_value(v["lr"])
+            self.momentum.set_value(v["momentum"])
+            self.momentum.setEnabled(v["optimizer"] in MOMENTUM)
+            self.weight_decay.set_value(v["weight_decay"])
+            self.schedule.setCurrentText(v["schedule"] or "none")
+            self.schedule_params.setText(format_kwargs(v["schedule_params"]))
+            self.schedule_params.setEnabled(v["schedule"] is not None)
+            for spin, key in ((self.epochs, "epochs"), (self.batch_size, "batch_size"),
+                              (self.accum, "accum"), (self.patience, "patience"),
+                              (self.seed, "seed")):
+                spin.setValue(max(spin.minimum(), min(spin.maximum(), v[key])))
+            self.clip.set_value(v["clip"])
+            self.l1.set_value(v["l1"])
+            self.amp.setChecked(v["amp"])
+            if self.device.findText(v["device"]) < 0:
+                self.device.addItem(v["device"])
+            self.device.setCurrentText(v["device"])
         finally:
             self._loading = False
+        if per_output(t.get("loss")) and "loss" not in marks:
+            marks["loss"] = ["one loss per Output (set in the project file); choosing a loss "
+                             "here replaces them"]
+        self._mark(marks)
+        self._section_errors = [p.message for p in problems if p.severity == ERROR]
+        self._show_errors()
+        # what each field shows now: a field still showing it leaves its key as it is
+        self._loaded = copy.deepcopy(t)
+        self._shown = {f: state(getattr(self, f)) for f in KEYS_OF}
         self.update_checks()
+
+    def _mark(self, marks: dict[str, list[str]]) -> None:
+        """Mark the fields with problems (red label, the problem as tooltip)."""
+        for field in (*KEYS_OF, "dataset", "target", "val_fraction"):
+            w = getattr(self, field)
+            label = self.form.labelForField(w)
+            why = "\n".join(marks.get(field, ()))
+            w.setToolTip(why)
+            if label is not None:
+                label.setStyleSheet("color: #d22;" if why else "")
+                label.setToolTip(why)
+
+    def _show_errors(self) -> None:
+        self.error.setText("\n".join([*self._section_errors, *self._parse_errors]))
 
     # ------------------------------------------------------------ edits
     def push(self, training: dict, text: str) -> None:
@@ -224,7 +250,7 @@ class TrainingSettings(QWidget):
     def set_dataset(self, spec: dict) -> None:
         """Choose a dataset (keeps the validation fraction)."""
         t = self.training()
-        old = t.get("dataset") or {}
+        old = t.get("dataset") if isinstance(t.get("dataset"), dict) else {}
         spec = dict(spec)
         if "val_fraction" in old and "val_fraction" not in spec:
             spec["val_fraction"] = old["val_fraction"]
@@ -253,9 +279,10 @@ class TrainingSettings(QWidget):
         if self._loading or self.doc is None:
             return
         t = self.training()
-        ds = dict(t.get("dataset") or {})
-        if not ds:
-            return
+        ds = t.get("dataset")
+        if not isinstance(ds, dict) or not ds:
+            return  # nothing chosen, or a malformed value the dataset list replaces
+        ds = dict(ds)
         ds["val_fraction"] = round(self.val_fraction.value(), 4)
         if "csv" in ds:
             target = self.target.text().strip()
@@ -272,7 +299,8 @@ class TrainingSettings(QWidget):
             return
         errors: list[str] = []
         t = self._read(errors)
-        self.error.setText("\n".join(errors))
+        self._parse_errors = errors
+        self._show_errors()
         self.push(t, "Change training settings")
 
     def _read(self, errors: list[str]) -> dict:
@@ -296,14 +324,14 @@ class TrainingSettings(QWidget):
 
         put("task", None if self.task.currentText() == _DEFAULT else self.task.currentText())
         loss = self.loss.currentText()
-        old_loss = t.get("loss") or {}
+        old_loss = obj(t.get("loss"))
         put("loss", None if loss == _DEFAULT else
             ({**old_loss, "type": loss} if old_loss.get("type") == loss else {"type": loss}))
         kind = self.optimizer.currentText()
-        opt = dict(t.get("optimizer") or {})
+        opt = dict(obj(t.get("optimizer")))
         if opt.get("type") != kind:
             opt = {"type": kind}
-        old_opt = old.get("optimizer") or {}
+        old_opt = obj(old.get("optimizer"))
         lr = read(self.lr.value, old_opt.get("lr", 1e-3))
         opt["lr"] = lr if lr is not None else 1e-3
         for key, edit in (("momentum", self.momentum), ("weight_decay", self.weight_decay)):
@@ -315,7 +343,7 @@ class TrainingSettings(QWidget):
                 opt[key] = v
         t["optimizer"] = opt
         sch = self.schedule.currentText()
-        old_sch = t.get("scheduler") or {}
+        old_sch = obj(t.get("scheduler"))
         if sch == "none":
             t.pop("scheduler", None)
         elif old_sch.get("type") != sch:
@@ -335,7 +363,7 @@ class TrainingSettings(QWidget):
 
         put("grad_clip_norm", read(clip_value, old.get("grad_clip_norm")))
         put("l1", read(self.l1.value, old.get("l1", 0.0)), 0.0)
-        es = dict(t.get("early_stopping") or {})
+        es = dict(obj(t.get("early_stopping")))
         if self.patience.value():
             es["patience"] = self.patience.value()
             t["early_stopping"] = es
@@ -344,6 +372,9 @@ class TrainingSettings(QWidget):
         put("amp", self.amp.isChecked(), False)
         put("device", self.device.currentText(), "auto")
         put("seed", self.seed.value(), 0)
+        if self._shown:
+            keep_untouched(t, self._loaded, self._shown,
+                           {f: state(getattr(self, f)) for f in KEYS_OF})
         return t
 
     # ------------------------------------------------------------ checks
@@ -361,9 +392,7 @@ class TrainingSettings(QWidget):
         else:
             self.fit.setText("")
         self.fit.setStyleSheet("color: #d22;" if problem else "")
-        dev = t.get("device", "auto")
-        if dev == "auto":
-            dev = "cuda" if "cuda" in self.devices else "cpu"
+        dev = self._device(t)
         try:
             text, fits = memory_text(self.doc.analyzer, t, self.device_memory.get(dev), dev)
         except (TypeError, ValueError):
@@ -380,6 +409,25 @@ class TrainingSettings(QWidget):
         if where is None:
             return "", None
         return self.prober.get(*where, training["dataset"], base)
+
+    def _device(self, training: dict) -> str:
+        """The device a run would use (``auto`` resolved as the engine does)."""
+        dev = str(training.get("device", "auto"))
+        if dev == "auto":
+            dev = "cuda" if "cuda" in self.devices else "cpu"
+        return dev
+
+    def memory_error(self) -> tuple[str, str | None] | None:
+        """Why a training step will not fit in the device's memory, and the node
+        to show (None: it fits, or the network has errors, or it cannot be told)."""
+        if self.doc is None or not self.doc.analyzer.valid():
+            return None
+        t = self.training()
+        dev = self._device(t)
+        try:
+            return memory_problem(self.doc.analyzer, t, self.device_memory.get(dev), dev)
+        except (TypeError, ValueError):  # a bad batch size: the engine names it at Start
+            return None
 
     def fit_error(self) -> str | None:
         """The reason the dataset does not fit, if known before loading (a file

@@ -4,13 +4,14 @@
   ``training`` dict (through the :class:`~gui.document.Document`, like every
   other edit).
 - The choices the panel offers (losses, optimizers, schedules with starting
-  parameters); the runtime checks names and keyword arguments when it builds
-  them (:mod:`runtime.optim`), and a test keeps these lists equal to its own.
+  parameters), read from the one registry of names, :mod:`graph.training_names`
+  (which the check and :mod:`runtime.optim` read too).
 - :func:`parse_kwargs`/:func:`format_kwargs`: ``step_size=10, gamma=0.5``
   ↔ ``{"step_size": 10, "gamma": 0.5}`` (values are JSON; never evaluated).
 - :func:`dataset_text` and :func:`fit_problem`: what a dataset is and whether
   it fits the graph's ``Input``, before anything is loaded.
-- :func:`memory_text`: the memory estimate at the chosen batch size.
+- :func:`memory_text`: the memory estimate at the chosen batch size;
+  :func:`memory_problem`: the reason Start refuses when it does not fit.
 """
 
 from __future__ import annotations
@@ -20,14 +21,15 @@ import json
 
 from PySide6.QtGui import QUndoCommand
 
+from graph import training_names as vocab
 from runtime.data import builtin_catalog, check_fits
 from runtime.data.catalog import REAL, training_samples
 
-LOSSES = ("CrossEntropyLoss", "NLLLoss", "BCEWithLogitsLoss", "MSELoss", "L1Loss",
-          "SmoothL1Loss", "HuberLoss", "MultiMarginLoss", "KLDivLoss")
-OPTIMIZERS = ("SGD", "Adagrad", "Adadelta", "RMSprop", "Adam", "AdamW", "Adamax", "NAdam",
-              "RAdam")
-#: Schedules offered, with the parameters a new choice starts from.
+#: The names offered come from the one registry (:mod:`graph.training_names`).
+LOSSES = tuple(vocab.LOSSES)
+OPTIMIZERS = tuple(vocab.OPTIMIZERS)
+#: Schedules offered (a selection of the registry's), with the parameters a
+#: new choice starts from.
 SCHEDULES = {
     "StepLR": {"step_size": 10, "gamma": 0.5},
     "MultiStepLR": {"milestones": [30, 60], "gamma": 0.1},
@@ -39,7 +41,7 @@ SCHEDULES = {
     "ReduceLROnPlateau": {"factor": 0.5, "patience": 3},
 }
 #: Optimizers that take a ``momentum`` argument.
-MOMENTUM = ("SGD", "RMSprop")
+MOMENTUM = vocab.MOMENTUM
 FILE_KINDS = {"csv": "CSV file…", "npz": "NPZ file…", "image_folder": "Image folder…"}
 
 
@@ -128,7 +130,11 @@ def dataset_text(spec: dict | None) -> str:
     """A short description of the chosen dataset with its sample shape."""
     if not spec:
         return "No dataset chosen."
+    if not isinstance(spec, dict):
+        return "The dataset setting is not an object; choose a dataset in the list."
     if "name" in spec:
+        if not isinstance(spec["name"], str):
+            return "The dataset's name is not text; choose a dataset in the list."
         info = builtin_catalog().get(spec["name"])
         if info is None:
             return f"Unknown built-in dataset {spec['name']!r}."
@@ -154,7 +160,8 @@ def dataset_text(spec: dict | None) -> str:
 def builtin_shape(spec: dict):
     """The catalogue entry of a built-in dataset spec with its sample shape for
     the chosen ``seq_len`` (the catalogue holds the default's), or None."""
-    info = builtin_catalog().get(spec.get("name")) if isinstance(spec, dict) else None
+    name = spec.get("name") if isinstance(spec, dict) else None
+    info = builtin_catalog().get(name) if isinstance(name, str) else None
     if info is None:
         return None
     seq = spec.get("seq_len")
@@ -188,6 +195,22 @@ def fit_problem(graph, training: dict, file_shape=None) -> str | None:
     p = {**inp.spec.defaults(), **inp.params}
     problem = check_fits(info, tuple(p["shape"]), p["dtype"])
     return f"{inp.label()}: {problem}" if problem else None
+
+
+def memory_problem(analyzer, training: dict, available: int | None, device: str
+                   ) -> tuple[str, str | None] | None:
+    """Why a training step will not fit in ``device``'s memory, and the node to
+    show (None: it fits, or it cannot be told); what the engine refuses with."""
+    from runtime.memory import memory_refusal
+
+    t = training or {}
+    batch = int(t.get("batch_size", 64))
+    n = training_samples(t.get("dataset"))
+    if n:  # a batch larger than the dataset is the dataset (as the engine does)
+        batch = min(batch, n)
+    amp = bool(t.get("amp")) and device.startswith("cuda")
+    return memory_refusal(analyzer, max(1, batch), t.get("optimizer") or {"type": "Adam"}, amp,
+                          available, device)
 
 
 def memory_text(analyzer, training: dict, available: int | None, device: str) -> tuple[str, bool]:
