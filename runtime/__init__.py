@@ -11,8 +11,8 @@ is first used (``from runtime import Trainer``), so the editor can import
 
 from __future__ import annotations
 
-from .errors import (CheckpointError, ConfigError, DataMismatchError, ResumeError,
-                     TrainingError)
+from .errors import (CheckpointError, CheckpointFieldError, ConfigError, DataMismatchError,
+                     OutputFolderError, ResumeError, TrainingError)
 
 _LAZY = {
     "Trainer": "engine", "Callback": "engine", "RunResult": "engine",
@@ -22,7 +22,7 @@ _LAZY = {
 }
 
 __all__ = ["TrainingError", "ConfigError", "DataMismatchError", "CheckpointError",
-           "ResumeError", *_LAZY]
+           "CheckpointFieldError", "OutputFolderError", "ResumeError", *_LAZY]
 
 
 def __getattr__(name: str):

@@ -25,9 +25,10 @@ the loss is checked for NaN/Inf at every step, *before* the update, so the
 layer that produced it can be named while the weights are still intact.
 
 Faults during training (NaN/Inf loss, an exception inside a layer, out of
-memory) do not raise: the run ends with ``stopped="error"`` and a
-:class:`~runtime.faults.Fault` in the :class:`RunResult`.  Problems found
-before training (bad settings, a dataset that does not fit) raise a
+memory, a checkpoint the disk has no room for) do not raise: the run ends with
+``stopped="error"`` and a :class:`~runtime.faults.Fault` in the
+:class:`RunResult`.  Problems found before training (bad settings, a dataset
+that does not fit, a run folder that cannot be written) raise a
 :class:`~runtime.errors.TrainingError` from :meth:`Trainer.prepare`.
 """
 
@@ -146,7 +147,7 @@ class Trainer:
                  report_every: float = 0.25, init_weights=None):
         self.graph = graph
         self.training = dict(training or {})
-        self.config = parse_training(self.training, overrides)
+        self.config = parse_training(self.training, overrides, graph)
         self.name = name
         self.callbacks = list(callbacks)
         self.dataset = dataset
@@ -218,7 +219,8 @@ class Trainer:
 
     # ------------------------------------------------------------ set-up
     def prepare(self) -> None:
-        """Load data, build the model, optimizer and schedule; resume if asked.
+        """Load data, build the model, optimizer and schedule; resume if asked; make
+        sure the run folder (``out_dir``) can be written.
 
         Raises:
             TrainingError: any reason training cannot start (message for a person).
@@ -273,6 +275,10 @@ class Trainer:
             ck = load_checkpoint(self.init_weights)
             load_weights(self.model, ck["model"], f"checkpoint {str(self.init_weights)!r}")
             self.notes.append(f"weights loaded from {str(self.init_weights)!r}")
+        if self.out_dir is not None:  # refused now, not after the first epoch has trained
+            from .checkpoint import check_run_folder, checkpoint_size
+
+            check_run_folder(self.out_dir, checkpoint_size(self.model))
         self.prepared = True
 
     def _amp(self):

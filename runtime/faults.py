@@ -28,7 +28,8 @@ class Fault:
     """Why training stopped with an error.
 
     Attributes:
-        kind: ``"nan"``, ``"exception"`` or ``"oom"``.
+        kind: ``"nan"``, ``"exception"``, ``"oom"``, ``"schedule"`` or ``"save"`` (a
+            checkpoint could not be written).
         message: the explanation for a person (node, cause, suggested change).
         node: the graph node id concerned, or None.
         epoch: 1-based epoch in which it happened.

@@ -11,7 +11,9 @@ A stop inside an epoch leaves the epoch's state in ``Trainer.epoch_state``
 (permutation, step, losses and running counts so far), which the partial
 checkpoint keeps; a resumed run continues that epoch at its next step, so
 stop-and-resume gives the same weights and step losses as one run (R7).
-A failing schedule is a ``"schedule"`` fault, never blamed on the model.
+A failing schedule is a ``"schedule"`` fault, never blamed on the model; a
+checkpoint that cannot be written (a full disk) is a ``"save"`` fault that ends
+the run, naming the last good checkpoint, which the atomic write left whole.
 """
 
 from __future__ import annotations
@@ -65,6 +67,7 @@ def run(t) -> RunResult:
     t.emit("on_run_start", info)
     stopped, fault, last_val, partial = "completed", None, {}, {}
     ckpts: dict = {}
+    saved_epoch = None  # the epoch last.pt holds, once this run has written it
     try:
         while t.epoch < c.epochs:
             if t.stopping:
@@ -93,10 +96,9 @@ def run(t) -> RunResult:
             last_val = val
             if t.out_dir is not None:
                 if t.improved(row.get(t.monitor)):
-                    ckpts["best"] = str(save_checkpoint(t.out_dir / "best.pt",
-                                                        t.checkpoint_state(False)))
-                ckpts["last"] = str(save_checkpoint(t.out_dir / "last.pt",
-                                                    t.checkpoint_state(False)))
+                    ckpts["best"] = _save(t, "best.pt", False, ckpts, saved_epoch)
+                ckpts["last"] = _save(t, "last.pt", False, ckpts, saved_epoch)
+                saved_epoch = t.epoch
             else:
                 t.improved(row.get(t.monitor))
             found = [f.to_json() for f in diagnose(t.history, s.labels)]
@@ -110,13 +112,15 @@ def run(t) -> RunResult:
     except FaultStop as exc:
         stopped, fault = "error", exc.fault
     if stopped == "stopped" and t.out_dir is not None:
-        ckpts["last"] = str(save_checkpoint(t.out_dir / "last.pt",
-                                            t.checkpoint_state(bool(partial))))
+        try:
+            ckpts["last"] = _save(t, "last.pt", bool(partial), ckpts, saved_epoch)
+        except FaultStop as exc:
+            stopped, fault = "error", exc.fault
     elif t.out_dir is not None and (t.out_dir / "best.pt").exists():
         ckpts.setdefault("best", str(t.out_dir / "best.pt"))
     metrics = dict(t.history[-1]) if t.history else {}
-    if partial:
-        metrics.update({k: v for k, v in partial.items() if k != "partial"})
+    if partial:  # a stop before the epoch's first step measured nothing: keep the last epoch's
+        metrics.update({k: v for k, v in partial.items() if k != "partial" and v is not None})
     conf = last_val.get("confusion")
     found = diagnose(t.history, s.labels)
     result = RunResult(stopped=stopped, epochs=t.epoch, task=s.task, device=str(t.device),
@@ -127,6 +131,31 @@ def run(t) -> RunResult:
                        notes=list(t.notes))
     t.emit("on_run_end", result)
     return result
+
+
+def _save(t, name: str, partial: bool, ckpts: dict, saved_epoch: int | None) -> str:
+    """Write ``name`` in the run folder; a failed write ends the run with a ``"save"`` fault.
+
+    The write is atomic, so the file written before (the last good checkpoint)
+    is left whole; the fault says which one that is and how to go on.
+    """
+    from .errors import CheckpointWriteError
+
+    try:
+        return str(save_checkpoint(t.out_dir / name, t.checkpoint_state(partial)))
+    except CheckpointWriteError as exc:
+        last = t.out_dir / "last.pt"
+        fix = "free some space, then resume from it" if "disk is full" in str(exc) else \
+            "resume from it once the folder can be written again"
+        if saved_epoch is not None:
+            kept = f"the last good checkpoint, {str(last)!r} (epoch {saved_epoch}), is kept: {fix}"
+        elif ckpts.get("last") or last.is_file():
+            kept = f"the checkpoint there before, {str(last)!r}, is kept"
+        else:
+            kept = "no checkpoint of this run could be kept"
+        done = t.epoch if not partial else f"{t.epoch} (and part of epoch {t.epoch + 1})"
+        raise FaultStop(Fault("save", f"{exc}; training stopped after epoch {done}; {kept}",
+                              epoch=t.epoch, step=t.step)) from None
 
 
 def _train_epoch(t) -> dict:

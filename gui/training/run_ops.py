@@ -22,7 +22,7 @@ from graph.analysis import Analyzer
 
 from . import run_store
 from .runs import RunRecord
-from .weights import LoadedWeights, mismatches, weight_layout
+from .weights import LoadedWeights, checkpoint_problem, mismatches, weight_layout
 
 
 class RunOps:
@@ -56,6 +56,11 @@ class RunOps:
         path = rec.checkpoint(which) if rec is not None else None
         if path is None or self.doc is None:
             self._show_message(f"{run_id} has no {which} checkpoint to load.")
+            return False
+        problem = checkpoint_problem(path)
+        if problem:
+            self._show_message(f"Cannot load the weights of {run_id} from {path.name}: "
+                               f"{problem}")
             return False
         an = Analyzer(rec.graph, rec.training)
         try:

@@ -9,7 +9,9 @@ run spec's ``init_weights``) and File → Export → Weights writes them.
 The weights belong to layers by name (the generated module's attribute names
 come from the node names) and the engine refuses a checkpoint whose layers do
 not match; :func:`mismatches` says the same in words as soon as an edit
-breaks the match, from the layouts alone (nothing is loaded here).
+breaks the match, from the layouts alone.  :func:`checkpoint_problem` reads
+the checkpoint once, when it is loaded, so that a damaged or foreign file is
+said then (with the field at fault), not at the next Start.
 """
 
 from __future__ import annotations
@@ -75,3 +77,23 @@ def mismatches(trained: dict, current: dict) -> list[str]:
         if name not in trained:
             out.append(f'"{name}" ({kind}) has no weights in them')
     return out
+
+
+def checkpoint_problem(path) -> str | None:
+    """Why the checkpoint at ``path`` cannot give weights, in words (None: it can).
+
+    Reads it as the engine will (:func:`runtime.checkpoint.load_checkpoint`:
+    ``weights_only`` and every field checked), so torch is imported here.  A
+    field at fault is said first (``checkpoint.epoch: expected ...``): the
+    caller names the file, whose full path would crowd out the reason.
+    """
+    from runtime.checkpoint import load_checkpoint
+    from runtime.errors import CheckpointError, CheckpointFieldError
+
+    try:
+        load_checkpoint(path)
+    except CheckpointFieldError as exc:
+        return f"{exc.field}: {exc.problem}"
+    except CheckpointError as exc:
+        return str(exc)
+    return None

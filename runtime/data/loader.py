@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -77,11 +78,22 @@ def _path(spec: dict, key: str, base_dir: Path | None) -> Path:
     if not p.exists():
         raise DatasetError(f"{what} {v!r} does not exist (looked in {p.parent})")
     if key == "image_folder" and not p.is_dir():
-        raise DatasetError(f"image folder {v!r} is a file, not a folder with one subfolder "
-                           "per class")
+        raise DatasetError(f"image folder {v!r} is {_kind(p)}, not a folder with one "
+                           "subfolder per class")
     if key != "image_folder" and not p.is_file():
-        raise DatasetError(f"dataset path {v!r} is a folder, not a .{key} file")
+        raise DatasetError(f"dataset path {v!r} is {_kind(p)}, not a .{key} file")
     return p
+
+
+def _kind(p: Path) -> str:
+    """What a path that exists is, in words (``/dev/zero`` is a device, not a folder)."""
+    mode = p.stat().st_mode
+    for test, word in ((stat.S_ISDIR, "a folder"), (stat.S_ISREG, "a file"),
+                       (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"),
+                       (stat.S_ISFIFO, "a pipe"), (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return word
+    return "not a regular file"
 
 
 def _size(spec: dict) -> tuple[int, int] | None:

@@ -14,6 +14,24 @@ import numpy as np
 from . import Dataset, DatasetError
 
 
+#: The largest magnitude a float32 (the features' and regression targets' type) holds.
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def check_float32(a: np.ndarray, what: str, where: str) -> None:
+    """Refuse values too large for float32 (the cast would make them infinite, and the
+    message would then wrongly blame NaN or infinite data); names the first."""
+    if a.dtype.kind != "f" or a.dtype.itemsize <= 4:
+        return  # float32 and smaller fit; every integer type is within float32's range
+    with np.errstate(invalid="ignore"):
+        big = np.abs(a) > FLOAT32_MAX  # NaN compares False: said by the finite check
+    if big.any():
+        idx = tuple(int(i) for i in np.argwhere(big)[0])
+        raise DatasetError(f"{where}: {what} holds {float(a[idx]):.4g} (sample {idx[0]}), "
+                           "too large for float32 (numbers up to about ±3.4e38); scale the "
+                           "data down, e.g. take its logarithm")
+
+
 def check_arrays(X: np.ndarray, y: np.ndarray, where: str) -> None:
     """Refuse arrays no network can train on, naming ``where`` they came from."""
     if X.shape[0] != y.shape[0]:

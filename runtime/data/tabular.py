@@ -6,7 +6,10 @@ column when none is given).  A target with text values is a class label;
 numeric targets are classes when they are few whole numbers (at most
 :data:`MAX_NUMERIC_CLASSES` distinct values) and regression values otherwise,
 unless the project sets ``task``.  Every other column must be numeric: a cell
-that is not is an error naming its line and column.
+that is not is an error naming its line and column, and so is a number too
+large for float32 (the features' type).  A quoted value may not run over a
+line break: that is nearly always a closing quote left out, reported at the
+line where the quote opens.
 """
 
 from __future__ import annotations
@@ -17,8 +20,10 @@ from pathlib import Path
 
 import numpy as np
 
+from graph.humanize import size
+
 from . import DatasetError
-from .prepare import encode_labels
+from .prepare import FLOAT32_MAX, encode_labels
 
 MAX_NUMERIC_CLASSES = 20
 
@@ -49,8 +54,11 @@ def real(name: str, rng: np.random.Generator, n: int | None):
     return X.astype(np.float32), y, [str(c) for c in bunch.target_names]
 
 
-#: Bytes of a CSV file read to tell its sample shape (header and first rows).
+#: Bytes read at a time while looking for the end of a CSV file's header line.
 HEAD_BYTES = 65536
+#: The longest header line read to tell a CSV file's sample shape (about ten
+#: million columns); past it the file is not a table this program can train on.
+MAX_HEADER_BYTES = 64_000_000
 
 
 def _decode(data: bytes, name: str) -> str:
@@ -71,15 +79,31 @@ def _parse(text: str, name: str) -> list[tuple[int, list[str]]]:
         dialect = csv.excel
     reader = csv.reader(io.StringIO(text, newline=""), dialect)
     rows = []
+    start = 1  # the line the next row starts on (reader.line_num is where it ends)
     try:
         for cells in reader:
+            if any("\n" in c or "\r" in c for c in cells):  # only a quoted value holds one
+                raise DatasetError(_open_quote(name, start, reader.line_num, text))
             if any(c.strip() for c in cells):
-                rows.append((reader.line_num, [c.strip() for c in cells]))
+                rows.append((start, [c.strip() for c in cells]))
+            start = reader.line_num + 1
     except csv.Error as exc:
-        raise DatasetError(f"{name}, line {reader.line_num}: {exc}") from None
+        raise DatasetError(f"{name}, line {start}: {exc}") from None
     if not rows:
         raise DatasetError(f"{name}: the file is empty")
     return rows
+
+
+def _open_quote(name: str, start: int, end: int, text: str) -> str:
+    """A quoted value running over line breaks: where it opens, and how far it runs."""
+    if end <= start:
+        runs = "is not closed on that line"
+    elif end >= text.count("\n") + (0 if text.endswith("\n") else 1):
+        runs = "runs to the end of the file"
+    else:
+        runs = f"runs to line {end}"
+    return (f"{name}, line {start}: a quoted value opens there and {runs}; is a closing "
+            "quote (\") missing? A value cannot hold a line break")
 
 
 def _target_column(header: list[str], target: str | None, name: str) -> str:
@@ -98,15 +122,32 @@ def _target_column(header: list[str], target: str | None, name: str) -> str:
     return target
 
 
-def csv_sample_shape(path: Path, target: str | None) -> tuple[int, ...]:
-    """One sample's shape, from the header alone (the first :data:`HEAD_BYTES`)."""
+def _header_line(path: Path) -> bytes:
+    """The file's first line, however long (a header of 10⁵ columns is megabytes)."""
+    chunks: list[bytes] = []
+    n_read = 0
     try:
         with open(path, "rb") as f:
-            head = f.read(HEAD_BYTES)
+            while True:
+                chunk = f.read(HEAD_BYTES)
+                chunks.append(chunk)
+                n_read += len(chunk)
+                if not chunk or b"\n" in chunk:
+                    break
+                if n_read > MAX_HEADER_BYTES:
+                    raise DatasetError(f"{path.name}: the first line is longer than "
+                                       f"{size(MAX_HEADER_BYTES)}, so it is no "
+                                       "header row of column names")
     except OSError as exc:
         raise DatasetError(f"{path.name}: cannot be read ({exc.strerror or exc})") from None
-    if len(head) == HEAD_BYTES and b"\n" in head:  # a partly read last line is not a row
-        head = head[:head.rindex(b"\n") + 1]
+    head = b"".join(chunks)
+    end = head.find(b"\n")
+    return head if end < 0 else head[:end + 1]
+
+
+def csv_sample_shape(path: Path, target: str | None) -> tuple[int, ...]:
+    """One sample's shape, from the header line alone."""
+    head = _header_line(path)
     header = _parse(_decode(head, path.name), path.name)[0][1]
     _target_column(header, target, path.name)
     return (len(header) - 1,)
@@ -148,6 +189,8 @@ def read_csv(path: Path, target: str | None, task: str | None):
     for r, (line, cells) in enumerate(rows):
         for j, ci in enumerate(features):
             v = _number(cells[ci])
+            if v is not None and np.isfinite(v) and abs(v) > FLOAT32_MAX:
+                raise DatasetError(_too_large(path.name, line, header[ci], cells[ci]))
             if v is None or not np.isfinite(v):
                 what = "is empty" if not cells[ci] else f"{cells[ci]!r} is not a number"
                 if v is not None:
@@ -162,6 +205,11 @@ def read_csv(path: Path, target: str | None, task: str | None):
     desc = (f"{path.name}: {len(rows)} rows, {len(features)} numeric features → "
             f"{target!r} ({task}" + (f", {len(class_names)} classes)" if class_names else ")"))
     return X.astype(np.float32), y, task, class_names, desc
+
+
+def _too_large(name: str, line: int, column: str, cell: str) -> str:
+    return (f"{name}, line {line}, column {column!r}: {cell!r} is too large for float32 "
+            f"(numbers up to about ±3.4e38); scale the column down, e.g. take its logarithm")
 
 
 def _target(raw: list[str], rows, path: Path, target: str, task: str | None):
@@ -185,6 +233,10 @@ def _target(raw: list[str], rows, path: Path, target: str, task: str | None):
             raise DatasetError(f"{path.name}, line {bad[0]}, column {target!r}: {bad[1]!r} is "
                                "not a number, so the target cannot be used for regression; "
                                'set training.task to "classification"')
+        big = next(((line, s) for (line, _), v, s in zip(rows, nums, raw)
+                    if abs(v) > FLOAT32_MAX), None)
+        if big is not None:
+            raise DatasetError(_too_large(path.name, big[0], target, big[1]))
         return np.asarray(nums, dtype=np.float32).reshape(-1, 1), task, None
     y, names = encode_labels(nums if numeric else raw, where)
     return y, task, names

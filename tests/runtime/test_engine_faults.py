@@ -203,5 +203,6 @@ def test_resuming_with_another_graph_is_refused(tmp_path):
     Trainer(net(), {"epochs": 1}, dataset=blobs(), out_dir=tmp_path).run()
     other = chain(("Linear", {"out_features": 5}), ("Linear", {"out_features": 2}),
                   input_shape=(2,))
-    with pytest.raises(CheckpointError, match="does not match this network"):
+    with pytest.raises(CheckpointError, match="do not fit this network: missing ") as err:
         Trainer(other, {"epochs": 2}, dataset=blobs(), resume=tmp_path / "last.pt").prepare()
+    assert "; unexpected " in str(err.value)  # the keys are named, with their shapes
