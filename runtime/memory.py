@@ -8,12 +8,19 @@ size × bytes per element, halved under mixed precision), plus a fixed
 allowance for the framework (the CUDA context and workspace).  It is an
 estimate: allocator fragmentation and temporary buffers come on top, so the
 largest batch size that fits leaves a safety margin.
+
+:func:`memory_refusal` turns an estimate that does not fit into the reason
+Start (in the window) and ``python main.py train`` refuse with, before
+anything is allocated: the estimate, the largest batch size that fits, and the
+layer to make smaller when not even one sample fits.
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+
+from graph.humanize import count, size
 
 #: Optimizer state in units of the parameter count.
 OPTIMIZER_STATE = {"SGD": 0, "Adagrad": 1, "Adadelta": 2, "RMSprop": 1, "Adam": 2,
@@ -45,15 +52,23 @@ class MemoryEstimate:
     def fits(self) -> bool | None:
         return None if self.available is None else self.total <= self.available * SAFETY
 
+    @property
+    def usable(self) -> int | None:
+        """The bytes counted as usable (:data:`SAFETY` of what is available)."""
+        return None if self.available is None else int(self.available * SAFETY)
+
     def describe(self) -> str:
-        """One line for people, e.g. ``needs ≈ 1.2 GB of 80 GB; batch size up to 4096 fits``."""
-        text = (f"needs ≈ {_size(self.total)} (weights {_size(self.params)}, gradients "
-                f"{_size(self.gradients)}, optimizer {_size(self.optimizer)}, activations "
-                f"{_size(self.activations)} at batch size {self.batch_size})")
+        """One line for people, e.g. ``needs ≈ 1.2 GB (...) of 80.0 GB available; the
+        largest batch size that fits is about 4,096``."""
+        text = (f"needs ≈ {size(self.total)} (weights {size(self.params)}, gradients "
+                f"{size(self.gradients)}, optimizer {size(self.optimizer)}, activations "
+                f"{size(self.activations)} at batch size {self.batch_size:,})")
         if self.available is None:
             return text
-        text += f" of {_size(self.available)} available"
-        if self.max_batch_size is not None:
+        text += f" of {size(self.available)} available"
+        if self.max_batch_size == 0:
+            text += "; not even one sample fits"
+        elif self.max_batch_size is not None:
             text += f"; the largest batch size that fits is about {self.max_batch_size:,}"
         return text
 
@@ -112,9 +127,72 @@ def device_memory(device: str) -> int | None:
         return None
 
 
-def _size(n: float) -> str:
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if abs(n) < 1024 or unit == "TB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} TB"
+def available_memory() -> int | None:
+    """Bytes of RAM available now (Linux ``MemAvailable``, else the free pages,
+    else the machine's total); None when the system does not say."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    for pages in ("SC_AVPHYS_PAGES", "SC_PHYS_PAGES"):
+        try:
+            n = os.sysconf("SC_PAGE_SIZE") * os.sysconf(pages)
+        except (ValueError, OSError, AttributeError):
+            continue
+        if n > 0:
+            return n
+    return None
+
+
+def memory_refusal(analyzer, batch_size: int, optimizer: dict | str | None, amp: bool,
+                   available: int | None, device: str) -> tuple[str, str | None] | None:
+    """Why one training step of a valid graph will not fit in ``device``'s memory.
+
+    Args:
+        analyzer: the graph's :class:`graph.analysis.Analyzer` (parameter and
+            activation counts).
+        batch_size: samples per step (the dataset's size where that is smaller).
+        optimizer, amp, available, device: as for :func:`estimate`.
+
+    Returns:
+        ``(reason, node id)``: the reason for a person, with the estimate and
+        the largest batch size that fits, and the node to show (the layer with
+        the most parameters when the weights alone do not fit, else the one
+        that keeps the most activations); None when it fits or the memory is
+        unknown.
+    """
+    totals = analyzer.totals()
+    est = estimate(totals["params"], totals["activations"], batch_size, optimizer, amp,
+                   available, device)
+    if est.fits is not False:
+        return None
+    results = analyzer.results
+    parts = (f"weights {size(est.params)}, gradients {size(est.gradients)}, optimizer "
+             f"{size(est.optimizer)}, activations {size(est.activations)}")
+    if est.overhead:
+        parts += f", CUDA context {size(est.overhead)}"
+    text = (f"the model is too large for the memory of {device}: one training step at batch "
+            f"size {batch_size:,} needs ≈ {size(est.total)} ({parts}), but {device} has "
+            f"{size(est.available)} ({size(est.usable)} of it usable)")
+    # the layer to blame: the biggest weights when they alone do not fit, else
+    # the layer that keeps the most activations per sample
+    weights_alone = est.total - est.activations > est.usable
+    key = (lambda k: results[k].n_params) if weights_alone else \
+        (lambda k: results[k].activations)
+    node = max(results, key=key, default=None)
+    if est.max_batch_size:
+        text += (f"; the largest batch size that fits is about {est.max_batch_size:,} — set "
+                 "the batch size to that or less")
+        return text, node
+    text += "; not even one sample fits — make "
+    if node is not None and weights_alone:
+        text += f"{analyzer.graph.nodes[node].label()} ({count(results[node].n_params)} " \
+            "parameters) smaller"
+    elif node is not None:
+        text += f"{analyzer.graph.nodes[node].label()}'s output smaller"
+    else:
+        text += "the network smaller"
+    return text + ", or train on a device with more memory", node

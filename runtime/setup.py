@@ -1,7 +1,9 @@
 """What the engine builds before the first step, and the checks that go with it.
 
 :func:`build_setup` resolves the device, loads the dataset, checks that it
-fits the graph's ``Input`` (naming both shapes), builds the model from the
+fits the graph's ``Input`` (naming both shapes) and that one training step
+fits in the device's memory (:func:`runtime.memory.memory_refusal`, before
+anything is allocated), builds the model from the
 generated code, moves data and model to the device, and runs one small
 forward pass to decide how outputs meet targets (:mod:`runtime.targets`).
 Every refusal is a :class:`~runtime.errors.TrainingError` with a message for
@@ -17,7 +19,7 @@ import torch
 from torch import nn
 
 from .config import TrainConfig
-from .errors import ConfigError, DataMismatchError, TrainingError
+from .errors import ConfigError, DataMismatchError, TooLargeError, TrainingError
 from .faults import exception_fault
 from .optim import default_loss
 from .targets import TargetPlan, plan_targets
@@ -75,6 +77,28 @@ def _load_dataset(config: TrainConfig, base_dir):
     return load_dataset(config.dataset, Path(base_dir) if base_dir else None, seed=config.seed)
 
 
+def _check_memory(graph, training: dict | None, config: TrainConfig, device: torch.device,
+                  n_train: int) -> None:
+    """Refuse a model whose training step will not fit in the device's memory,
+    before anything is allocated (an invalid graph is left to the code generator,
+    which names its errors)."""
+    from graph.analysis import Analyzer
+
+    from .memory import device_memory, memory_refusal
+
+    an = Analyzer(graph, training, memory=None).refresh()  # the device's memory is checked here
+    try:
+        if not an.valid():
+            return
+        amp = bool(config.amp) and device.type == "cuda"  # the engine's rule (engine._amp)
+        found = memory_refusal(an, max(1, min(config.batch_size, n_train)), config.optimizer,
+                               amp, device_memory(str(device)), str(device))
+    finally:
+        an.close()
+    if found is not None:
+        raise TooLargeError(*found)
+
+
 def build_setup(graph, config: TrainConfig, name: str, training: dict | None,
                 dataset=None, base_dir=None) -> Setup:
     """Check everything and build the model and device tensors.
@@ -112,6 +136,7 @@ def build_setup(graph, config: TrainConfig, name: str, training: dict | None,
     problem = check_fits(ds, tuple(shape), dtype)
     if problem:
         raise DataMismatchError(f'{inp.label()}: {problem}')
+    _check_memory(graph, training, config, device, len(ds.X_train))
     loss_spec = config.loss or default_loss(task)
     torch.manual_seed(config.seed)
     try:

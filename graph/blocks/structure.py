@@ -264,8 +264,23 @@ def _select_rule(ctx: Ctx) -> TT:
     return TT(x.shape[:1] + x.shape[2:], x.dtype)
 
 
-def _joined(op: str) -> Callable[[Ctx, Mapping], str]:
-    return lambda ctx, m: f" {op} ".join(m["in"])
+#: Operands up to which Add and Multiply read as one expression (``a + b + c``).
+#: Python parses ``a + b + ...`` into a tree as deep as its operands, which
+#: overflows the parser's recursion at a few thousand; more operands become one
+#: flat call over a list, applied in the same left-to-right order (so the
+#: result is the same to the bit): ``sum([b, c, ...], a)``.
+CHAIN_MAX = 8
+
+
+def _joined(op: str, reduce: str) -> Callable[[Ctx, Mapping], str]:
+    """``a op b op c`` for a few operands, else ``reduce`` (a format with ``rest``
+    and ``first``) over them."""
+    def make(ctx: Ctx, m: Mapping) -> str:
+        xs = m["in"]
+        if len(xs) <= CHAIN_MAX:
+            return f" {op} ".join(xs)
+        return reduce.format(rest=", ".join(xs[1:]), first=xs[0])
+    return make
 
 
 register(
@@ -273,14 +288,14 @@ register(
         type="Add", family=FAMILY,
         doc="Adds its inputs element-wise (residual connections); shapes must broadcast.",
         formula="y = x₁ + x₂ + …", inputs=_MANY_IN,
-        rule=_broadcast_rule, emit=_line(_joined("+")),
+        rule=_broadcast_rule, emit=_line(_joined("+", "sum([{rest}], {first})")),
         flops=lambda ctx: (len(ctx.xs()) - 1) * ctx.numel(ctx.out),
     ),
     BlockSpec(
         type="Multiply", family=FAMILY,
         doc="Multiplies its inputs element-wise (gating); shapes must broadcast.",
         formula="y = x₁ ⊙ x₂ ⊙ …", inputs=_MANY_IN,
-        rule=_broadcast_rule, emit=_line(_joined("*")),
+        rule=_broadcast_rule, emit=_line(_joined("*", "math.prod([{rest}], start={first})")),
         flops=lambda ctx: (len(ctx.xs()) - 1) * ctx.numel(ctx.out),
     ),
     BlockSpec(

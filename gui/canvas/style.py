@@ -15,6 +15,8 @@ import zlib
 
 from PySide6.QtGui import QColor, QFont
 
+from graph import humanize
+
 #: (hue, saturation) per family: apart from each other and from red (hue 0)
 FAMILY_HUES = {
     "input/output": (140, 130), "fully connected": (212, 150), "convolution": (28, 170),
@@ -55,11 +57,8 @@ def family_color(family: str, dark: bool = False) -> QColor:
 
 
 def human_count(n: int) -> str:
-    """``1234567`` → ``1.23M``."""
-    for div, unit in ((1_000_000_000, "G"), (1_000_000, "M"), (1_000, "k")):
-        if abs(n) >= div:
-            return f"{n / div:.3g}{unit}"
-    return str(n)
+    """``1234567`` → ``1.2 M`` (:func:`graph.humanize.count`, as everywhere)."""
+    return humanize.count(n)
 
 
 SELECTED_COLOR = QColor(30, 120, 230)

@@ -195,6 +195,18 @@ class TrainingPlots(QWidget):
     def visible_runs(self) -> list[str]:
         return [r for r in self.runs if r in self._visible]
 
+    def remove_run(self, run_id: str) -> None:
+        """Forget one run and its curves (a Start refused before training)."""
+        run = self.runs.pop(str(run_id), None)
+        if run is None:
+            return
+        for curve in run.all_curves():
+            curve.remove()
+        self._visible.discard(run.id)
+        if self.active == run.id:
+            self.active = next(reversed(self.runs), None)
+        self._restyle()
+
     def clear(self) -> None:
         """Forget every run and its points (a fresh start)."""
         for run in self.runs.values():

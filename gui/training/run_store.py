@@ -101,6 +101,23 @@ def save_run(rec: RunRecord) -> Path | None:
     return path
 
 
+def discard_run(rec: RunRecord) -> None:
+    """Remove a run's ``run.json``, and its folder when nothing else is in it
+    (a Start refused before training leaves no run behind).
+
+    Raises:
+        OSError: the file cannot be removed.
+    """
+    if rec.out_dir is None:
+        return
+    folder = Path(rec.out_dir)
+    (folder / RUN_FILE).unlink(missing_ok=True)
+    try:
+        folder.rmdir()
+    except OSError:  # missing, or holds what the training process wrote: kept
+        pass
+
+
 def read_run(path: str | os.PathLike) -> RunRecord:
     """The run a ``run.json`` describes.
 

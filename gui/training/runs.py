@@ -225,6 +225,17 @@ class RunsPanel(QWidget):
             self.list.setCurrentItem(item)
         self._checked()
 
+    def remove(self, run_id: str) -> None:
+        """Forget one run (a Start refused before training keeps no run)."""
+        self.records.pop(run_id, None)
+        self.list.blockSignals(True)
+        for i in reversed(range(self.list.count())):
+            if self.list.item(i).data(Qt.ItemDataRole.UserRole) == run_id:
+                self.list.takeItem(i)
+        self.list.blockSignals(False)
+        self._checked()
+        self.update_buttons()
+
     def clear(self) -> None:
         """Forget every run (another document)."""
         self.records.clear()

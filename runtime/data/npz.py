@@ -8,6 +8,12 @@ from ``y`` unless the project sets it: integer, boolean or text labels are
 classes, floats are regression values.  A 1-D ``y`` of classes is mapped to
 0..K-1 in sorted order; a ``y`` of integers with more dimensions (one class per
 step, e.g. next-token targets) is kept as is with ``max + 1`` classes.
+
+Before anything is decompressed, the sizes ``X`` and ``y`` declare (the zip
+directory's uncompressed size of each member, and the ``.npy`` header's shape
+× item size) are checked against a share of the memory available now
+(:func:`memory_limit`): a few kilobytes of zeros that would expand to
+gigabytes (a "zip bomb") are refused at once, with both sizes named.
 """
 
 from __future__ import annotations
@@ -18,15 +24,22 @@ from pathlib import Path
 
 import numpy as np
 
+from graph.humanize import size
+
+from ..memory import available_memory
 from . import DatasetError
-from .prepare import encode_labels
+from .prepare import check_float32, encode_labels
+
+#: The share of the memory available now that the arrays of a file may take
+#: once read (they are then converted, split and copied to the device).
+MEMORY_SHARE = 0.5
 
 #: What a damaged or unusual zip archive raises while numpy reads it.
 _BROKEN = (OSError, EOFError, zipfile.BadZipFile, zlib.error, NotImplementedError, RuntimeError,
            KeyError, MemoryError)
 
 
-def _check_magic(path: Path) -> None:
+def _check_magic(path: Path) -> bytes:
     """Refuse a pickle or a file that is no NumPy file, before numpy reads it."""
     name = path.name
     try:
@@ -40,6 +53,50 @@ def _check_magic(path: Path) -> None:
     if not magic.startswith((b"PK", b"\x93NUMPY")):
         raise DatasetError(f"{name}: cannot be read as a NumPy .npz file (it is not a zip "
                            "archive); save the arrays with numpy.savez(path, X=..., y=...)")
+    return magic
+
+
+def memory_limit() -> int | None:
+    """Bytes the arrays of an ``.npz`` file may hold once read (None: no limit known)."""
+    avail = available_memory()
+    return None if avail is None else int(avail * MEMORY_SHARE)
+
+
+def _header(f) -> tuple[tuple, np.dtype]:
+    """Shape and dtype from an open ``.npy`` member's header (nothing else is read)."""
+    version = np.lib.format.read_magic(f)
+    read = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+            else np.lib.format.read_array_header_2_0)
+    shape, _fortran, dtype = read(f)
+    return shape, dtype
+
+
+def _check_sizes(name: str, z: zipfile.ZipFile) -> None:
+    """Refuse arrays that would not fit in memory once read, from what the
+    archive and the ``.npy`` headers declare (before decompressing them)."""
+    limit = memory_limit()
+    if limit is None:
+        return
+    for key in ("X", "y"):
+        try:
+            info = z.getinfo(f"{key}.npy")
+        except KeyError:
+            continue  # said by the caller, which names the arrays there are
+        declared = info.file_size
+        if declared <= limit:
+            with z.open(info) as f:
+                shape, dtype = _header(f)
+            n = 1
+            for d in shape:
+                n *= int(d)
+            declared = max(declared, n * dtype.itemsize)
+            what = f"shape {tuple(int(d) for d in shape)} of {dtype}"
+        else:
+            what = f"{info.compress_size:,} bytes compressed"
+        if declared > limit:
+            raise DatasetError(f"{name}: array {key} ({what}) would take {size(declared)} "
+                               f"once read, more than the {size(limit)} this machine can "
+                               "spare now; use a smaller dataset (or free memory)")
 
 
 def _no_array(name: str, missing, have) -> DatasetError:
@@ -70,19 +127,28 @@ def npz_sample_shape(path: Path) -> tuple[tuple[int, ...], str]:
             missing = [k for k in ("X", "y") if k not in arrays]
             if missing:
                 raise _no_array(name, missing, arrays)
+            _check_sizes(name, z)
             with z.open("X.npy") as f:
-                version = np.lib.format.read_magic(f)
-                read = (np.lib.format.read_array_header_1_0 if version == (1, 0)
-                        else np.lib.format.read_array_header_2_0)
-                shape, _fortran, dtype = read(f)
+                shape, dtype = _header(f)
     except (ValueError, *_BROKEN) as exc:
         raise DatasetError(f"{name}: cannot be read as a NumPy .npz file ({exc})") from None
     return tuple(int(d) for d in shape[1:]), _x_dtype(name, shape, dtype)
 
 
+def _single_array(name: str) -> DatasetError:
+    return DatasetError(f"{name}: holds a single array; save both X and y with "
+                        "numpy.savez(path, X=..., y=...)")
+
+
 def _load(path: Path) -> tuple[np.ndarray, np.ndarray]:
     name = path.name
-    _check_magic(path)
+    if _check_magic(path).startswith(b"\x93NUMPY"):  # refused before numpy reads it all
+        raise _single_array(name)
+    try:
+        with zipfile.ZipFile(path) as z:
+            _check_sizes(name, z)
+    except (ValueError, *_BROKEN) as exc:
+        raise DatasetError(f"{name}: cannot be read as a NumPy .npz file ({exc})") from None
     try:
         f = np.load(path, allow_pickle=False)
     except ValueError as exc:
@@ -94,8 +160,7 @@ def _load(path: Path) -> tuple[np.ndarray, np.ndarray]:
     except _BROKEN as exc:
         raise DatasetError(f"{name}: cannot be read as a NumPy .npz file ({exc})") from None
     if isinstance(f, np.ndarray):
-        raise DatasetError(f"{name}: holds a single array; save both X and y with "
-                           "numpy.savez(path, X=..., y=...)")
+        raise _single_array(name)
     with f:
         missing = [k for k in ("X", "y") if k not in f.files]
         if missing:
@@ -125,10 +190,14 @@ def read_npz(path: Path, task: str | None):
     x_dtype = _x_dtype(name, X.shape, X.dtype)
     if y.ndim < 1:
         raise DatasetError(f"{name}: y is a single value; it needs one target per sample")
-    X = X.astype(x_dtype)
     if X.shape[0] != y.shape[0]:
         raise DatasetError(f"{name}: X has {X.shape[0]} samples but y has {y.shape[0]}; "
                            "they must have the same length")
+    if X.shape[0] == 0:
+        raise DatasetError(f"{name}: has no samples (X has shape {tuple(X.shape)}); save "
+                           "arrays with one row per sample")
+    check_float32(X, "X", name)
+    X = X.astype(x_dtype)
     if X.dtype == np.float32 and not np.isfinite(X).all():
         first = int(np.argwhere(~np.isfinite(X))[0][0])
         raise DatasetError(f"{name}: X contains NaN or infinite values (first at sample "
@@ -141,6 +210,7 @@ def read_npz(path: Path, task: str | None):
         if y.dtype.kind in "US":
             raise DatasetError(f"{name}: y holds text labels, which cannot be regression "
                                'targets; set training.task to "classification"')
+        check_float32(y, "y", name)
         y = y.astype(np.float32)
         y = y.reshape(-1, 1) if y.ndim == 1 else y
         desc = f"{name}: X {_shape(X)} → y {_shape(y)} (regression)"

@@ -226,3 +226,64 @@ def test_weights_into_a_missing_folder_names_the_folder(tmp_path):
         save_weights(model, tmp_path / "gone" / "w.pt")
     assert str(info.value) == (f"could not save '{tmp_path / 'gone' / 'w.pt'}': the folder "
                                f"'{tmp_path / 'gone'}' does not exist")
+
+
+def _other_weights(model) -> dict:
+    """The model's weights with one layer renamed, one dropped and one resized."""
+    state = {k: v.clone() for k, v in model.state_dict().items()}
+    state["stem.weight"] = state.pop("hidden.weight")
+    state["classifier.weight"] = torch.zeros(3, 8)
+    del state["classifier.bias"]
+    return state
+
+
+@pytest.mark.parametrize("suffix", [".pt", ".safetensors"])
+def test_weights_that_do_not_fit_are_named_key_by_key(project_file, tmp_path, suffix):
+    if suffix == ".safetensors":
+        pytest.importorskip("safetensors")
+    project = load_project(project_file)
+    model, _ = build_model(project.graph, project.name)
+    ckpt = tmp_path / f"other{suffix}"
+    if suffix == ".pt":
+        torch.save({"model": _other_weights(model), "epoch": 1}, ckpt)
+    else:
+        from safetensors.torch import save_file
+
+        save_file(_other_weights(model), str(ckpt))
+    r = _cli("export", project_file, "-o", tmp_path / "m.py", "--weights", ckpt)
+    assert r.returncode == 1
+    assert r.stderr.strip() == (
+        f"error: the weights in {ckpt} do not fit this network: missing hidden.weight "
+        "[16, 4]; unexpected stem.weight [16, 4]; shape mismatch classifier.weight: file "
+        "[3, 8] vs network [3, 16] (and 1 more)")
+
+
+def test_many_differences_are_counted_after_the_first_ones():
+    from codegen.export import weights_mismatch
+
+    net = {f"l{i}.weight": torch.zeros(i + 1, 2) for i in range(6)}
+    found = {f"l{i}.weight": torch.zeros(i + 1, 3) for i in range(6)}
+    assert weights_mismatch(net, found) == (
+        "shape mismatch l0.weight: file [1, 3] vs network [1, 2], l1.weight: file [2, 3] vs "
+        "network [2, 2], l2.weight: file [3, 3] vs network [3, 2] (and 3 more)")
+    assert weights_mismatch(net, dict(net)) is None
+
+
+HUGE = {"format": "netcanvas", "version": 1, "name": "Huge",
+        "nodes": [{"id": "x", "type": "Input", "params": {"shape": [2**20]}},
+                  {"id": "fc", "type": "Linear", "name": "fc", "params": {"out_features": 2**20}},
+                  {"id": "y", "type": "Output", "params": {}}],
+        "edges": [{"source": "x", "target": "fc"}, {"source": "fc", "target": "y"}]}
+
+
+def test_building_a_model_beyond_the_machines_memory_is_refused_with_its_size(tmp_path):
+    # a 2²⁰×2²⁰ Linear: 4.4 TB of weights; `check` warns and building refuses
+    path = tmp_path / "huge.json"
+    path.write_text(json.dumps(HUGE))
+    r = _cli("export", path, "-o", tmp_path / "m.py", "--weights", tmp_path / "w.pt")
+    assert r.returncode == 1
+    assert r.stderr.startswith(f"error: cannot export {str(path)!r}: the model cannot be built "
+                               "here: its 1.1 T parameters need 4.4 TB for the weights alone, "
+                               "more than this machine's memory (")
+    assert "Traceback" not in r.stderr
+    assert (tmp_path / "m.py").exists()  # the source itself is fine to write

@@ -328,7 +328,8 @@ def test_init_weights_starts_from_a_finished_runs_model(tmp_path):
 def test_init_weights_from_another_network_is_refused_with_the_layers_named(tmp_path):
     Trainer(mlp(width=8), {"epochs": 1}, dataset=blobs(), out_dir=tmp_path).run()
     other = Trainer(mlp(width=16), {"epochs": 1}, dataset=blobs(), init_weights=tmp_path / "last.pt")
-    with pytest.raises(Exception, match="does not match this network .*different shapes"):
+    with pytest.raises(Exception, match=r"do not fit this network: shape mismatch \S+\.weight: "
+                                        r"file \[8, 2\] vs network \[16, 2\]"):
         other.prepare()
 
 

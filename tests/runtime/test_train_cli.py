@@ -148,3 +148,24 @@ def test_train_init_weights_flag_names_a_missing_checkpoint(tmp_path):
     assert r.returncode == 1 and "nope.pt" in r.stderr, r.stderr
     last = json.loads(r.stdout.strip().splitlines()[-1])
     assert last["stopped"] == "refused" and "nope.pt" in last["error"]
+
+
+def test_a_model_too_large_for_the_machine_is_refused_before_allocating(tmp_path):
+    # a Conv2d with 999,999,999 output channels: 10 G parameters, 40 GB of weights and
+    # 160 GB with gradients and Adam's moments; it used to die in DefaultCPUAllocator
+    nodes = [{"id": "x", "type": "Input", "params": {"shape": [1, 8, 8]}},
+             {"id": "c", "type": "Conv2d", "name": "wide",
+              "params": {"out_channels": 999_999_999, "kernel_size": 3}},
+             {"id": "p", "type": "AdaptiveAvgPool2d", "params": {"output_size": 1}},
+             {"id": "f", "type": "Flatten", "params": {}},
+             {"id": "y", "type": "Output", "params": {}}]
+    p = train(project(tmp_path, {"dataset": {"name": "digits"}, "epochs": 1}, nodes), "--out",
+              tmp_path / "run", "--device", "cpu")
+    assert p.returncode == 1
+    msg = json.loads(p.stdout.strip().splitlines()[-1])["error"]
+    assert msg.startswith("the model is too large for the memory of cpu: one training step at "
+                          "batch size 64 needs ≈ ")
+    assert "(weights 40.0 GB, gradients 40.0 GB, optimizer 80.0 GB, activations " in msg
+    assert msg.endswith('not even one sample fits — make Conv2d "wide" (10.0 G parameters) '
+                        "smaller, or train on a device with more memory")
+    assert f"error: {msg}" in p.stderr and "Traceback" not in p.stderr
