@@ -38,7 +38,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--weights", metavar="CKPT", help="also export these trained weights")
     p.add_argument("--onnx", metavar="FILE", help="also export ONNX (needs the onnx extra)")
 
-    p = sub.add_parser("import", help="turn a PyTorch model file into a project (torch.fx)")
+    p = sub.add_parser(
+        "import", help="turn a PyTorch model file into a project (torch.fx; runs the file's code)",
+        description="Turn a PyTorch model file into a project (torch.fx). Importing runs the "
+                    "file's Python code (its imports, the model's construction and a traced "
+                    "forward pass): import only files you trust. Opening or checking a project "
+                    "file never runs code.")
     p.add_argument("model", help="the .py file defining the model class")
     p.add_argument("--class", dest="class_name", metavar="NAME",
                    help="the nn.Module class (optional when __all__ lists exactly one)")

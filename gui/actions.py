@@ -33,7 +33,8 @@ ACTIONS: tuple = (
     ActionSpec("save_as", "&File", "Save &As…", "file_save_as", K.SaveAs),
     ("&File", SEP),
     ActionSpec("import_model", "&File", "&Import PyTorch Model…", "file_import_model",
-               "Ctrl+I", False, "Bring a PyTorch model (a Python file) onto the canvas"),
+               "Ctrl+I", False, "Bring a PyTorch model (a Python file) onto the canvas; importing "
+               "runs the file's code, so import only files you trust"),
     # a menu named "Parent/Child" is a submenu of Parent
     ActionSpec("export_model", "&File/&Export", "Model (.py)…", "export_model",
                tip="The network as a standalone PyTorch file"),

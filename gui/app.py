@@ -6,20 +6,32 @@ generator from a timer after the first paint; torch is never needed to show
 the editor.  The theme follows the system colour scheme (light or dark,
 Qt 6's ``styleHints().colorScheme()``), and Qt 6 scales for high-DPI screens
 by itself (fractional factors passed through, so 150 % looks right).
+
+An exception that reaches the top of the event loop (a slot, a Qt virtual
+method, a plain thread) is never lost on a terminal nobody reads:
+:func:`install_excepthook` logs it (``logging``, to ``netcanvas.log`` in the
+application data folder) and shows it in the window, a status-bar line and a
+non-modal notice with the traceback, and the window keeps running.
 """
 
 from __future__ import annotations
 
 import gc
+import logging
+import logging.handlers
 import os
 import sys
+import threading
+import traceback
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer
+from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QGuiApplication, QPainter, QPalette
-from PySide6.QtWidgets import QApplication, QProxyStyle, QStyle, QStyleFactory
+from PySide6.QtWidgets import QApplication, QMessageBox, QProxyStyle, QStyle, QStyleFactory
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "resources" / "templates" / "lenet_digits.json"
+LOG = logging.getLogger("netcanvas")
+LOG_FILE = "netcanvas.log"
 
 
 def is_dark() -> bool:
@@ -132,7 +144,6 @@ def make_app(argv: list[str] | None = None) -> QApplication:
 
 def open_window(path: str | None):
     """Create and show the main window with ``path`` or the example network."""
-    from graph.fileio import cleanup_stale_temps
     from graph.project import Project, ProjectLoadError, load_project
 
     from .main_window import MainWindow
@@ -143,11 +154,7 @@ def open_window(path: str | None):
     follow_theme(app, window)
     window.show()  # first, so the network is laid out for the real canvas size
     if path:
-        window.open_path(path)
-        try:
-            cleanup_stale_temps(Path(path).resolve().parent)
-        except OSError:
-            pass
+        window.open_path(path)  # also removes temporary files a killed save left there
     else:
         try:
             from .document import Document
@@ -164,10 +171,119 @@ def open_window(path: str | None):
     return window
 
 
+# ---------------------------------------------------------------------- errors
+class ErrorReporter(QObject):
+    """Logs an unhandled exception and shows it in the window (see the module docstring).
+
+    Install with :func:`install_excepthook`.  :meth:`excepthook` may run on any
+    thread; the window is updated on its own thread through :attr:`reported`.
+    One notice serves every error: a second one updates it rather than
+    stacking boxes (an exception in a paint handler repeats on every paint).
+
+    Args:
+        window: the main window (its status bar and the notice's parent).
+        log_file: where the log goes, named in the notice (None: not to a file).
+    """
+
+    reported = Signal(str, str)  # one line, the traceback
+
+    def __init__(self, window, log_file: Path | None = None):
+        super().__init__(window)
+        self.window = window
+        self.log_file = log_file
+        self.count = 0
+        self.notice: QMessageBox | None = None
+        self.reported.connect(self._show)
+
+    def excepthook(self, exc_type, exc, tb) -> None:
+        """``sys.excepthook``: log, then show (never raises)."""
+        if issubclass(exc_type, KeyboardInterrupt):  # Ctrl+C in the terminal still quits
+            sys.__excepthook__(exc_type, exc, tb)
+            return
+        LOG.error("Unhandled exception", exc_info=(exc_type, exc, tb))
+        text = "".join(traceback.format_exception(exc_type, exc, tb))
+        summary = f"{exc_type.__name__}: {exc}" if str(exc) else exc_type.__name__
+        try:
+            self.reported.emit(summary, text)
+        except RuntimeError:  # the window is gone (an error while quitting): logged
+            pass
+
+    def thread_excepthook(self, args) -> None:
+        """``threading.excepthook``: the same for a plain thread."""
+        if args.exc_type is SystemExit:
+            return
+        self.excepthook(args.exc_type, args.exc_value, args.exc_traceback)
+
+    def _show(self, summary: str, details: str) -> None:
+        self.count += 1
+        self.window.statusBar().showMessage(
+            f"Internal error: {summary} (the action did not finish; your work is kept)", 20000)
+        more = f"{self.count} internal errors so far; the latest:\n\n" if self.count > 1 else ""
+        where = (f" The details are also in {self.log_file}." if self.log_file else "")
+        if self.notice is None:
+            box = QMessageBox(QMessageBox.Icon.Warning, "NetCanvas: internal error", "",
+                              QMessageBox.StandardButton.Close, self.window)
+            # non-modal: the window stays usable, and nothing waits for an answer
+            box.setWindowModality(Qt.WindowModality.NonModal)
+            box.setModal(False)
+            box.finished.connect(self._closed)
+            self.notice = box
+        self.notice.setText(f"{more}{summary}")
+        self.notice.setInformativeText(
+            "What you just did was not completed, and NetCanvas keeps running. Your network "
+            "is as it was; save it under a new name if in doubt, and please report this "
+            f"error with its details.{where}")
+        self.notice.setDetailedText(details)
+        self.notice.show()
+
+    def _closed(self, _result: int) -> None:
+        self.notice = None
+
+
+def install_excepthook(window, log_file: Path | None = None) -> ErrorReporter:
+    """Route unhandled exceptions (Qt slots, virtual methods, threads) to ``window``.
+
+    Returns:
+        The reporter (kept alive by the window).
+    """
+    reporter = ErrorReporter(window, log_file)
+    window.error_reporter = reporter
+    sys.excepthook = reporter.excepthook
+    threading.excepthook = reporter.thread_excepthook
+    return reporter
+
+
+def setup_logging() -> Path | None:
+    """Log warnings and errors to stderr and to ``netcanvas.log`` in the data folder.
+
+    Returns:
+        The log file, or None where it cannot be written (stderr only then).
+    """
+    from .recovery import data_dir
+
+    LOG.setLevel(logging.INFO)
+    fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    err = logging.StreamHandler()
+    err.setLevel(logging.WARNING)
+    err.setFormatter(fmt)
+    LOG.addHandler(err)
+    try:
+        path = data_dir() / LOG_FILE
+        handler = logging.handlers.RotatingFileHandler(path, maxBytes=1_000_000, backupCount=1,
+                                                       encoding="utf-8", delay=True)
+    except OSError:
+        return None
+    handler.setFormatter(fmt)
+    LOG.addHandler(handler)
+    return path
+
+
 def run_app(path: str | None = None) -> int:
     """Run the editor; returns the process exit code."""
     app = make_app()
-    window = open_window(path)  # noqa: F841  (kept alive for the event loop)
+    log_file = setup_logging()
+    window = open_window(path)
+    install_excepthook(window, log_file)
     if os.environ.get("NETCANVAS_STARTUP_PROBE"):  # bench/startup.py: report the first paint
         def probe() -> None:
             print(f"netcanvas-shown torch={'torch' in sys.modules} "

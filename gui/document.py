@@ -73,6 +73,12 @@ class Document(QObject):
     def name(self) -> str:
         return self.project.name
 
+    def set_name(self, name: str) -> None:
+        """Rename the project (the title and the exported class follow; views hear
+        of it through ``analysed``)."""
+        self.project.name = name
+        self.analysed.emit()
+
     def _index_changed(self, _index: int) -> None:
         self.refresh()
 

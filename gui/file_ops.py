@@ -1,15 +1,21 @@
 """File handling of the main window: new, open, save, save as, recent files,
-asking before unsaved changes are lost, and restoring an autosave."""
+asking before unsaved changes are lost, and restoring an autosave.
+
+Save As under a new file name names the project after the file (the window
+title and the class of exported code follow the project's name): an
+untitled project at once, a named one when the user agrees.
+"""
 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-from graph.fileio import FileSaveError
+from graph.fileio import FileSaveError, cleanup_stale_temps
 from graph.project import Project, ProjectLoadError, ProjectSaveError, load_project, save_project
 
 from .document import Document
@@ -17,7 +23,14 @@ from .recovery import data_dir
 
 FILTER = "NetCanvas projects (*.json);;All files (*)"
 MAX_RECENT = 8
+#: The name of a project nobody named yet (``Project.new``'s default).
+UNTITLED = Project.new().name
 Btn = QMessageBox.StandardButton
+
+
+def _loosely(name: str) -> str:
+    """A name as a file name may spell it: case, spaces, ``_`` and ``-`` aside."""
+    return re.sub(r"[\s_-]+", "", name).casefold()
 
 
 def settings() -> QSettings:
@@ -139,7 +152,17 @@ class FileOps:
             self.open_path(path)
 
     def open_path(self, path: str | os.PathLike) -> bool:
-        """Open a project file; a broken file leaves the current document as it is."""
+        """Open a project file; a broken file leaves the current document as it is
+        (with a message).  Mistakes in the training section do not stop it: the
+        network opens, and the problems are listed and marked.
+
+        Temporary files that a save killed midway left next to it are removed
+        first (from the command line, File → Open and Open Recent alike).
+        """
+        try:
+            cleanup_stale_temps(Path(path).resolve().parent)
+        except (OSError, RuntimeError, ValueError):  # a path that cannot be resolved:
+            pass  # the load below says what is wrong with it
         try:
             project = load_project(path)
         except ProjectLoadError as exc:
@@ -148,7 +171,11 @@ class FileOps:
         except OSError as exc:
             self.show_error("Cannot open project", f"{path}:\n{exc.strerror or exc}")
             return False
-        self.set_document(Document(project, str(path)))
+        doc = Document(project, str(path))
+        # Analysed before the switch: whatever the file holds (a training section
+        # written by hand, say) is met while the open document is still whole.
+        doc.analyzer.refresh()
+        self.set_document(doc)
         self.add_recent(str(path))
         return True
 
@@ -160,7 +187,37 @@ class FileOps:
     def file_save_as(self) -> bool:
         start = self.doc.path or str(Path(self._last_dir()) / f"{self.doc.name}.json")
         path, _ = QFileDialog.getSaveFileName(self, "Save project as", start, FILTER)
-        return bool(path) and self.save_to(path)
+        if not path:
+            return False
+        old = self.doc.name
+        self.name_after_file(path)
+        if self.save_to(path):
+            return True
+        if self.doc.name != old:  # not saved: the project keeps its name too
+            self.doc.set_name(old)
+        return False
+
+    def name_after_file(self, path: str | os.PathLike) -> bool:
+        """Name the project after the file it is saved as (see the module docstring).
+
+        Returns:
+            Whether the project was renamed.
+        """
+        stem, name = Path(path).stem, self.doc.name
+        if not stem or _loosely(stem) == _loosely(name):
+            return False  # "LeNet on digits" saved as lenet_on_digits.json keeps its name
+        if name.strip() not in ("", UNTITLED) and not self.ask_rename(name, stem):
+            return False
+        self.doc.set_name(stem)
+        return True
+
+    def ask_rename(self, name: str, stem: str) -> bool:
+        """Ask whether to rename the project ``name`` to ``stem`` (its new file's name)."""
+        return QMessageBox.question(
+            self, "Rename the project?",
+            f"Rename the project “{name}” to “{stem}”, after its new file?\n\n"
+            "The window title and the class name of exported code follow the project's name.",
+            Btn.Yes | Btn.No, Btn.Yes) == Btn.Yes
 
     def save_to(self, path: str | os.PathLike) -> bool:
         try:
@@ -191,7 +248,9 @@ class FileOps:
 
     def update_recent_menu(self) -> None:
         menu = self.recent_menu
-        menu.clear()
+        for action in menu.actions():  # not clear(): the entry being triggered may be one
+            menu.removeAction(action)
+            action.deleteLater()
         files = self.recent_files()
         for p in files:
             menu.addAction(Path(p).name, lambda p=p: self.maybe_save() and self.open_path(p)) \
@@ -210,7 +269,8 @@ class FileOps:
         except (ProjectLoadError, OSError) as exc:
             self.show_error("Cannot restore", f"The recovery file is unreadable: {exc}")
             return False
-        doc = Document(project, None)
+        # the document saves where it came from (None: it was never saved)
+        doc = Document(project, str(project.path) if project.path else None)
         self.set_document(doc)
         # mark as modified so the user is asked to save what was recovered
         doc.undo.resetClean()

@@ -1,7 +1,9 @@
 """Editors for parameters that hold several numbers, one box per entry.
 
 ``size`` parameters (``kernel_size``, ``stride``, ``padding``, ``dilation``,
-``output_size``) get one spin box per spatial dimension; how many comes from
+``output_size``) get one box per spatial dimension (an
+:class:`~gui.param_editors.IntBox`: what is typed is taken or refused with
+the spec's reason, never clamped); how many comes from
 the spec's ``Param.length`` (``Conv2d``: 2), never from the editor.  A value
 is stored as one int when every dimension is equal (``3``) and as a list
 otherwise (``[3, 5]``), as PyTorch takes it.  The "=" toggle keeps the
@@ -20,19 +22,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QLineEdit, QSizePolicy, QSpinBox,
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QLineEdit, QSizePolicy,
                                QToolButton, QWidget)
 
-from .param_editors import INT_LIMIT, Editor, ParseError, atom, int_range
+from .param_editors import Editor, IntBox, ParseError, atom, int_range, parse_whole
 
 VALUE = "__value__"  # the combo entry meaning "the numbers in the boxes"
 BOX_WIDTH = 46
 
 
-def _spin(param, lo_default: int = -INT_LIMIT) -> QSpinBox:
-    box = QSpinBox()
-    box.setRange(*int_range(param, lo_default))
-    box.setKeyboardTracking(False)  # commit on Enter, an arrow click or leaving the box
+def _spin(param, lo_default: int | None = None) -> IntBox:
+    box = IntBox(*int_range(param, lo_default))  # commits on Enter, an arrow or leaving it
     box.setMinimumWidth(BOX_WIDTH)
     box.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
     return box
@@ -49,7 +49,7 @@ def _row() -> tuple[QWidget, QHBoxLayout]:
 class SizeEditor(Editor):
     """A ``size`` parameter: one spin box per spatial dimension (see the module docstring)."""
 
-    MARK_CSS = "QSpinBox, QComboBox { border: 1px solid #d22; }"
+    MARK_CSS = "QAbstractSpinBox, QComboBox { border: 1px solid #d22; }"
 
     def make(self) -> QWidget:
         p = self.param
@@ -67,7 +67,7 @@ class SizeEditor(Editor):
             self.mode.setToolTip(p.doc)
             self.mode.activated.connect(self._mode_chosen)
             lay.addWidget(self.mode)
-        self.spins: list[QSpinBox] = []
+        self.spins: list[IntBox] = []
         for i in range(self.dims):
             if i:
                 lay.addWidget(QLabel("×"))
@@ -90,27 +90,40 @@ class SizeEditor(Editor):
 
     # ------------------------------------------------------------ from the user
     def numbers(self) -> int | list[int]:
-        """The boxes' value: one int when all are equal, else the list."""
-        values = [b.value() for b in self.spins]
+        """The boxes' value, as typed: one int when all are equal, else the list.
+
+        Raises:
+            ParseError: a box holds no whole number.
+        """
+        values = [parse_whole(self.param.name, b.text()) for b in self.spins]
         return values[0] if len(set(values)) == 1 else values
+
+    def _commit_numbers(self) -> None:
+        try:
+            self.on_commit(self.numbers())
+        except ParseError as exc:
+            self.on_commit(exc)
 
     def _spin_changed(self, i: int) -> None:
         if self.link is not None and self.link.isChecked():
             for k, box in enumerate(self.spins):
                 if k != i:
                     box.blockSignals(True)
-                    box.setValue(self.spins[i].value())
+                    box.lineEdit().setText(self.spins[i].text())
                     box.blockSignals(False)
-        self.on_commit(self.numbers())
+        self._commit_numbers()
 
     def _link_toggled(self, on: bool) -> None:
-        if on and len({b.value() for b in self.spins}) > 1:
+        if on and len({b.text().strip() for b in self.spins}) > 1:
             self._spin_changed(0)  # linking makes every dimension the first one's size
 
     def _mode_chosen(self, index: int) -> None:
         data = self.mode.itemData(index)
         self._enable_boxes(data == VALUE)
-        self.on_commit(self.numbers() if data == VALUE else data)
+        if data == VALUE:
+            self._commit_numbers()
+        else:
+            self.on_commit(data)
 
     def _enable_boxes(self, on: bool) -> None:
         for box in self.spins:
@@ -128,6 +141,15 @@ class SizeEditor(Editor):
             self.mode.blockSignals(False)
         self._enable_boxes(numbers)
         if not numbers:
+            # the numbers "size" starts from when chosen: the default, else the smallest allowed
+            p = self.param
+            lo = int_range(p, 0)[0]
+            start = p.default if type(p.default) is int else max(lo, 1)
+            for box in self.spins:
+                if box.value() is None:
+                    box.blockSignals(True)
+                    box.setValue(start)
+                    box.blockSignals(False)
             return
         values = [v] * self.dims if isinstance(v, int) else list(v)
         for box, x in zip(self.spins, values):
@@ -143,7 +165,7 @@ class SizeEditor(Editor):
 class ListEditor(Editor):
     """An ``ints`` or ``shape`` parameter: a box per entry, +/− for the length."""
 
-    MARK_CSS = "QSpinBox, QLineEdit { border: 1px solid #d22; }"
+    MARK_CSS = "QAbstractSpinBox, QLineEdit { border: 1px solid #d22; }"
 
     def make(self) -> QWidget:
         self.names_allowed = self.param.kind == "shape"
@@ -187,8 +209,8 @@ class ListEditor(Editor):
         self.remove_button.setEnabled(n > 0)
 
     def _box_value(self, box: QWidget) -> Any:
-        if isinstance(box, QSpinBox):
-            return box.value()
+        if isinstance(box, IntBox):
+            return parse_whole(self.param.name, box.text())
         if not box.text().strip():
             raise ParseError(f"{self.param.name}: an entry is empty; give a size or a name such as T")
         return atom(box.text())
@@ -217,7 +239,7 @@ class ListEditor(Editor):
     @staticmethod
     def _put(box: QWidget, x: Any) -> None:
         box.blockSignals(True)
-        if isinstance(box, QSpinBox):
+        if isinstance(box, IntBox):
             box.setValue(int(x) if isinstance(x, int) and not isinstance(x, bool) else 0)
         elif not box.hasFocus() or box.text() != str(x):
             box.setText(str(x))

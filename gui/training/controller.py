@@ -11,6 +11,9 @@ comparison, kept on disk with its folder (:mod:`gui.training.run_ops`: runs
 are listed again when the project reopens, and a run's weights can be loaded
 back into the model).  Faults never raise here: they end the run with a
 message naming the cause and the node, and the metrics so far stay on screen (R5).
+A Start that cannot train (:mod:`gui.training.start_checks`, or a refusal by
+the training process) keeps no run: the reason is said once and its block is
+selected on the canvas.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QProgressBar, QPushButton,
                                QScrollArea, QSplitter, QTabWidget, QVBoxLayout, QWidget)
 
+from . import run_store
 from .dataset_probe import dataset_base
 from .exports import TrainingExports
 from .live_ops import LiveOps
@@ -33,6 +37,7 @@ from .run_ops import RunOps
 from .run_store import run_folder_name, runs_folder
 from .runs import RunRecord, RunsPanel
 from .settings import TrainingSettings
+from .start_checks import node_named_in, start_problem
 from .view import TrainingView
 
 WORKER = "gui.training.worker"
@@ -85,7 +90,8 @@ class TrainingArea(LiveOps, RunOps, TrainingExports, QWidget):
 
     Signals:
         running_changed(bool): a run started or ended.
-        fault_node(str): a run ended with a fault located at this node.
+        fault_node(str): a run ended with a fault located at this node, or Start
+            was refused because of it (the window shows the node).
     """
 
     running_changed = Signal(bool)
@@ -96,6 +102,9 @@ class TrainingArea(LiveOps, RunOps, TrainingExports, QWidget):
         self.doc = None
         self.worker = None
         self.record: RunRecord | None = None
+        #: (status of a resumed run or None for a new one, the previous record):
+        #: what a refusal by the training process puts back
+        self._before: tuple[str | None, RunRecord | None] = (None, None)
         self.info: dict = {}
         self.watched: str | None = None
         self.runs_made = 0
@@ -156,9 +165,10 @@ class TrainingArea(LiveOps, RunOps, TrainingExports, QWidget):
         lay.setContentsMargins(2, 2, 2, 2)
         lay.addWidget(split)
 
-        self.start_button.clicked.connect(self.start)
+        # clicked(bool) would land in start's ``resume_from``: connect without arguments
+        self.start_button.clicked.connect(lambda: self.start())
         self.pause_button.toggled.connect(self._pause_toggled)
-        self.stop_button.clicked.connect(self.stop)
+        self.stop_button.clicked.connect(lambda: self.stop())
         self.png_button.clicked.connect(self._export_png_clicked)
         self.csv_button.clicked.connect(self._export_csv_clicked)
         self.runs.visibility_changed.connect(self._visible_runs)
@@ -197,9 +207,12 @@ class TrainingArea(LiveOps, RunOps, TrainingExports, QWidget):
             return False
         self.message.setText("")
         if resume_from is None:
-            problem = self.settings.fit_error()
-            if problem:
+            found = start_problem(self.doc, self.settings)
+            if found is not None:  # refused before any run exists: no record is made
+                problem, node = found
                 self._show_message(f"Cannot start: {problem}")
+                if node is not None:
+                    self.fault_node.emit(node)
                 return False
             problem = self.weights_problem()
             if problem:
@@ -222,8 +235,10 @@ class TrainingArea(LiveOps, RunOps, TrainingExports, QWidget):
             self.view.plots.add_run(rid)
             resume = None
             init = self.weights.path if self.weights else None
+            self._before = (None, self.record)  # what a refusal by the process restores
         else:
             rec = resume_from
+            self._before = (rec.status, self.record)
             rec.status = "running"
             resume = rec.checkpoint("last")
             init = None
@@ -415,20 +430,39 @@ class TrainingArea(LiveOps, RunOps, TrainingExports, QWidget):
             self.bar.value(), self.bar.maximum(), time.perf_counter() - self.started_at))
 
     def _refused(self, message: str) -> None:
-        if self.record is not None:
-            self.record.status = "refused"
-            self.record.message = message
-            self.runs.refresh(self.record.id)
-            self.save_record(self.record)
-            self.view.progress.setText(f"refused: {message}")
-        self._show_message(f"Cannot start: {message}")
+        """The training process refused before training: no run is kept (a new
+        run's record, curves and folder go; a resumed run keeps its old state),
+        and the reason is said once, on the message line."""
+        rec = self.record
+        status, previous = self._before
+        self._before = (None, None)
+        note = ""
+        if rec is not None and status is None:
+            self.view.plots.remove_run(rec.id)
+            self.runs.remove(rec.id)
+            try:
+                run_store.discard_run(rec)
+            except OSError as exc:
+                note = f" (its folder {rec.out_dir} could not be removed: {exc})"
+            self.runs_made -= 1
+            self.record = previous
+        elif rec is not None:
+            rec.status = status
+            self.runs.refresh(rec.id)
+            self.save_record(rec)
+        self.bar.setFormat("refused")
+        self._show_message(f"Cannot start: {message}{note}")
+        node = node_named_in(message, rec.graph) if rec is not None else None
+        if node is not None and self.doc is not None and node in self.doc.graph.nodes:
+            self.fault_node.emit(node)
 
     def _thread_finished(self) -> None:
         w, self.worker = self.worker, None
         if w is not None:
             w.wait()
             w.deleteLater()
-        self.bar.setFormat(f"{self.record.status if self.record else 'idle'} · %p%")
+        if self.bar.format() != "refused":
+            self.bar.setFormat(f"{self.record.status if self.record else 'idle'} · %p%")
         self._update_buttons()
         self.running_changed.emit(False)
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
+import pytest
 from PySide6.QtGui import QGuiApplication
 
 from gui.app import EXAMPLE, apply_theme, is_dark
@@ -43,3 +46,36 @@ def test_theme_follows_the_system(qapp):
     window_color = qapp.palette().window().color()
     assert (window_color.lightness() < 128) == dark
     assert QGuiApplication.styleHints() is not None
+
+
+# ---------------------------------------------------------------------- unhandled errors
+@pytest.mark.qt_no_exception_capture  # the application's own hook is under test here
+def test_an_exception_in_a_slot_is_logged_and_shown_and_the_window_lives_on(
+        qtbot, window, monkeypatch, caplog):
+    from gui.app import install_excepthook
+
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)  # put back after the test
+    monkeypatch.setattr(threading, "excepthook", threading.excepthook)
+    reporter = install_excepthook(window)
+
+    def broken() -> None:
+        raise ZeroDivisionError("a bug in a slot")
+    monkeypatch.setattr(window, "view_fit", broken)
+    with caplog.at_level(logging.ERROR, logger="netcanvas"):
+        window.actions["fit"].trigger()  # View → Fit All, its handler raising
+    assert "Internal error: ZeroDivisionError: a bug in a slot" in \
+        window.statusBar().currentMessage()
+    notice = reporter.notice
+    assert notice is not None and notice.isVisible() and not notice.isModal()
+    assert "a bug in a slot" in notice.text() and "keeps running" in notice.informativeText()
+    assert "Traceback" in notice.detailedText() and "broken" in notice.detailedText()
+    assert [r.exc_info[0] for r in caplog.records] == [ZeroDivisionError]
+    # the window goes on working; a second error (here on a plain thread) updates the notice
+    window.actions["zoom_in"].trigger()
+    t = threading.Thread(target=broken)
+    t.start()
+    t.join()
+    qtbot.waitUntil(lambda: "2 internal errors" in notice.text())
+    assert reporter.notice is notice and len(caplog.records) == 2
+    notice.close()
+    qtbot.waitUntil(lambda: reporter.notice is None)

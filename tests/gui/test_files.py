@@ -9,8 +9,9 @@ import pytest
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from graph.project import load_project
+from graph.project import Project, load_project
 from gui import file_ops
+from gui.document import Document
 from gui.main_window import MainWindow
 from gui.recovery import Recovery
 
@@ -74,9 +75,20 @@ def test_autosave_then_restore_after_crash(qtbot, window, data_dir):
     assert not (data_dir / "recovery.json").exists()  # a clean exit removes it
 
 
-def test_second_instance_does_not_take_the_recovery_file(qtbot, window, data_dir):
-    other = Recovery(lambda: (window.doc.project, True), data_dir)
-    assert not other.owner and other.pending() is None and not other.autosave()
+def test_a_second_instance_autosaves_to_its_own_recovery_file(qtbot, window, data_dir):
+    window.scene.select_nodes(["l2"])
+    window.actions["delete"].trigger()
+    assert window.recovery.autosave()
+    first = (data_dir / "recovery.json").read_bytes()
+    other = Recovery(lambda: (window.doc.project, True), data_dir)  # refused the first lock
+    assert other.owner and other.file != window.recovery.file and other.pending() is None
+    window.scene.select_nodes(["y"])
+    window.actions["delete"].trigger()
+    assert other.autosave()  # its own document, to its own file (it was not saved at all)
+    assert {n["id"] for n in json.loads(other.file.read_text())["nodes"]} == {"x", "l1"}
+    assert (data_dir / "recovery.json").read_bytes() == first  # the first one's untouched
+    other.shutdown()
+    assert not other.file.exists()
 
 
 def test_copy_paste_cut_duplicate(qtbot, window):
@@ -214,6 +226,7 @@ def test_autosave_runs_from_a_one_minute_timer(qtbot, window, data_dir):
     window.actions["delete"].trigger()
     assert not (data_dir / "recovery.json").exists()
     timer.timeout.emit()  # a minute has passed
+    qtbot.waitUntil((data_dir / "recovery.json").exists, timeout=3000)  # written by a thread
     saved = json.loads((data_dir / "recovery.json").read_text())
     assert {n["id"] for n in saved["nodes"]} == {"x", "l1", "y"}
 
@@ -227,6 +240,8 @@ def test_save_as_and_open_through_their_dialogs(qtbot, window, tmp_path, monkeyp
         asked.append((caption, start, filters))
         return str(target), filters.split(";;")[0]
     monkeypatch.setattr(file_ops.QFileDialog, "getSaveFileName", save_dialog)
+    # "Rename the project after its file?" No (tested below)
+    monkeypatch.setattr(file_ops.QMessageBox, "question", lambda *a: QMessageBox.StandardButton.No)
     window.scene.select_nodes(["l2"])
     window.actions["delete"].trigger()
     window.actions["save"].trigger()  # no path yet: Save asks where
@@ -309,3 +324,178 @@ def test_copy_in_one_window_paste_in_another(qtbot, window):
     assert len(g) == 0
     other.actions["redo"].trigger()
     assert len(g) == 2 and len(window.doc.graph) == 4
+
+
+# ---------------------------------------------------------------------- name and path
+def _save_as(monkeypatch, window, path, answer=None) -> list[str]:
+    """File → Save As… to ``path``; the rename question (if asked) gets ``answer``."""
+    asked: list[str] = []
+    monkeypatch.setattr(file_ops.QFileDialog, "getSaveFileName", lambda *a: (str(path), ""))
+
+    def question(_parent, title, text, *_rest):
+        asked.append(f"{title} {text}")
+        assert answer is not None, f"not expected to ask: {title}"
+        return answer
+    monkeypatch.setattr(file_ops.QMessageBox, "question", question)
+    window.actions["save_as"].trigger()
+    return asked
+
+
+def test_an_untitled_project_saved_as_takes_the_files_name(qtbot, window, tmp_path, monkeypatch):
+    project = Project.new()  # what File → New makes, with a network built in it
+    g = project.graph
+    g.add_node("Input", {"shape": [4]}, name="x", id="x")
+    g.add_node("Linear", {"out_features": 2}, name="fc", id="fc")
+    g.add_node("Output", {}, name="y", id="y")
+    g.connect("x", "fc")
+    g.connect("fc", "y")
+    window.set_document(Document(project))
+    window.doc.undo.resetClean()  # never saved
+    assert window.windowTitle() == "Untitled* — NetCanvas"
+    assert _save_as(monkeypatch, window, tmp_path / "cnn_stage1.json") == []  # not asked
+    assert window.doc.name == "cnn_stage1" and window.windowTitle() == "cnn_stage1 — NetCanvas"
+    assert load_project(tmp_path / "cnn_stage1.json").name == "cnn_stage1"
+    assert not window.doc.is_modified()
+    window.code.regenerate()
+    assert "class CnnStage1(nn.Module):" in window.code.toPlainText()
+
+
+def test_a_named_project_saved_as_asks_before_taking_the_files_name(qtbot, window, tmp_path,
+                                                                    monkeypatch):
+    No, Yes = QMessageBox.StandardButton.No, QMessageBox.StandardButton.Yes
+    asked = _save_as(monkeypatch, window, tmp_path / "copy.json", No)
+    assert len(asked) == 1 and "“Small net” to “copy”" in asked[0]
+    assert window.doc.name == "Small net"
+    assert load_project(tmp_path / "copy.json").name == "Small net"
+    for same in ("Small net.json", "small_net.json", "SMALL-NET.json"):  # the same name
+        assert _save_as(monkeypatch, window, tmp_path / same) == []
+        assert window.doc.name == "Small net"
+    assert _save_as(monkeypatch, window, tmp_path / "stage2.json", Yes)
+    assert window.doc.name == "stage2" and window.windowTitle() == "stage2 — NetCanvas"
+    assert load_project(tmp_path / "stage2.json").name == "stage2"
+    # a save that fails keeps the old name too
+    assert _save_as(monkeypatch, window, tmp_path / "no" / "such" / "stage3.json", Yes)
+    assert window.doc.name == "stage2" and "stage3" not in window.windowTitle()
+
+
+def test_a_restored_autosave_keeps_its_file_path(qtbot, window, data_dir, tmp_path, monkeypatch):
+    path = tmp_path / "net.json"
+    assert window.save_to(path)
+    window.scene.select_nodes(["l2"])
+    window.actions["delete"].trigger()
+    assert window.recovery.autosave()
+    _crash(window)
+    w2 = _second_window(qtbot)
+    assert w2.restore_recovery()
+    assert w2.doc.path == str(path) and w2.doc.is_modified()
+    assert "netcanvas_autosave" not in w2.doc.project.extra  # the recovery file's own key
+    monkeypatch.setattr(file_ops.QFileDialog, "getSaveFileName",
+                        lambda *a: pytest.fail("Save asked where, as for a new document"))
+    w2.actions["save"].trigger()  # saves where it came from
+    assert set(load_project(path).graph.nodes) == {"x", "l1", "y"} and not w2.doc.is_modified()
+    assert "netcanvas_autosave" not in path.read_text()
+
+
+def test_a_new_documents_autosave_restores_without_a_path(qtbot, window, data_dir):
+    window.scene.select_nodes(["l2"])
+    window.actions["delete"].trigger()
+    assert window.recovery.autosave()
+    _crash(window)
+    w2 = _second_window(qtbot)
+    assert w2.restore_recovery() and w2.doc.path is None
+
+
+# ---------------------------------------------------------------------- autosave timing
+def test_edits_are_autosaved_seconds_after_the_last_one_and_survive_a_kill(qtbot, window,
+                                                                           data_dir):
+    rec = window.recovery
+    assert rec.delay_ms == 2_000 and rec.max_wait_ms == 5_000  # what a user gets
+    rec.delay_ms, rec.max_wait_ms = 60, 300  # the same, faster
+    file = data_dir / "recovery.json"
+    window.scene.select_nodes(["l2"])
+    window.actions["delete"].trigger()
+    assert rec.debounce.isActive() and not file.exists()  # not at once: after a pause
+    window.scene.select_nodes(["y"])
+    window.actions["delete"].trigger()
+    window.scene.select_nodes(["l1"])
+    window.inspector.editors["out_features"].widget.setValue(7)  # the third edit
+    qtbot.waitUntil(file.exists, timeout=3000)  # (the one-minute timer never fired)
+    saved = json.loads(file.read_text())
+    assert {n["id"] for n in saved["nodes"]} == {"x", "l1"}
+    assert saved["nodes"][1]["params"]["out_features"] == 7
+    _crash(window)  # killed: no clean-exit removal, no last save
+    w2 = _second_window(qtbot)
+    assert w2.recovery.pending() == file
+    assert w2.restore_recovery()
+    assert set(w2.doc.graph.nodes) == {"x", "l1"}
+    assert w2.doc.graph.nodes["l1"].params["out_features"] == 7
+
+
+def test_a_stream_of_edits_is_autosaved_no_later_than_max_wait(qtbot, data_dir):
+    import time
+
+    rec = Recovery(lambda: (None, False), data_dir / "r", delay_ms=200, max_wait_ms=400)
+    rec.edited()
+    assert rec.debounce.isActive() and rec.debounce.interval() == 200
+    time.sleep(0.3)  # edits keep coming (the event loop is not run: the timer waits)
+    rec.edited()
+    assert rec.debounce.interval() <= 100  # 400 ms after the first edit, not 200 after this one
+    rec.shutdown()
+
+
+def test_autosave_is_written_off_the_window_thread(qtbot, window, data_dir, monkeypatch):
+    import threading
+
+    from gui import recovery
+
+    threads: list[str] = []
+    real = recovery.atomic_write
+
+    def spy(*args, **kw):
+        threads.append(threading.current_thread().name)
+        return real(*args, **kw)
+    monkeypatch.setattr(recovery, "atomic_write", spy)
+    window.recovery.delay_ms = 10
+    window.scene.select_nodes(["l2"])
+    window.actions["delete"].trigger()
+    qtbot.waitUntil(lambda: (data_dir / "recovery.json").exists(), timeout=3000)
+    assert threads and threads[0].startswith("netcanvas-autosave")
+    assert threads[0] != threading.main_thread().name
+
+
+def test_an_autosave_that_cannot_be_written_says_so(qtbot, window, monkeypatch):
+    from graph.fileio import FileSaveError
+    from gui import recovery
+
+    def refuse(*_a, **_k):
+        raise FileSaveError(28, "could not save 'recovery.json': No space left on device")
+    monkeypatch.setattr(recovery, "atomic_write", refuse)
+    window.recovery.delay_ms = 10
+    window.scene.select_nodes(["l2"])
+    window.actions["delete"].trigger()
+    qtbot.waitUntil(lambda: "Autosave failed" in window.statusBar().currentMessage(),
+                    timeout=3000)
+    assert "No space left on device" in window.statusBar().currentMessage()
+
+
+def test_file_open_removes_temporary_files_of_a_killed_save(qtbot, window, tmp_path,
+                                                            monkeypatch):
+    from graph import fileio
+
+    path = tmp_path / "net.json"
+    assert window.save_to(path)
+    dead = tmp_path / f".net.json{fileio.TEMP_MARK}999999999-abcd1234"  # its process is gone
+    dead.write_text('{"half a')
+    monkeypatch.setattr(file_ops.QFileDialog, "getOpenFileName", lambda *a: (str(path), ""))
+    window.actions["open"].trigger()
+    assert window.doc.path == str(path) and not dead.exists()
+
+
+def test_a_killed_autosave_leaves_no_temporary_file_behind(qtbot, data_dir):
+    from graph import fileio
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    dead = data_dir / f".recovery.json{fileio.TEMP_MARK}999999999-abcd1234"
+    dead.write_text("{")
+    w = _second_window(qtbot)
+    assert not dead.exists() and w.recovery.pending() is None

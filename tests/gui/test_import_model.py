@@ -93,3 +93,21 @@ def test_a_module_without_a_block_is_named(qtbot, window, tmp_path):
     _press_import(_dialog(qtbot, window, src, shape="4"))
     qtbot.waitUntil(lambda: window.last_message is not None, timeout=60_000)
     assert "Upsample" in window.last_message
+
+
+def test_the_menu_and_the_command_say_that_importing_runs_the_files_code(qtbot, window):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    tip = window.actions["import_model"].statusTip()  # shown as the menu entry is hovered
+    assert "importing runs the file's code" in tip and "only files you trust" in tip
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, str(root / "main.py"), "import", "--help"], cwd=root,
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    text = " ".join(out.stdout.split())  # argparse wraps lines
+    assert "Importing runs the file's Python code" in text and "only files you trust" in text
+    out = subprocess.run([sys.executable, str(root / "main.py"), "--help"], cwd=root,
+                         capture_output=True, text=True, timeout=60)
+    assert "runs the file's code" in " ".join(out.stdout.split())

@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QTextDocumentFragment
-from PySide6.QtWidgets import QSpinBox
 
 from graph import Graph
 from graph.project import Project
 from gui.document import Document
+from gui.param_editors import IntBox
 
 
 def type_in(qtbot, box, text: str) -> None:
@@ -50,7 +50,7 @@ def test_kernel_edited_to_3x5_changes_the_edge_shape_and_undoes(qtbot, conv_wind
     w = conv_window
     w.scene.select_nodes(["c"])
     ed = w.inspector.editors["kernel_size"]
-    assert len(ed.spins) == 2 and all(isinstance(s, QSpinBox) for s in ed.spins)  # Conv2d: 2 dims
+    assert len(ed.spins) == 2 and all(isinstance(s, IntBox) for s in ed.spins)  # Conv2d: 2 dims
     assert [s.value() for s in ed.spins] == [3, 3] and ed.link.isChecked()
     assert _label(w, "c") == "N×4×14×14"
     # linked: one edit sets every dimension, stored as one int
@@ -161,3 +161,79 @@ def test_a_required_number_shows_as_required_until_given(qtbot, conv_window):
     type_in(qtbot, spin, "1")  # the smallest allowed value can be chosen
     assert w.doc.graph.nodes["m"].params["num_heads"] == 1
     assert w.inspector.error_text("num_heads") is None
+
+
+# ---------------------------------------------------------------------- typed as typed
+def test_a_whole_number_is_taken_as_typed_or_refused_with_the_reason(qtbot, window):
+    window.scene.select_nodes(["l1"])
+    box = window.inspector.editors["out_features"].widget
+    node = window.doc.graph.nodes["l1"]
+    type_in(qtbot, box, "-5")  # once committed as 5: the minus sign was dropped
+    assert window.inspector.error_text("out_features") == "out_features must be >= 1, got -5"
+    assert node.params["out_features"] == 32 and box.text() == "-5"  # refused, left as typed
+    assert "#d22" in box.styleSheet()
+    type_in(qtbot, box, "0")
+    assert "must be >= 1, got 0" in window.inspector.error_text("out_features")
+    type_in(qtbot, box, "3.5")
+    assert window.inspector.error_text("out_features") == \
+        "out_features must be a whole number, got '3.5'"
+    # beyond what the spec takes: refused whole (it was cut to 999999999, a number nobody typed)
+    type_in(qtbot, box, "99999999999")
+    assert "out_features must be at most" in window.inspector.error_text("out_features")
+    assert node.params["out_features"] == 32 and box.text() == "99999999999"
+    type_in(qtbot, box, "2000")
+    assert node.params["out_features"] == 2000 and box.text() == "2000"
+    assert window.inspector.error_text("out_features") is None and box.styleSheet() == ""
+    window.actions["undo"].trigger()
+    assert node.params["out_features"] == 32 and box.text() == "32"
+
+
+def test_a_decimal_and_a_whole_number_are_refused_the_same_way(qtbot, conv_window):
+    w = conv_window
+    w.scene.select_nodes(["m"])
+    type_in(qtbot, w.inspector.editors["dropout"].widget, "1.5")
+    type_in(qtbot, w.inspector.editors["num_heads"].widget, "-2")
+    assert w.inspector.error_text("dropout").startswith("dropout must be >= 0 and")
+    assert w.inspector.error_text("num_heads") == "num_heads must be >= 1, got -2"
+    for name, typed in (("dropout", "1.5"), ("num_heads", "-2")):  # both kept, both marked
+        box = w.inspector.editors[name].widget
+        assert box.text() == typed and "#d22" in box.styleSheet()
+    assert w.doc.graph.nodes["m"].params.get("num_heads") is None  # still "required"
+
+
+def test_a_size_box_refuses_what_the_spec_refuses_and_keeps_the_text(qtbot, conv_window):
+    w = conv_window
+    w.scene.select_nodes(["c"])
+    ed = w.inspector.editors["kernel_size"]
+    type_in(qtbot, ed.spins[0], "-5")  # linked: both boxes say what was typed
+    assert w.inspector.error_text("kernel_size") == "kernel_size must be >= 1, got -5"
+    assert [s.text() for s in ed.spins] == ["-5", "-5"]
+    assert w.doc.graph.get_param("c", "kernel_size") == 3  # the default, untouched
+    ed.spins[0].setFocus()  # emptied: select all, Backspace, Enter
+    qtbot.keyClick(ed.spins[0], Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(ed.spins[0], Qt.Key.Key_Backspace)
+    qtbot.keyClick(ed.spins[0], Qt.Key.Key_Return)
+    assert w.inspector.error_text("kernel_size") == "kernel_size must be a whole number, got ''"
+    type_in(qtbot, ed.spins[0], "5")
+    assert w.doc.graph.nodes["c"].params["kernel_size"] == 5
+    assert w.inspector.error_text("kernel_size") is None
+    w.scene.select_nodes(["pm"])
+    dims = w.inspector.editors["dims"]
+    type_in(qtbot, dims.boxes[0], "x")
+    assert w.inspector.error_text("dims") == "dims must be a whole number, got 'x'"
+    assert w.doc.graph.nodes["pm"].params["dims"] == [0, 2, 1]
+
+
+def test_the_arrows_step_within_the_specs_range(qtbot, window):
+    window.scene.select_nodes(["l1"])
+    box = window.inspector.editors["out_features"].widget
+    type_in(qtbot, box, "1")
+    qtbot.keyClick(box, Qt.Key.Key_Down)  # 0 is not allowed: the arrow stops at 1
+    assert window.doc.graph.nodes["l1"].params["out_features"] == 1 and box.text() == "1"
+    qtbot.keyClick(box, Qt.Key.Key_Up)
+    qtbot.keyClick(box, Qt.Key.Key_Up)
+    assert window.doc.graph.nodes["l1"].params["out_features"] == 3 and box.text() == "3"
+    type_in(qtbot, box, "-7")
+    qtbot.keyClick(box, Qt.Key.Key_Up)  # from a refused value the arrow goes into the range
+    assert window.doc.graph.nodes["l1"].params["out_features"] == 1
+    assert window.inspector.error_text("out_features") is None

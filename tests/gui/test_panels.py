@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QAbstractButton, QApplication, QCheckBox, QSpinBox
+from PySide6.QtWidgets import QAbstractButton, QApplication, QCheckBox
 
 from graph import Graph
 from graph.problems import ERROR, Code, Problem
 from gui import commands
 from gui.canvas.style import NODE_WIDTH
 from gui.canvas.view import MIME_BLOCK
+from gui.param_editors import IntBox
 
 
 def _click_item(qtbot, tree, item, double=False):
@@ -59,7 +60,7 @@ def test_drop_from_palette_adds_block_where_dropped(qtbot, window):
 def test_inspector_edit_changes_shape_label_and_undo(qtbot, window):
     window.scene.select_nodes(["l1"])
     spin = window.inspector.editors["out_features"].widget
-    assert isinstance(spin, QSpinBox) and spin.value() == 32 and spin.minimum() == 1
+    assert isinstance(spin, IntBox) and spin.value() == 32 and spin.minimum() == 1
     assert window.inspector.inferred_labels["in_features"].text() == "8"
     spin.clear()
     qtbot.keyClicks(spin, "7")
