@@ -1,7 +1,8 @@
 """The ``export`` and ``import`` commands.
 
 ``python main.py export FILE.json -o model.py`` writes the model file and, on request, the training script next to it
-(``--training-script``), trained weights (``--weights CKPT``, saved next to the
+(``--training-script``; refused, before anything is written, while the
+``training`` section has problems), trained weights (``--weights CKPT``, saved next to the
 model as ``<model>.pt``, or ``.safetensors`` when that package is installed)
 and ONNX (``--onnx FILE``).  Exit codes: 0 written, 1 the network has errors or
 an export failed, 2 the project cannot be opened.
@@ -20,8 +21,8 @@ from pathlib import Path
 from graph.project import ProjectLoadError, load_project
 
 from .errors import CodegenError
-from .export import (ExportError, export_onnx, load_weights, save_weights, write_model,
-                     write_training_script)
+from .export import (ExportError, export_onnx, load_into, load_weights, save_weights,
+                     write_model, write_training_script)
 
 EXIT_OK, EXIT_FAILED, EXIT_UNREADABLE = 0, 1, 2
 
@@ -45,6 +46,14 @@ def export(args: argparse.Namespace) -> int:
     if out.suffix != ".py":
         print(f"error: the output must be a .py file, got {str(out)!r}", file=sys.stderr)
         return EXIT_FAILED
+    if args.training_script:
+        # refused before anything is written: the model alone would be a half export
+        from .training_script import refusal
+
+        why = refusal(project.training, project.graph)
+        if why is not None:
+            print(f"error: cannot write the training script: {why}", file=sys.stderr)
+            return EXIT_FAILED
     try:
         code = write_model(project.graph, out, project.name, project.training)
         print(f"wrote {out} (class {code.class_name})")
@@ -54,16 +63,11 @@ def export(args: argparse.Namespace) -> int:
             print(f"wrote {script}")
         model = None
         if args.weights or args.onnx:
-            from .compile import module_class
+            from .compile import instantiate
 
-            model = module_class(code)()
+            model = instantiate(code)
         if args.weights:
-            state = load_weights(args.weights)
-            try:
-                model.load_state_dict(state)
-            except RuntimeError as exc:
-                raise ExportError(f"the weights in {args.weights} do not fit this network: "
-                                  f"{str(exc).splitlines()[0]}") from None
+            load_into(model, load_weights(args.weights), args.weights)
             target = save_weights(model, _weights_path(out))
             print(f"wrote {target}")
         if args.onnx:

@@ -205,6 +205,8 @@ class _Builder:
         self.an: Analyzer | None = None  # made on first use, follows the graph
 
     def add(self, type_name: str, params: dict, inputs: list[tuple[str, str]], name=None) -> str:
+        if name is not None and self.g.name_problem(name) is not None:
+            name = None  # taken, or unusable as an attribute: a derived one instead
         node = self.g.add_node(type_name, params, name=name)
         for src, port in inputs:
             self.g.connect(src, node.id, target_port=port)

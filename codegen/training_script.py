@@ -25,13 +25,18 @@ import pprint
 import re
 from pathlib import Path
 
+from graph.training_check import first_error_text, per_output, training_errors
+
 from .errors import CodegenError
 from .training_template import LOAD_BUILTIN, LOAD_FILE, TEMPLATE
 
 #: What the script copies from runtime/data, per module: top-level names in
 #: file order, or None for every definition (imports and docstring left out)
 #: but the editor's header readers, which a script never calls.
-_ALWAYS = (("prepare", ("check_arrays", "encode_labels", "_name", "finish")),)
+_ALWAYS = (("graph.humanize", ("_PREFIXES", "_scaled", "size")),
+           ("runtime.memory", ("available_memory",)),
+           ("prepare", ("FLOAT32_MAX", "check_float32", "check_arrays", "encode_labels", "_name",
+                        "finish")))
 _BY_SOURCE = {
     "generated": (("synthetic", None),),
     "real": (("tabular", ("_SKLEARN", "real")),),
@@ -41,20 +46,50 @@ _BY_SOURCE = {
     "image_folder": (("images", None),),
 }
 FILE_SOURCES = ("csv", "npz", "image_folder")
+#: Documented settings the script does not apply yet: refused, never silently dropped.
+_UNSUPPORTED = {
+    "augment": "the training script does not apply data augmentation yet; remove augment "
+               "(or set it to null) to export one",
+    "loss_weights": "the training script trains one loss; remove loss_weights to export one",
+}
+
+
+def refusal(training, graph=None) -> str | None:
+    """Why no training script can be written for this ``training`` section, or None.
+
+    The section's first problem (:mod:`graph.training_check`; with the graph,
+    also the Output ids it names), or a documented setting the script does not
+    apply yet.  :func:`render` refuses with it; the ``export`` command asks
+    first, so that it writes nothing rather than the model alone.
+    """
+    errors = training_errors(training, graph)
+    if errors:
+        return first_error_text(errors)
+    t = training if isinstance(training, dict) else {}
+    for key, why in _UNSUPPORTED.items():
+        if t.get(key):
+            return f"training.{key}: {why}"
+    if per_output(t.get("loss")):
+        return ("training.loss: the training script trains one loss; a loss per Output is "
+                "not supported there yet")
+    return None
+
+
+def _module_path(module_name: str) -> str:
+    """``"prepare"`` → ``"runtime.data.prepare"``; a dotted name is already whole."""
+    return module_name if "." in module_name else f"runtime.data.{module_name}"
 
 
 def _definitions(module_name: str, names: tuple[str, ...] | None) -> list[tuple[str, str]]:
     """``(name, source)`` of a runtime.data module's top-level definitions."""
     import importlib
 
-    module = importlib.import_module(f"runtime.data.{module_name}")
+    module = importlib.import_module(_module_path(module_name))
     text = inspect.getsource(module)
     found = []
     for node in ast.parse(text).body:
         if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
             name = node.name
-            if node.decorator_list:
-                raise CodegenError(f"internal error: cannot copy decorated {name}")
         elif isinstance(node, (ast.Assign, ast.AnnAssign)):
             target = node.targets[0] if isinstance(node, ast.Assign) else node.target
             if not isinstance(target, ast.Name):
@@ -63,10 +98,12 @@ def _definitions(module_name: str, names: tuple[str, ...] | None) -> list[tuple[
         else:
             continue  # the docstring and the imports
         if name in names if names is not None else not name.endswith("_sample_shape"):
+            if getattr(node, "decorator_list", None):
+                raise CodegenError(f"internal error: cannot copy decorated {name}")
             found.append((name, ast.get_source_segment(text, node)))
     missing = set(names or ()) - {n for n, _ in found}
     if missing:
-        raise CodegenError(f"internal error: runtime.data.{module_name} has no "
+        raise CodegenError(f"internal error: {_module_path(module_name)} has no "
                            f"{', '.join(sorted(missing))} to copy into the training script")
     return found
 
@@ -83,7 +120,7 @@ def data_code(source: str) -> str:
                 raise CodegenError(f"internal error: {name} is defined twice in the dataset code")
             seen.add(name)
         body = "\n\n\n".join(src for _, src in defs)
-        blocks.append(f"# runtime/data/{module_name}.py\n{body}")
+        blocks.append(f"# {_module_path(module_name).replace('.', '/')}.py\n{body}")
     return "\n\n\n".join(blocks)
 
 
@@ -159,9 +196,13 @@ def render(model_file: str, class_name: str, script_name: str, input_shape, inpu
             to the folder the script is run from.
 
     Raises:
-        CodegenError: the training section holds a value Python cannot write,
-            or names a dataset that does not exist.
+        CodegenError: the training section has a problem
+            (:mod:`graph.training_check`: the first is named), holds a setting
+            the script does not handle yet, or names a dataset that does not exist.
     """
+    why = refusal(training)
+    if why is not None:
+        raise CodegenError(why)
     training = dict(training or {})
     dataset = training.get("dataset") or {"name": "digits"}
     kind = _source(dataset)

@@ -29,11 +29,12 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import networkx as nx
 
-from . import blocks, checks
+from . import blocks, checks, training_check
 from .blocks import FLOAT, INT, TT, Ctx, P
-from .blocks.base import init_scale_problem
+from .blocks.base import init_problem
 from .graph import Edge, Graph, Node
 from .problems import ERROR, WARNING, Code, ParamError, Problem, ShapeError
+from .units import bind, param_refs, plain, rewrap
 
 #: Re-raise unexpected exceptions from shape rules (set by the test suite so a
 #: bug in a rule fails loudly); in the application they become problems.
@@ -62,6 +63,9 @@ class NodeResult:
     activations: int = 0
     ins: Mapping[str, list[TT]] = field(default_factory=lambda: _EMPTY)
     saturating_depth: int = 0
+    #: of a unit instance: its inner nodes' results by dotted id relative to
+    #: it (``c1``, ``0.c1`` in a repeated one, ``b.c1`` in a nested one)
+    inner: Mapping[str, "NodeResult"] = field(default_factory=lambda: _EMPTY)
 
     @property
     def ok(self) -> bool:
@@ -73,16 +77,34 @@ class Analyzer:
 
     Args:
         graph: the graph to watch.
-        training: the project's ``training`` section (for the warnings that
-            depend on the loss and the dataset size).
+        training: the project's ``training`` section: its own problems
+            (:mod:`graph.training_check`, listed after the network's) and the
+            warnings that depend on the loss and the dataset size.
         dataset_samples: number of training samples, if known.
+        memory: the machine's memory in bytes, for the warning on a model
+            whose weights alone exceed it (default: this machine's,
+            :func:`graph.checks.machine_memory`; None: no such warning).
+        watch: follow the graph's edits (False for a one-off analysis).
+        seeds: Input node id → the tensor type it gives (a unit's Inputs
+            take their instance's inputs instead of their ``shape``).
+        bindings: unit parameter → value, for ``"$name"`` parameter values.
+        symbolic: seeds and bindings carry :class:`graph.units.Sym` values;
+            parameters bound to one keep it (so code can name it).
     """
 
     def __init__(self, graph: Graph, training: dict | None = None,
-                 dataset_samples: int | None = None):
+                 dataset_samples: int | None = None, *, memory: int | None | str = "machine",
+                 watch: bool = True, seeds: Mapping[str, TT] | None = None,
+                 bindings: Mapping[str, Any] | None = None, symbolic: bool = False):
         self.graph = graph
+        #: seeds and bindings hold :class:`graph.units.Sym` values that name
+        #: their source (codegen of a unit's class): kept out of shared caches
+        self._symbolic = symbolic
+        self._seeds = seeds
+        self._bindings = bindings
         self.training = training or {}
         self.dataset_samples = dataset_samples
+        self.memory = checks.machine_memory() if memory == "machine" else memory
         self.results: dict[str, NodeResult] = {}
         #: ids of the nodes whose result has problems (so listing them does
         #: not walk every node of a big, mostly valid graph)
@@ -100,6 +122,10 @@ class Analyzer:
         self._renames = 0
         self._structural_key: tuple[int, int] | None = None
         self._structural: list[Problem] = []
+        #: the training section's problems, redone when it is replaced or the
+        #: Outputs change (a per-output loss names them)
+        self._training_key: tuple | None = None
+        self._training_problems: list[Problem] = []
         ev = graph.events
         self._subs = [
             (ev.node_added, lambda n: self._dirty.add(n.id)),
@@ -108,7 +134,9 @@ class Analyzer:
             (ev.edge_removed, lambda e: self._dirty.add(e.target)),
             (ev.param_changed, lambda n, _name: self._dirty.add(n.id)),
             (ev.node_renamed, self._on_renamed),
-        ]
+            (ev.unit_changed, self._on_unit_changed),
+            (ev.unit_defined, self._on_unit_changed),
+        ] if watch else []
         for sig, cb in self._subs:
             sig.connect(cb)
 
@@ -123,6 +151,19 @@ class Analyzer:
         self._dirty.discard(node.id)
         self._flagged.discard(node.id)
 
+    def _on_unit_changed(self, name: str) -> None:
+        # only this unit's instances are re-checked (units using it send
+        # their own unit_changed)
+        self._dirty.update(self.graph.instances(name))
+
+    def run_network(self) -> "Analyzer":
+        """Shapes and node problems only, without the graph-wide checks (the
+        inner network of a unit instance)."""
+        self._restructure()
+        self._propagate()
+        self._context_dirty = False
+        return self
+
     def _on_renamed(self, node: Node) -> None:
         # Messages name the node; the outputs are unchanged, so no propagation.
         self._dirty.add(node.id)
@@ -133,6 +174,7 @@ class Analyzer:
         self.training = training or {}
         self.dataset_samples = dataset_samples
         self._context_dirty = True
+        self._training_key = None
 
     # --------------------------------------------------------------- refresh
     def refresh(self) -> "Analyzer":
@@ -243,7 +285,7 @@ class Analyzer:
     # --------------------------------------------------------------- one node
     def _analyse(self, node: Node) -> NodeResult:
         res = NodeResult()
-        spec = blocks.get(node.type)
+        spec = node.spec
         if spec is None:
             _problem(res, node, Code.UNKNOWN_TYPE, f"unknown block type {node.type!r}")
             return res
@@ -252,9 +294,18 @@ class Analyzer:
                      "remove one of the edges that close it")
             return res
 
+        if self._seeds is not None and node.id in self._seeds:
+            res.params = _default_params(spec)
+            seed = self._seeds[node.id]
+            res.outs = {"out": seed} if self._symbolic else _one_output("out", seed)
+            return res
+
         # parameters: the spec's defaults, overridden by what the user set
         # (nodes that set none share their spec's defaults: read-only)
         given = node.params
+        wrapped = None
+        if self._bindings is not None and given:
+            given, wrapped = self._bind(node, given, res)
         p = P(_defaults(spec)) if given else _default_params(spec)
         bad = False
         if given:
@@ -281,7 +332,11 @@ class Analyzer:
                 bad = True
                 _problem(res, node, Code.PARAM, f"{prm.name} has no default; set {prm.name} "
                          f"({prm.doc})")
-        if given and "init_scale" in given and (why := init_scale_problem(p)):
+        if wrapped:
+            for name, value in wrapped.items():
+                if name in p:
+                    p[name] = rewrap(p[name], value)
+        if given and (why := init_problem(p)):
             # an error, but shapes do not depend on it: inference goes on downstream
             _problem(res, node, Code.PARAM, why)
         res.params = p
@@ -333,7 +388,7 @@ class Analyzer:
             ins[port.name] = tts
         if len(ins) == 1:
             (only, got), = ins.items()
-            if len(got) == 1:
+            if len(got) == 1 and not self._symbolic:
                 ins = _one_input(only, got[0])  # shared by all nodes fed this type
         res.ins = ins
         if bad or blocked:
@@ -345,13 +400,15 @@ class Analyzer:
             out = spec.rule(ctx)
         except ShapeError as exc:
             _problem(res, node, exc.code, exc.message, port=exc.port, fix=exc.fix)
+            _inner(spec, ctx, node, res)
             return res
         except Exception as exc:  # a bug in a rule must not take the editor down
             if STRICT:
                 raise
             _problem(res, node, Code.SIZE, f"could not work out the output shape ({exc})")
             return res
-        outs = out if isinstance(out, dict) else _one_output(spec.outputs[0].name, out)
+        outs = out if isinstance(out, dict) else {spec.outputs[0].name: out} \
+            if self._symbolic else _one_output(spec.outputs[0].name, out)
         for tt in outs.values():
             if any(type(d) is int and d <= 0 for d in tt.shape[1:]):
                 _problem(res, node, Code.ZERO_SIZE, f"its output size reaches {tt}, which is empty; "
@@ -360,6 +417,7 @@ class Analyzer:
         ctx.outs = outs
         res.outs = outs
         res.inferred = ctx.inferred
+        _inner(spec, ctx, node, res)
         try:
             res.n_params = spec.count(ctx)
             res.flops = spec.flops(ctx)
@@ -382,6 +440,26 @@ class Analyzer:
         res.saturating_depth = depth
         return res
 
+    def _bind(self, node: Node, given: dict, res: NodeResult) -> tuple[dict, dict | None]:
+        """``given`` with each ``"$name"`` replaced by the unit parameter's
+        value, and (symbolic) the bound values that carry a name, by parameter."""
+        out = {}
+        wrapped = None
+        for name, value in given.items():
+            refs = param_refs(value)
+            for ref in refs:
+                if ref not in self._bindings:
+                    _problem(res, node, Code.PARAM, f"{name} refers to ${ref}, which is not a "
+                             "parameter of the unit")
+            if refs:
+                value = bind(value, self._bindings)
+                if self._symbolic:
+                    wrapped = wrapped or {}
+                    wrapped[name] = value
+                value = plain(value)  # what the parameter's check sees
+            out[name] = value
+        return out, wrapped
+
     # --------------------------------------------------------------- global
     def _global_checks(self) -> None:
         self._context_dirty = False
@@ -391,10 +469,18 @@ class Analyzer:
         # edits or renames (their messages name nodes).
         key = (g.structure_version, self._renames)
         if key != self._structural_key:
-            self._structural = checks.structural_problems(g, self._order)
+            self._structural = checks.structural_problems(g, self._order) + \
+                checks.name_problems(g)
             self._structural_key = key
-        self._global = self._structural + checks.context_problems(
-            g, self.training, self.results, self.dataset_samples)
+        outputs = tuple(o.id for o in g.ends("output"))
+        if self._training_key != outputs:
+            self._training_problems = training_check.section_problems(self.training,
+                                                                      list(outputs))
+            self._training_key = outputs
+        # the loss-input warnings look at the blocks before the Outputs: cheap, always redone
+        self._global = self._structural + self._training_problems + \
+            training_check.loss_input_problems(g, self.training) + checks.context_problems(
+                g, self.training, self.results, self.dataset_samples, self.memory)
 
     # --------------------------------------------------------------- reading
     def problems(self) -> list[Problem]:
@@ -404,7 +490,12 @@ class Analyzer:
         index = self._index
         for nid in sorted(self._flagged, key=index.__getitem__):
             found.extend(self.results[nid].problems)
-        found.sort(key=lambda pr: (pr.severity != ERROR, index.get(pr.node, -1)))
+        # the training section's problems after the network's
+        last = len(index)
+        # a problem inside a unit instance (dotted id) sorts with its instance
+        found.sort(key=lambda pr: (pr.severity != ERROR, index.get(
+            pr.node, index.get(pr.node.partition(".")[0], -1) if pr.node else -1)
+            if pr.location is None else last))
         return found
 
     def node_problems(self, node_id: str) -> list[Problem]:
@@ -415,6 +506,11 @@ class Analyzer:
 
     def errors(self) -> list[Problem]:
         return [p for p in self.problems() if p.severity == ERROR]
+
+    def model_errors(self) -> list[Problem]:
+        """The errors of the network itself: what stops its model being built
+        (the training section's own problems stop only training)."""
+        return [p for p in self.errors() if p.location is None]
 
     def valid(self) -> bool:
         return not self.errors()
@@ -447,6 +543,17 @@ class Analyzer:
         return {"params": n_params, "flops": sum(r.flops for r in rs),
                 "activations": sum(r.activations for r in rs),
                 "size_bytes": 4 * n_params}
+
+
+def _inner(spec, ctx: Ctx, node: Node, res: NodeResult) -> None:
+    """A unit instance's inner results, and its inner problems lifted to it
+    with dotted ids (a catalogue block has none)."""
+    hook = getattr(spec, "inner_results", None)
+    if hook is None:
+        return
+    res.inner, lifted = hook(ctx, node)
+    if lifted:
+        res.problems = list(res.problems) + lifted
 
 
 def _problem(res: NodeResult, node: Node, code: str, message: str, port: str | None = None,

@@ -2,22 +2,26 @@
 
 Both open the project, run the same analysis as the editor, and print plain
 text (or, for ``check --json``, the one JSON object of product.md §7).  Exit
-codes: 0 valid, 1 invalid, 2 the file cannot be opened.  No torch here: these
-commands answer in a fraction of a second.
+codes: 0 valid, 1 invalid, 2 the file cannot be opened.  ``check --json``
+answers in JSON even then: ``valid`` false, no shapes, and one problem of code
+``unreadable_file`` whose message is the load error, with its ``location`` in
+the file where it has one (and ``node`` the node's id when that is a node).  No torch here:
+these commands answer in a fraction of a second.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from typing import Callable
 
-from . import dims
+from . import dims, humanize
 from .analysis import Analyzer, problem_counts, shape_json
 from .blocks import TT
-from .problems import ERROR
-from .project import Project, ProjectLoadError, load_project
+from .problems import ERROR, Code, Problem
+from .project import MAX_BYTES, Project, ProjectLoadError, load_project
 
 EXIT_VALID, EXIT_INVALID, EXIT_UNREADABLE = 0, 1, 2
 
@@ -31,6 +35,35 @@ def _open(path: str) -> Project | None:
     except ProjectLoadError as exc:
         print(f"error: cannot open {path!r}: {exc}", file=sys.stderr)
         return None
+
+
+_NODE_LOCATION = re.compile(r"nodes\[(\d+)\](?:\.|$)")
+
+
+def _node_at(path: str, location: str | None) -> str | None:
+    """The id of the node a load error's location (``nodes[3].params``) points at.
+
+    The file is read again as plain JSON: it failed to load as a project, but
+    a location into ``nodes`` means it parsed.  None when the location is not
+    a node, or the node has no usable id.
+    """
+    m = _NODE_LOCATION.match(location or "")
+    if m is None:
+        return None
+    try:
+        with open(path, "rb") as f:
+            doc = json.loads(f.read(MAX_BYTES + 1).decode("utf-8-sig"))
+        nid = doc["nodes"][int(m.group(1))]["id"]
+    except (OSError, ValueError, RecursionError, LookupError, TypeError):
+        return None
+    return nid if isinstance(nid, str) and nid else None
+
+
+def _unreadable_json(path: str, exc: ProjectLoadError) -> dict:
+    """``check --json``'s answer for a file that cannot be opened (exit 2)."""
+    problem = Problem(ERROR, Code.UNREADABLE, _node_at(path, exc.location), str(exc),
+                      location=exc.location)
+    return {"valid": False, "problems": [problem.to_json()], "shapes": {}}
 
 
 def _safe_stdout() -> None:
@@ -65,9 +98,17 @@ def check(args: argparse.Namespace, dataset_samples: SampleCounter | None = None
             sizes itself (``main.py`` passes
             :func:`runtime.data.catalog.training_samples`).
     """
-    project = _open(args.file)
-    if project is None:
-        return EXIT_UNREADABLE
+    if getattr(args, "json", False):
+        # JSON in every case: a tool reading stdout gets an answer it can parse
+        try:
+            project = load_project(args.file)
+        except ProjectLoadError as exc:
+            print(json.dumps(_unreadable_json(args.file, exc)))
+            return EXIT_UNREADABLE
+    else:
+        project = _open(args.file)
+        if project is None:
+            return EXIT_UNREADABLE
     g = project.graph
     an = Analyzer(g, project.training, _samples(project, dataset_samples)).refresh()
     problems = an.problems()
@@ -77,16 +118,21 @@ def check(args: argparse.Namespace, dataset_samples: SampleCounter | None = None
         print(json.dumps({
             "valid": valid,
             "problems": [p.to_json() for p in problems],
-            "shapes": {f"{nid}.{port}": shape_json(tt) for (nid, port), tt in shapes.items()},
+            "shapes": _json_shapes(an, shapes),
         }))
         return EXIT_VALID if valid else EXIT_INVALID
     _safe_stdout()
     for p in problems:
-        if p.node is None:
+        message = p.message
+        if p.node is None and p.location is not None:
+            # a training setting: its place in the file, once (the message starts with it)
+            where = p.location
+            message = message.removeprefix(f"{where}: ")
+        elif p.node is None:
             where = "(network)"  # an empty graph: no node to name
         else:
             where = p.node if p.port is None else f"{p.node}.{p.port}"
-        print(f"{p.severity}  {where}  {p.message}")
+        print(f"{p.severity}  {where}  {message}")
     if problems:
         print()
     print("shapes:")
@@ -97,6 +143,21 @@ def check(args: argparse.Namespace, dataset_samples: SampleCounter | None = None
     state = "valid" if valid else "invalid"
     print(f"{state}: {_plural(errors, 'error')}, {_plural(warnings, 'warning')}")
     return EXIT_VALID if valid else EXIT_INVALID
+
+
+def _json_shapes(an: Analyzer, shapes: dict) -> dict:
+    """Every output port's shape by ``node.port``; after each unit instance's
+    own ports, those of the nodes inside it by dotted id (``l1.0.c1.out``),
+    also when the instance fails (the shapes up to the problem)."""
+    out = {}
+    for (nid, port), tt in shapes.items():
+        out[f"{nid}.{port}"] = shape_json(tt)
+    for nid in an.order():
+        r = an.results.get(nid)
+        for inner_id, inner in (r.inner.items() if r is not None else ()):
+            for inner_port, itt in (inner.outs or {}).items():
+                out[f"{nid}.{inner_id}.{inner_port}"] = shape_json(itt)
+    return out
 
 
 def _shape_text(tt: TT) -> str:
@@ -132,7 +193,11 @@ def summary(args: argparse.Namespace, dataset_samples: SampleCounter | None = No
     an = Analyzer(g, project.training, _samples(project, dataset_samples)).refresh()
     rows = [["name", "type", "output shape", "parameters", "FLOPs"]]
     symbolic: set[str] = set()
-    for nid in an.order():
+    # the model's inputs first and its outputs last, each in node order (the
+    # order of forward's arguments and of its returned tuple); layers between
+    inputs, outputs = [n.id for n in g.ends("input")], [n.id for n in g.ends("output")]
+    either = set(inputs) | set(outputs)
+    for nid in inputs + [nid for nid in an.order() if nid not in either] + outputs:
         node = g.nodes[nid]
         r = an.results.get(nid)
         if r is not None and r.outs is not None:
@@ -146,11 +211,9 @@ def summary(args: argparse.Namespace, dataset_samples: SampleCounter | None = No
     print()
     for line in _table(rows, right={3, 4}):
         print(line)
-    totals = an.totals()
     print()
-    print(f"total parameters:  {totals['params']:,}")
-    print(f"FLOPs per sample:  {totals['flops']:,}")
-    print(f"model size:        {totals['size_bytes'] / 1e6:.2f} MB (float32)")
+    for line in humanize.summary_totals(an.totals()):
+        print(line)
     if symbolic:
         names = ", ".join(sorted(symbolic))
         print(f"note: variable sizes ({names}) are counted as {dims.NOMINAL} "

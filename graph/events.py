@@ -34,7 +34,9 @@ class GraphEvents:
 
     node_added(node), node_removed(node), edge_added(edge), edge_removed(edge),
     param_changed(node, name), node_renamed(node), node_moved(node),
-    meta_changed(key) for project-level settings.
+    meta_changed(key) for project-level settings; unit_defined(name),
+    unit_changed(name) (its definition, or a unit it uses, was edited) and
+    unit_removed(name) for the project's units.
     """
 
     def __init__(self) -> None:
@@ -45,4 +47,7 @@ class GraphEvents:
         self.param_changed = Signal()
         self.node_renamed = Signal()
         self.node_moved = Signal()
+        self.unit_defined = Signal()
+        self.unit_changed = Signal()
+        self.unit_removed = Signal()
         self.changed = Signal()  # any edit that can change validation

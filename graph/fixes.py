@@ -1,10 +1,12 @@
 """Quick fixes: what a problem's ``fix`` does to the graph, and doing it.
 
 A :class:`~graph.problems.Problem` may carry a ``fix`` (made by the block's
-shape rule), one of:
+shape rule, or by the name check), one of:
 
 ``{"kind": "set_param", "param": NAME, "value": VALUE}``
     set a parameter of the problem's node;
+``{"kind": "rename", "name": NAME}``
+    rename the problem's node (to the name the code already uses for it);
 ``{"kind": "insert", "type": TYPE, "params": {...}, "edge_index": K}``
     insert a new block on the K-th edge (default 0) into the problem's port
     (``Flatten``, ``Reshape`` with a ``shape`` that fixes the rank,
@@ -30,9 +32,9 @@ class FixPlan:
     """The edits of one quick fix.
 
     Attributes:
-        kind: ``"set_param"`` or ``"insert"``.
+        kind: ``"set_param"``, ``"rename"`` or ``"insert"``.
         node: the problem's node id.
-        param, value: for ``set_param``.
+        param, value: for ``set_param``; ``value`` is the new name for ``rename``.
         type, params: the block to insert, for ``insert``.
         edge: the edge the new block goes on (cut, then source → new → target).
         edge_index: that edge's position in :attr:`Graph.edges` (the new
@@ -61,6 +63,11 @@ def plan_fix(graph: Graph, problem: Problem) -> FixPlan | None:
     node = graph.nodes[problem.node]
     if fix.get("kind") == "set_param":
         return FixPlan("set_param", node.id, param=fix["param"], value=fix["value"])
+    if fix.get("kind") == "rename":
+        # the name was free when the problem was found; it must still be
+        if graph.name_problem(fix["name"], node.id) is not None:
+            return None
+        return FixPlan("rename", node.id, value=fix["name"])
     if fix.get("kind") != "insert" or node.spec is None:
         return None
     port = problem.port or (node.spec.inputs[0].name if node.spec.inputs else None)
@@ -83,7 +90,7 @@ def apply_fix(graph: Graph, problem: Problem) -> str | None:
 
     Returns:
         The id of the inserted node (for an ``insert``), the problem's node id
-        (for ``set_param``), or None when there is nothing to apply.
+        (for ``set_param`` and ``rename``), or None when there is nothing to apply.
 
     Raises:
         GraphEditError: an edit was refused (cannot happen for a plan made
@@ -94,6 +101,9 @@ def apply_fix(graph: Graph, problem: Problem) -> str | None:
         return None
     if plan.kind == "set_param":
         graph.set_param(plan.node, plan.param, plan.value)
+        return plan.node
+    if plan.kind == "rename":
+        graph.rename(plan.node, plan.value)
         return plan.node
     e = plan.edge
     graph.disconnect(e)

@@ -18,8 +18,9 @@ from typing import Any, Iterable
 
 import networkx as nx
 
-from . import blocks
+from . import blocks, unit_edits
 from .events import GraphEvents
+from .names import DefaultNames, name_problem
 from .problems import GraphEditError
 
 
@@ -30,10 +31,15 @@ class Node:
     Attributes:
         id: unique, stable string.
         type: block type name from the catalogue.
-        name: label, also the source of the layer's Python name.
+        name: label, and exactly the layer's attribute name in the generated
+            code (see :mod:`graph.names`).
         params: the parameters the user set (others take the spec's defaults).
         pos: canvas position ``(x, y)`` or None (laid out when opened).
         auto_name: the name was made by the program, not typed by the user.
+        repeat: for a unit instance, how many copies in a chain (default 1).
+        frozen: the block's (or whole unit's) parameters are not trained.
+        units: the units table of the node's project (set by its graph), so
+            that a node of a unit type finds its spec.
     """
 
     id: str
@@ -42,10 +48,19 @@ class Node:
     params: dict = field(default_factory=dict)
     pos: tuple[float, float] | None = None
     auto_name: bool = False
+    repeat: int = 1
+    frozen: bool = False
+    units: dict | None = field(default=None, repr=False)
 
     @property
     def spec(self) -> blocks.BlockSpec | None:
-        return blocks.get(self.type)
+        spec = blocks.BLOCKS.get(self.type)
+        if spec is None and self.units:
+            unit = self.units.get(self.type)
+            if unit is not None:
+                return unit.spec(self.repeat if type(self.repeat) is int and self.repeat >= 1
+                                 else 1)
+        return spec
 
     def label(self) -> str:
         return f'{self.type} "{self.name}"'
@@ -78,12 +93,21 @@ class Graph:
         self._nx = nx.MultiDiGraph()
         self._in: dict[str, list[Edge]] = {}
         self._out: dict[str, list[Edge]] = {}
+        #: node name → how many nodes have it (a file written by hand may
+        #: repeat a name; validation reports that)
         self._names: dict[str, int] = {}
+        self._defaults = DefaultNames(self._names)
         #: ids of the Input and Output nodes ("input"/"output" role), in node order
         self._ends: dict[str, dict[str, None]] = {"input": {}, "output": {}}
         self._ids = itertools.count(1)
         #: bumped on every structural change (nodes or edges added/removed)
         self.structure_version = 0
+        #: unit name → :class:`graph.units.UnitDef`, shared with the units'
+        #: inner graphs (a unit may use another one)
+        self.units: dict = {}
+        #: node type → ids of the nodes of that type (a unit's instances)
+        self._by_type: dict[str, dict[str, None]] = {}
+        self._unit_subs: dict[str, Any] = {}
 
     # ------------------------------------------------------------------ query
     def node(self, node_id: str) -> Node:
@@ -134,8 +158,39 @@ class Graph:
         except nx.NetworkXUnfeasible:
             raise GraphEditError("the graph has a cycle") from None
 
+    def spec_of_type(self, type_name: str) -> blocks.BlockSpec | None:
+        """The spec of a block type or of one of this project's units."""
+        spec = blocks.get(type_name)
+        if spec is None and type_name in self.units:
+            return self.units[type_name].spec()
+        return spec
+
+    def instances(self, unit_name: str) -> list[str]:
+        """Ids of this graph's nodes of the given type (a unit's instances)."""
+        return list(self._by_type.get(unit_name, ()))
+
     def names(self) -> set[str]:
         return set(self._names)
+
+    def name_problem(self, name: object, node_id: str | None = None) -> str | None:
+        """Why ``name`` cannot be a node's name here, or None if it can.
+
+        Args:
+            name: the candidate.
+            node_id: the node that would get it (its own name does not count
+                as taken), or None for a new node.
+        """
+        own = self.nodes[node_id].name if node_id in self.nodes else None
+        return name_problem(name, _Others(self._names, own))
+
+    def free_name(self, prefix: str, avoid: Iterable[str] = ()) -> str:
+        """A derived name ``prefix_k`` that no node has (nor any of ``avoid``),
+        never one handed out before while this graph lives."""
+        avoid = set(avoid)
+        while True:
+            name = self._defaults.add(prefix)
+            if name not in avoid:
+                return name
 
     def new_id(self, prefix: str = "n") -> str:
         while True:
@@ -152,7 +207,7 @@ class Graph:
             The new node (its id is made if not given, its name derived from
             the type if not given).
         """
-        spec = blocks.get(type)
+        spec = self.spec_of_type(type)
         if spec is None:
             raise GraphEditError(f"unknown block type {type!r}")
         if id is None:
@@ -163,20 +218,15 @@ class Graph:
             raise GraphEditError(f"a node with id {id!r} already exists")
         auto = name is None
         if auto:
-            name = self._free_name(spec.name_prefix)
+            name = self.free_name(spec.name_prefix)
         elif not isinstance(name, str) or not name.strip():
             raise GraphEditError("a node name must not be empty")
+        # Other names are not judged here: a file written by hand may hold
+        # one the code cannot use, and validation reports it on the node.
         node = Node(id=id, type=type, name=name, params=dict(params or {}),
                     pos=tuple(pos) if pos is not None else None, auto_name=auto)
         self._insert_node(node)
         return node
-
-    def _free_name(self, prefix: str) -> str:
-        k = self._names.get(f"#{prefix}", 0) + 1
-        while f"{prefix}_{k}" in self._names:
-            k += 1
-        self._names[f"#{prefix}"] = k
-        return f"{prefix}_{k}"
 
     def _insert_node(self, node: Node, index: int | None = None) -> None:
         if index is None or index >= len(self.nodes):
@@ -188,6 +238,8 @@ class Graph:
             self.nodes.update(items)
         self._in[node.id] = []
         self._out[node.id] = []
+        node.units = self.units
+        self._by_type.setdefault(node.type, {})[node.id] = None
         self._names[node.name] = self._names.get(node.name, 0) + 1
         ends = self._ends.get(node.spec.role) if node.spec is not None else None
         if ends is not None:
@@ -218,6 +270,7 @@ class Graph:
         del self._out[node_id]
         for ends in self._ends.values():
             ends.pop(node_id, None)
+        self._by_type.get(node.type, {}).pop(node_id, None)
         self._drop_name(node.name)
         self._nx.remove_node(node_id)
         self.structure_version += 1
@@ -281,10 +334,23 @@ class Graph:
         spec = node.spec
         return spec.param_index[name].default if spec and name in spec.param_index else None
 
-    def rename(self, node_id: str, name: str) -> None:
-        if not isinstance(name, str) or not name.strip():
-            raise GraphEditError("a node name must not be empty")
+    def rename(self, node_id: str, name: str, *, restore: bool = False) -> None:
+        """Give a node a new name.
+
+        Args:
+            restore: put back a name the node had before (undo): it is not
+                judged again, as a file may have brought in one the code
+                cannot use.
+
+        Raises:
+            GraphEditError: the name is not usable (:meth:`name_problem`: not
+                an identifier, a keyword, an ``nn.Module`` attribute, taken...).
+        """
         node = self.node(node_id)
+        why = "a node name must not be empty" if not isinstance(name, str) or not name.strip() \
+            else None if restore else self.name_problem(name, node_id)
+        if why:
+            raise GraphEditError(why)
         self._drop_name(node.name)
         node.name = name
         node.auto_name = False
@@ -398,14 +464,73 @@ class Graph:
         self._attach(edge, index)
 
     # ------------------------------------------------------------------ misc
-    def copy(self) -> "Graph":
-        """A deep copy without subscribers (for snapshots, e.g. a training run)."""
+    def copy(self, units: bool = True) -> "Graph":
+        """A deep copy without subscribers (for snapshots, e.g. a training run).
+
+        Args:
+            units: copy the units table too (False for a unit's inner graph,
+                whose table is its project's).
+        """
         g = Graph()
+        if units:
+            for u in self.units.values():
+                g.define_unit(u.copy())
         for n in self.nodes.values():
-            g._insert_node(Node(n.id, n.type, n.name, copy.deepcopy(n.params), n.pos, n.auto_name))
+            g._insert_node(Node(n.id, n.type, n.name, copy.deepcopy(n.params), n.pos,
+                                n.auto_name, n.repeat, n.frozen))
         for e in self.edges:
             g._attach(Edge(e.source, e.target, e.source_port, e.target_port), None)
         return g
 
+    # ------------------------------------------------------------------ units
+    # The unit edits live in graph/unit_edits.py (this file holds nodes and
+    # edges); each is one undoable step whose inverse is named in its docstring.
+    def define_unit(self, unit) -> None:
+        """Add a unit definition (inverse: :meth:`remove_unit`)."""
+        unit_edits.define_unit(self, unit)
+
+    def replace_unit(self, unit):
+        """Replace a unit's definition; returns the old one (inverse: this
+        again with the old one).  All instances are re-checked."""
+        return unit_edits.replace_unit(self, unit)
+
+    def remove_unit(self, name: str):
+        """Remove an unused unit definition; returns it (inverse: :meth:`define_unit`)."""
+        return unit_edits.remove_unit(self, name)
+
+    def set_repeat(self, node_id: str, repeat: int) -> int:
+        """Set an instance's ``repeat``; returns the old value (its inverse)."""
+        return unit_edits.set_repeat(self, node_id, repeat)
+
+    def group(self, node_ids: Iterable[str], unit_name: str):
+        """Replace blocks by one instance of a new unit made of them; returns a
+        :class:`graph.unit_edits.Grouped` (its ``instance`` is the new node's
+        id; inverse: :meth:`undo_group`)."""
+        return unit_edits.group(self, node_ids, unit_name)
+
+    def undo_group(self, done) -> None:
+        unit_edits.undo_group(self, done)
+
+    def ungroup(self, instance_id: str):
+        """Put an instance's blocks back in its place; returns a
+        :class:`graph.unit_edits.Ungrouped` (inverse: :meth:`undo_ungroup`)."""
+        return unit_edits.ungroup(self, instance_id)
+
+    def undo_ungroup(self, done) -> None:
+        unit_edits.undo_ungroup(self, done)
+
     def __len__(self) -> int:
         return len(self.nodes)
+
+
+class _Others:
+    """The names of the nodes other than one (``in`` only): a name counts as
+    taken when some node but ``own``'s holder has it."""
+
+    __slots__ = ("counts", "own")
+
+    def __init__(self, counts: dict[str, int], own: str | None):
+        self.counts, self.own = counts, own
+
+    def __contains__(self, name: object) -> bool:
+        return self.counts.get(name, 0) > (1 if name == self.own else 0)

@@ -41,6 +41,12 @@ class Code:
     SOFTMAX_LOSS = "softmax_before_loss"
     SATURATING = "saturating_stack"
     LARGE_MODEL = "large_model"
+    #: the project file cannot be loaded (only ``check --json`` reports it as a problem)
+    UNREADABLE = "unreadable_file"
+    TRAINING = "bad_training"
+    LOSS_INPUT = "loss_input"
+    TOO_LARGE = "too_large_for_memory"
+    BAD_NAME = "bad_name"
 
     @classmethod
     def all(cls) -> frozenset[str]:
@@ -51,9 +57,12 @@ class Code:
 class Problem:
     """One error or warning.
 
-    ``node`` is the id of the node it is attached to; it is None only for the
+    ``node`` is the id of the node it is attached to; it is None for the
     problems of a graph without any node (an empty network has no Input and
-    no Output, and there is nothing else to point at).
+    no Output, and there is nothing else to point at) and for most problems
+    of the ``training`` section.  ``location`` says where in the project file
+    a problem of the training section is (``"training.optimizer.lr"``; its
+    message starts with it); it is None for the network's own problems.
     """
 
     severity: str
@@ -63,10 +72,14 @@ class Problem:
     port: str | None = None
     #: A quick fix the editor can offer, e.g. ``{"kind": "insert", "type": "Flatten"}``.
     fix: dict | None = field(default=None, compare=False)
+    location: str | None = None
 
     def to_json(self) -> dict:
-        return {"severity": self.severity, "node": self.node, "port": self.port,
-                "code": self.code, "message": self.message}
+        out = {"severity": self.severity, "node": self.node, "port": self.port,
+               "code": self.code, "message": self.message}
+        if self.location is not None:
+            out["location"] = self.location
+        return out
 
 
 class ShapeError(Exception):

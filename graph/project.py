@@ -1,4 +1,4 @@
-"""Project files (``docs/project-format.md``, version 1): load, check, save.
+"""Project files (``docs/project-format.md``, versions 1 and 2): load, check, save.
 
 Loading is defensive: the bytes are size-checked, decoded as UTF-8, parsed by
 :mod:`json` (duplicate keys, ``NaN``/``Infinity`` and excessive nesting
@@ -19,6 +19,8 @@ import difflib
 import json
 import math
 import os
+import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -26,21 +28,28 @@ from typing import Any, Callable
 from . import blocks
 from .fileio import atomic_write
 from .graph import Edge, Graph
-from .names import default_name
+from .names import DefaultNames
 from .problems import GraphEditError
+from .units import UnitDef, param_refs, unit_cycle, unit_name_problem, unit_param_problem
 
 FORMAT = "netcanvas"
-VERSION = 1
+VERSION = 2
+#: The version a project without units is saved as, so that older programs
+#: still open it (version 2 only adds units).
+VERSION_WITHOUT_UNITS = 1
 #: Largest project file we open; real projects are a few hundred kB.
 MAX_BYTES = 50 * 1024 * 1024
 #: Deepest nesting of lists/objects accepted (real files need about 6).
 MAX_DEPTH = 64
-TOP_KEYS = ("format", "version", "name", "nodes", "edges", "training")
-NODE_KEYS = ("id", "type", "name", "params", "pos")
+#: Most copies a repeated unit instance may have (more is a typo, never a network).
+MAX_REPEAT = 10_000
+TOP_KEYS = ("format", "version", "name", "units", "nodes", "edges", "training")
+NODE_KEYS = ("id", "type", "name", "params", "pos", "repeat", "frozen")
+UNIT_KEYS = ("params", "nodes", "edges")
 EDGE_KEYS = ("source", "target", "source_port", "target_port")
 
 #: Migrations: ``MIGRATIONS[k]`` turns a version-``k`` document into version ``k+1``.
-MIGRATIONS: dict[int, Callable[[dict], dict]] = {}
+MIGRATIONS: dict[int, Callable[[dict], dict]] = {1: lambda doc: doc}  # 2 only adds units
 
 
 class ProjectLoadError(Exception):
@@ -100,15 +109,19 @@ def _parse_float(text: str) -> float:
 
 
 def _too_deep(doc: Any) -> bool:
-    stack = [(doc, 1)]
-    while stack:
-        v, depth = stack.pop()
-        if depth > MAX_DEPTH:
-            return True
-        if isinstance(v, dict):
-            stack.extend((x, depth + 1) for x in v.values())
-        elif isinstance(v, list):
-            stack.extend((x, depth + 1) for x in v)
+    # Level by level, containers only (a 100,000-node file holds ~10^6
+    # values): any value below a non-empty container at MAX_DEPTH is too deep.
+    level = [doc] if type(doc) in (dict, list) else []
+    for depth in range(1, MAX_DEPTH + 1):
+        if not level:
+            return False
+        below = []
+        for v in level:
+            items = v.values() if type(v) is dict else v
+            if depth == MAX_DEPTH and items:
+                return True
+            below.extend(x for x in items if type(x) is dict or type(x) is list)
+        level = below
     return False
 
 
@@ -143,6 +156,11 @@ def _decode(data: bytes | str) -> Any:
     except RecursionError:
         raise ProjectLoadError("the file nests lists or objects too deeply") from None
     except ValueError as exc:  # e.g. an integer with thousands of digits
+        long = re.search(r"\d{%d,}" % (sys.get_int_max_str_digits() + 1), text)
+        if long is not None and "integer string conversion" in str(exc):  # not Python's advice
+            raise ProjectLoadError(f"the file holds a number of {len(long.group()):,} digits at "
+                                   f"line {text.count(chr(10), 0, long.start()) + 1}; no "
+                                   "setting takes a number that long") from None
         raise ProjectLoadError(f"the file holds an unreadable value ({exc})") from None
     if _too_deep(doc):
         raise ProjectLoadError(f"the file nests lists or objects deeper than {MAX_DEPTH} levels")
@@ -208,44 +226,145 @@ def _check_pos(pos: Any, where: str) -> tuple[float, float] | None:
     return (float(pos[0]), float(pos[1]))
 
 
-def _build_nodes(nodes: Any, g: Graph) -> None:
-    _need(isinstance(nodes, list), "nodes", f"must be a list, got {_type_name(nodes)}")
-    specs = []
-    for i, nd in enumerate(nodes):
-        where = f"nodes[{i}]"
-        _need(isinstance(nd, dict), where, f"must be an object, got {_type_name(nd)}")
-        _no_unknown_keys(nd, NODE_KEYS, where, "node")
-        nid = nd.get("id")
-        _need(isinstance(nid, str) and nid != "", f"{where}.id",
-              "is missing" if "id" not in nd else f"must be a non-empty string, got {json.dumps(nid)[:60]}")
-        t = nd.get("type")
-        _need(isinstance(t, str), f"{where}.type",
-              "is missing" if "type" not in nd else f"must be a string, got {_type_name(t)}")
-        spec = blocks.get(t)
-        if spec is None:
-            close = difflib.get_close_matches(t, list(blocks.BLOCKS), n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise ProjectLoadError(f"unknown block type {t!r}{hint}", f"{where}.type")
-        name = nd.get("name")
-        _need(name is None or isinstance(name, str) and name.strip() != "", f"{where}.name",
-              f"must be a non-empty string, got {json.dumps(name)[:60]}")
-        specs.append((where, nd, spec, name))
+# The checks below run once per node and edge of files with 100,000 of them:
+# messages (and locations) are made only when a check fails.
+def _check_node(i: int, nd: Any, g: Graph, prefix: str) -> tuple[blocks.BlockSpec, str | None]:
+    where = f"{prefix}nodes[{i}]"
+    if not isinstance(nd, dict):
+        raise ProjectLoadError(f"must be an object, got {_type_name(nd)}", where)
+    for k in nd:
+        if k not in NODE_KEYS:
+            _no_unknown_keys(nd, NODE_KEYS, where, "node")
+    nid = nd.get("id")
+    if not (isinstance(nid, str) and nid != ""):
+        raise ProjectLoadError("is missing" if "id" not in nd else
+                               f"must be a non-empty string, got {json.dumps(nid)[:60]}",
+                               f"{where}.id")
+    t = nd.get("type")
+    if not isinstance(t, str):
+        raise ProjectLoadError("is missing" if "type" not in nd else
+                               f"must be a string, got {_type_name(t)}", f"{where}.type")
+    spec = g.spec_of_type(t)
+    if spec is None:
+        close = difflib.get_close_matches(t, list(blocks.BLOCKS) + list(g.units), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        what = "block type or unit" if g.units else "block type"
+        raise ProjectLoadError(f"unknown {what} {t!r}{hint}", f"{where}.type")
+    name = nd.get("name")
+    if not (name is None or isinstance(name, str) and name.strip() != ""):
+        raise ProjectLoadError(f"must be a non-empty string, got {json.dumps(name)[:60]}",
+                               f"{where}.name")
+    return spec, name
+
+
+def _build_nodes(nodes: Any, g: Graph, prefix: str = "", unit: UnitDef | None = None,
+                 repeats: list | None = None) -> None:
+    """Check and add the nodes of the project (or, with ``unit``, of a unit
+    definition, at ``prefix`` = ``units.NAME.``)."""
+    _need(isinstance(nodes, list), f"{prefix}nodes", f"must be a list, got {_type_name(nodes)}")
+    specs = [_check_node(i, nd, g, prefix) for i, nd in enumerate(nodes)]
     seen: dict[str, int] = {}
-    for i, (where, nd, _spec, _name) in enumerate(specs):
+    for i, nd in enumerate(nodes):
         if nd["id"] in seen:
             raise ProjectLoadError(f"duplicate node id {nd['id']!r} (also used by "
-                                   f"nodes[{seen[nd['id']]}])", f"{where}.id")
+                                   f"{prefix}nodes[{seen[nd['id']]}])", f"{prefix}nodes[{i}].id")
         seen[nd["id"]] = i
-    taken = {name for *_, name in specs if name is not None}
-    for where, nd, spec, name in specs:
-        params = _check_params(nd.get("params", {}), spec, f"{where}.params")
-        pos = _check_pos(nd.get("pos"), f"{where}.pos")
+    # Names are made here, not by Graph, so that one cannot collide with a
+    # later explicit name; the same file gets the same names every time
+    # (first free prefix_k, made in linear time).  Unusable names are kept:
+    # validation reports them on their node.
+    defaults = DefaultNames({name for _, name in specs if name is not None})
+    for i, (nd, (spec, name)) in enumerate(zip(nodes, specs)):
+        params = nd.get("params", {})
+        if type(params) is not dict or params:
+            params = _check_params(params, spec, f"{prefix}nodes[{i}].params")
+            if unit is not None:
+                _check_unit_refs(params, spec, unit, f"{prefix}nodes[{i}].params")
+        pos = nd.get("pos")
+        if pos is not None:
+            pos = _check_pos(pos, f"{prefix}nodes[{i}].pos")
         auto = name is None
-        if auto:  # made here, not by Graph, so it cannot collide with a later explicit name
-            name = default_name(spec.name_prefix, taken)
-            taken.add(name)
+        if auto:
+            name = defaults.add(spec.name_prefix)
         node = g.add_node(spec.type, params, name=name, id=nd["id"], pos=pos)
         node.auto_name = auto
+        if "frozen" in nd:
+            _need(type(nd["frozen"]) is bool, f"{prefix}nodes[{i}].frozen",
+                  f"must be true or false, got {json.dumps(nd['frozen'])[:60]}")
+            node.frozen = nd["frozen"]
+        if "repeat" in nd:
+            repeat = nd["repeat"]
+            _need(type(repeat) is int and 1 <= repeat <= MAX_REPEAT,
+                  f"{prefix}nodes[{i}].repeat", f"must be a whole number from 1 to "
+                  f"{MAX_REPEAT}, got {json.dumps(repeat)[:60]}")
+            _need(spec.type in g.units, f"{prefix}nodes[{i}].repeat",
+                  f"only a unit instance can repeat; {spec.type} is a catalogue block")
+            node.repeat = repeat
+            repeats.append((f"{prefix}nodes[{i}].repeat", node))
+
+
+def _check_unit_refs(params: dict, spec, unit: UnitDef, where: str) -> None:
+    for key, value in params.items():
+        for ref in param_refs(value):
+            if ref not in unit.params:
+                known = ", ".join(unit.params) or "none"
+                raise ProjectLoadError(f"${ref} is not a parameter of unit {unit.name} "
+                                       f"(its parameters: {known})", f"{where}.{key}")
+    if spec.role == "input" and "shape" in params:
+        raise ProjectLoadError(f"a unit's Input has no shape: shapes come from the edges into "
+                               f"each instance of {unit.name}; remove it", f"{where}.shape")
+
+
+def _build_units(units: Any, g: Graph, repeats: list) -> list:
+    """Check the ``units`` section and define its units in ``g``.
+
+    Returns:
+        ``(unit, definition)`` pairs, whose edges :func:`_build_edges` adds
+        once every unit's nodes (and so its ports) exist.
+    """
+    _need(isinstance(units, dict), "units", f"must be an object (unit name → definition), "
+          f"got {_type_name(units)}")
+    built = []
+    for name, ud in units.items():
+        where = f"units.{name}"
+        why = unit_name_problem(name)
+        if why:
+            raise ProjectLoadError(why, where)
+        _need(isinstance(ud, dict), where, f"must be an object, got {_type_name(ud)}")
+        _no_unknown_keys(ud, UNIT_KEYS, where, "unit")
+        params = ud.get("params", {})
+        _need(isinstance(params, dict), f"{where}.params", f"must be an object (parameter → "
+              f"default), got {_type_name(params)}")
+        for pname in params:
+            why = unit_param_problem(pname)
+            if why:
+                raise ProjectLoadError(why, f"{where}.params")
+        unit = UnitDef(name, params)
+        unit.graph.units = g.units  # an instance of one unit may sit inside another
+        g.units[name] = unit
+        built.append((unit, ud))
+    for unit, ud in built:
+        where = f"units.{unit.name}"
+        _build_nodes(ud.get("nodes", []), unit.graph, f"{where}.", unit, repeats)
+        for role, kind in (("input", "Input"), ("output", "Output")):
+            _need(bool(unit.graph.ends(role)), f"{where}.nodes",
+                  f"unit {unit.name} has no {kind} node; a unit's {kind} nodes are its "
+                  f"{'inputs' if role == 'input' else 'outputs'}")
+    for unit, _ in built:
+        cycle = unit_cycle(g.units, unit.name)
+        if cycle:
+            raise ProjectLoadError(f"unit {unit.name} uses itself: {' → '.join(cycle)}; a unit "
+                                   "cannot contain itself", f"units.{unit.name}")
+    return built
+
+
+def _check_repeats(repeats: list) -> None:
+    for where, node in repeats:
+        spec = node.spec
+        if node.repeat != 1 and (len(spec.inputs) != 1 or len(spec.outputs) != 1):
+            raise ProjectLoadError(f"unit {node.type} has {len(spec.inputs)} inputs and "
+                                   f"{len(spec.outputs)} outputs; only a unit with one input "
+                                   "and one output can repeat", where)
 
 
 def _port(name: Any, where: str, default: str | None, ports, what: str, node) -> str:
@@ -261,26 +380,42 @@ def _port(name: Any, where: str, default: str | None, ports, what: str, node) ->
     return name
 
 
-def _build_edges(edges: Any, g: Graph) -> None:
-    _need(isinstance(edges, list), "edges", f"must be a list, got {_type_name(edges)}")
+def _edge_end(ed: dict, key: str, where: str, g: Graph):
+    nid = ed.get(key)
+    node = g.nodes.get(nid) if isinstance(nid, str) else None
+    if node is None:
+        _need(key in ed, f"{where}.{key}", "is missing")
+        _need(isinstance(nid, str), f"{where}.{key}", f"must be a node id (a string), "
+              f"got {_type_name(nid)}")
+        raise ProjectLoadError(f"there is no node with id {nid!r}", f"{where}.{key}")
+    return node
+
+
+def _build_edges(edges: Any, g: Graph, prefix: str = "") -> None:
+    _need(isinstance(edges, list), f"{prefix}edges", f"must be a list, got {_type_name(edges)}")
     for i, ed in enumerate(edges):
-        where = f"edges[{i}]"
-        _need(isinstance(ed, dict), where, f"must be an object, got {_type_name(ed)}")
-        _no_unknown_keys(ed, EDGE_KEYS, where, "edge")
-        ends = []
-        for key in ("source", "target"):
-            nid = ed.get(key)
-            _need(key in ed, f"{where}.{key}", "is missing")
-            _need(isinstance(nid, str), f"{where}.{key}", f"must be a node id (a string), "
-                  f"got {_type_name(nid)}")
-            _need(nid in g.nodes, f"{where}.{key}", f"there is no node with id {nid!r}")
-            ends.append(g.nodes[nid])
-        src, dst = ends
+        if not isinstance(ed, dict):
+            raise ProjectLoadError(f"must be an object, got {_type_name(ed)}", f"{prefix}edges[{i}]")
+        for k in ed:
+            if k not in EDGE_KEYS:
+                _no_unknown_keys(ed, EDGE_KEYS, f"{prefix}edges[{i}]", "edge")
+        src = _edge_end(ed, "source", f"{prefix}edges[{i}]", g)
+        dst = _edge_end(ed, "target", f"{prefix}edges[{i}]", g)
         sspec, tspec = src.spec, dst.spec
-        sp = _port(ed.get("source_port"), f"{where}.source_port",
-                   sspec.outputs[0].name if sspec.outputs else None, sspec.outputs, "output", src)
-        tp = _port(ed.get("target_port"), f"{where}.target_port",
-                   tspec.inputs[0].name if tspec.inputs else None, tspec.inputs, "input", dst)
+        sp, tp = ed.get("source_port"), ed.get("target_port")
+        # the common case, default ports, without building messages
+        if sp is None and sspec.outputs:
+            sp = sspec.outputs[0].name
+        else:
+            sp = _port(sp, f"{prefix}edges[{i}].source_port",
+                       sspec.outputs[0].name if sspec.outputs else None, sspec.outputs,
+                       "output", src)
+        if tp is None and tspec.inputs:
+            tp = tspec.inputs[0].name
+        else:
+            tp = _port(tp, f"{prefix}edges[{i}].target_port",
+                       tspec.inputs[0].name if tspec.inputs else None, tspec.inputs,
+                       "input", dst)
         g.add_edge_unchecked(Edge(src.id, dst.id, sp, tp))
 
 
@@ -305,8 +440,16 @@ def project_from_dict(doc: Any, source: str = "<string>") -> Project:
         _need(isinstance(training, dict), "training",
               f"must be an object, got {_type_name(training)}")
         g = Graph()
-        _build_nodes(doc.get("nodes", []), g)
+        repeats: list = []
+        built = _build_units(doc.get("units", {}), g, repeats)
+        _build_nodes(doc.get("nodes", []), g, repeats=repeats)
+        _check_repeats(repeats)
+        for unit, ud in built:
+            _build_edges(ud.get("edges", []), unit.graph, f"units.{unit.name}.")
         _build_edges(doc.get("edges", []), g)
+        for unit, _ in built:  # now watched: an edit inside re-checks its instances
+            del g.units[unit.name]
+            g.define_unit(unit)
     except ProjectLoadError as exc:
         exc.source = source
         raise
@@ -352,17 +495,20 @@ def _num(v: float) -> float | int:
     return int(v) if float(v).is_integer() and abs(v) < 2**53 else v
 
 
-def project_to_dict(project: Project) -> dict:
-    """The JSON document of a project, keys in the documented order."""
-    g = project.graph
+def _graph_lists(g: Graph) -> tuple[list, list]:
+    """The ``nodes`` and ``edges`` lists of a graph (the project's or a unit's)."""
     nodes = []
     for n in g.nodes.values():
-        d: dict[str, Any] = {"id": n.id, "type": n.type}
-        if not n.auto_name:
-            d["name"] = n.name
+        # every name, derived ones too: a name is the layer's attribute and
+        # checkpoint key, and must not be derived afresh on the next load
+        d: dict[str, Any] = {"id": n.id, "type": n.type, "name": n.name}
         d["params"] = dict(n.params)
         if n.pos is not None:
             d["pos"] = [_num(v) for v in n.pos]
+        if n.repeat != 1:
+            d["repeat"] = n.repeat
+        if n.frozen:
+            d["frozen"] = True
         nodes.append(d)
     edges = []
     for e in g.edges:
@@ -373,8 +519,27 @@ def project_to_dict(project: Project) -> dict:
         if not (tspec and tspec.inputs and tspec.inputs[0].name == e.target_port):
             d["target_port"] = e.target_port
         edges.append(d)
-    doc = {"format": FORMAT, "version": VERSION, "name": project.name,
-           "nodes": nodes, "edges": edges, "training": project.training}
+    return nodes, edges
+
+
+def project_to_dict(project: Project) -> dict:
+    """The JSON document of a project, keys in the documented order.
+
+    A project without units is written as version 1, which older programs
+    still open; one with units as version 2.
+    """
+    g = project.graph
+    nodes, edges = _graph_lists(g)
+    doc: dict[str, Any] = {"format": FORMAT,
+                           "version": VERSION if g.units else VERSION_WITHOUT_UNITS,
+                           "name": project.name}
+    if g.units:
+        units = {}
+        for name, unit in g.units.items():
+            u_nodes, u_edges = _graph_lists(unit.graph)
+            units[name] = {"params": dict(unit.params), "nodes": u_nodes, "edges": u_edges}
+        doc["units"] = units
+    doc.update({"nodes": nodes, "edges": edges, "training": project.training})
     for k, v in project.extra.items():
         if k not in doc:
             doc[k] = v

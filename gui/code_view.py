@@ -109,7 +109,7 @@ class CodeView(QPlainTextEdit):
             return
         from codegen import CodegenError, generate  # lazy: not needed for the first paint
 
-        errors = self.doc.analyzer.errors()
+        errors = self.doc.analyzer.model_errors()  # the training settings' are not the code's
         if errors:
             lines = [f"# The network has {len(errors)} error(s); fix them to see its code:", "#"]
             lines += [f"# - {p.message}" for p in errors[:20]]

@@ -13,6 +13,7 @@ from typing import Iterable
 
 from PySide6.QtGui import QUndoCommand
 
+from graph import blocks
 from graph.fixes import plan_fix
 from graph.graph import Edge, Graph, Node
 
@@ -129,7 +130,7 @@ class Rename(QUndoCommand):
         self.graph.rename(self.node_id, self.name)
 
     def undo(self) -> None:
-        self.graph.rename(self.node_id, self.old)
+        self.graph.rename(self.node_id, self.old, restore=True)
 
 
 class Move(QUndoCommand):
@@ -199,6 +200,10 @@ def paste(graph: Graph, fragment: dict, offset: tuple[float, float] = (40, 40),
           text: str = "Paste") -> tuple[QUndoCommand, list[str]]:
     """A macro adding a fragment's nodes (with new ids) and its inner edges.
 
+    A pasted block keeps its name where no block has it yet (so code and
+    checkpoints keep calling it that); a name that is taken, or one the code
+    cannot use, is replaced by a derived one (``conv2d_3``).
+
     Args:
         fragment: ``{"nodes": [...], "edges": [...]}`` in the project format.
 
@@ -208,7 +213,8 @@ def paste(graph: Graph, fragment: dict, offset: tuple[float, float] = (40, 40),
     cmd = macro(text)
     new_ids: dict[str, str] = {}
     taken = set(graph.nodes)
-    for nd in fragment.get("nodes", []):
+    names = _paste_names(graph, fragment.get("nodes", []))
+    for nd, name in zip(fragment.get("nodes", []), names):
         spec_prefix = (nd.get("type", "n")[:1] or "n").lower()
         nid = graph.new_id(spec_prefix)
         while nid in taken:
@@ -218,12 +224,29 @@ def paste(graph: Graph, fragment: dict, offset: tuple[float, float] = (40, 40),
         pos = nd.get("pos")
         if pos is not None:
             pos = (pos[0] + offset[0], pos[1] + offset[1])
-        cmd.add(AddNode(graph, nd["type"], nd.get("params") or {}, pos, None, nid))
+        cmd.add(AddNode(graph, nd["type"], nd.get("params") or {}, pos, name, nid))
     for ed in fragment.get("edges", []):
         if ed["source"] in new_ids and ed["target"] in new_ids:
             cmd.add(Connect(graph, new_ids[ed["source"]], new_ids[ed["target"]],
                             ed.get("source_port"), ed.get("target_port")))
     return cmd, list(new_ids.values())
+
+
+def _paste_names(graph: Graph, nodes: list[dict]) -> list[str]:
+    """The names pasted nodes get: their own where free and usable, else
+    derived ones that neither the graph nor another pasted node has."""
+    kept: set[str] = set()
+    names: list[str | None] = []
+    for nd in nodes:
+        name = nd.get("name")
+        if name is not None and name not in kept and graph.name_problem(name) is None:
+            kept.add(name)
+            names.append(name)
+        else:
+            names.append(None)
+    return [name if name is not None else
+            graph.free_name(blocks.get(nd["type"]).name_prefix, avoid=kept)
+            for nd, name in zip(nodes, names)]
 
 
 def quick_fix(graph: Graph, problem, pos_hint: tuple[float, float] | None = None) -> QUndoCommand | None:
@@ -234,6 +257,8 @@ def quick_fix(graph: Graph, problem, pos_hint: tuple[float, float] | None = None
         return None
     if plan.kind == "set_param":
         return SetParam(graph, plan.node, plan.param, plan.value)
+    if plan.kind == "rename":
+        return Rename(graph, plan.node, plan.value)
     edge = plan.edge
     cmd = macro(f"Insert {plan.type}")
     nid = graph.new_id((plan.type[:1] or "n").lower())

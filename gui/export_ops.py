@@ -16,6 +16,7 @@ from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QGuiApplication, QImage, QPainter
 from PySide6.QtWidgets import QFileDialog, QGraphicsItem
 
+from graph import humanize
 from graph.analysis import Analyzer, problem_counts
 from graph.dims import format_shape
 
@@ -51,8 +52,7 @@ def summary_text(project, analyzer: Analyzer | None = None) -> str:
                 lines.append("  ".join("-" * w for w in widths))
         t = an.totals()
         errors, warnings = problem_counts(an.problems())
-        lines += ["", f"total parameters:  {t['params']:,}", f"FLOPs per sample:  {t['flops']:,}",
-                  f"model size:        {t['size_bytes'] / 1e6:.2f} MB (float32)"]
+        lines += ["", *humanize.summary_totals(t)]
         if errors or warnings:
             lines.append(f"problems: {errors} error(s), {warnings} warning(s)")
         return "\n".join(lines) + "\n"
@@ -188,16 +188,11 @@ class ExportOps:
             return False
 
         def write():
-            from codegen.compile import module_class
-            from codegen.export import ExportError, load_weights, save_weights
+            from codegen.compile import instantiate
+            from codegen.export import load_into, load_weights, save_weights
 
-            model = module_class(code)()
-            state = load_weights(ckpt)
-            try:
-                model.load_state_dict(state)
-            except RuntimeError as exc:
-                raise ExportError(f"the weights in {ckpt} do not fit this network: "
-                                  f"{str(exc).splitlines()[0]}") from None
+            model = instantiate(code)
+            load_into(model, load_weights(ckpt), ckpt)
             return f"Exported weights to {save_weights(model, path)}"
         return self._write("Cannot export the weights", write)
 
@@ -215,11 +210,11 @@ class ExportOps:
             return False
 
         def write():
-            from codegen.compile import module_class
+            from codegen.compile import instantiate
             from codegen.export import export_onnx
 
             p = self.doc.project
-            return f"Exported {export_onnx(module_class(code)(), p.graph, code, path)}"
+            return f"Exported {export_onnx(instantiate(code), p.graph, code, path)}"
         return self._write("Cannot export ONNX", write)
 
     def export_picture(self) -> bool:

@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QFormLayout, QLabel, QLineEdit, QScrollArea, QVBoxLayout,
                                QWidget)
 
-from graph.problems import GraphEditError, ParamError
+from graph.problems import Code, GraphEditError, ParamError
 
 from . import commands
 from .param_editors import ParseError, editor_for, format_value
@@ -49,7 +49,7 @@ class Inspector(QScrollArea):
         label.setMargin(8)
         self.setWidget(label)
         self.editors, self.errors, self.inferred_labels = {}, {}, {}
-        self.problem_label = None
+        self.problem_label = self.name_error = None
 
     def show_node(self, node_id: str | None) -> None:
         """Build the form for a node (None: nothing selected)."""
@@ -77,8 +77,20 @@ class Inspector(QScrollArea):
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self.name_edit = QLineEdit(node.name)
+        self.name_edit.setToolTip("the layer's name in the generated code, exported files "
+                                  "and checkpoints: a Python identifier, unique")
         self.name_edit.editingFinished.connect(self._rename)
-        form.addRow("name", self.name_edit)
+        self.name_error = QLabel()
+        self.name_error.setStyleSheet(ERROR_STYLE)
+        self.name_error.setWordWrap(True)
+        self.name_error.hide()
+        name_box = QWidget()
+        name_lay = QVBoxLayout(name_box)
+        name_lay.setContentsMargins(0, 0, 0, 0)
+        name_lay.setSpacing(1)
+        name_lay.addWidget(self.name_edit)
+        name_lay.addWidget(self.name_error)
+        form.addRow("name", name_box)
         self.editors, self.errors, self.inferred_labels = {}, {}, {}
         for prm in spec.params:
             ed = editor_for(prm, lambda v, n=prm.name: self._commit(n, v))
@@ -122,14 +134,17 @@ class Inspector(QScrollArea):
             self.show_node(None)
             return
         node = graph.nodes[self.node_id]
-        if not self.name_edit.hasFocus():
-            self.name_edit.setText(node.name)
         problems = self.doc.analyzer.node_problems(self.node_id)
+        name_problem = next((p.message for p in problems if p.code == Code.BAD_NAME), None)
+        if not self.name_edit.hasFocus():  # (a refused name stays while it is being typed)
+            self.name_edit.setText(node.name)
+            self._mark_name(name_problem)
         # a problem whose fix sets a parameter is about that parameter's value:
-        # shown at its editor; the others above the form
+        # shown at its editor, a name the code cannot use at the name; the
+        # others above the form
         blamed = {p.fix["param"]: p.message for p in problems
                   if p.fix and p.fix.get("kind") == "set_param" and p.fix.get("param") in self.editors}
-        rest = [p for p in problems if p.message not in blamed.values()]
+        rest = [p for p in problems if p.message not in blamed.values() and p.code != Code.BAD_NAME]
         self.problem_label.setText("<br>".join(html.escape(p.message) for p in rest))
         self.problem_label.setVisible(bool(rest))
         for name, ed in self.editors.items():
@@ -154,8 +169,19 @@ class Inspector(QScrollArea):
             err.hide()
         self.editors[name].mark(bool(reason))
 
+    def _mark_name(self, reason: str | None) -> None:
+        self.name_error.setText(reason or "")
+        self.name_error.setVisible(bool(reason))
+        self.name_edit.setStyleSheet("border: 1px solid #d22;" if reason else "")
+
     def error_text(self, name: str) -> str | None:
         err = self.errors.get(name)
+        return err.text() if err is not None and not err.isHidden() else None
+
+    def name_error_text(self) -> str | None:
+        """Why the typed name was refused (or why the code cannot use the
+        node's name), as shown under the name field; None when fine."""
+        err = self.name_error
         return err.text() if err is not None and not err.isHidden() else None
 
     def _commit(self, name: str, value: Any) -> None:
@@ -187,10 +213,22 @@ class Inspector(QScrollArea):
         if self.node_id is None:
             return
         text = self.name_edit.text().strip()
-        node = self.doc.graph.nodes.get(self.node_id)
+        graph = self.doc.graph
+        node = graph.nodes.get(self.node_id)
         if node is None or text == node.name:
             return
         if not text:
             self.name_edit.setText(node.name)
             return
-        self.doc.undo.push(commands.Rename(self.doc.graph, self.node_id, text))
+        # refused as typed (the text stays, marked, until corrected), like a
+        # parameter value: the canvas and the code never disagree on a name
+        why = graph.name_problem(text, self.node_id)
+        if why is not None:
+            self._mark_name(why)
+            return
+        try:
+            self.doc.undo.push(commands.Rename(graph, self.node_id, text))
+        except GraphEditError as exc:
+            self._mark_name(str(exc))
+            return
+        self._mark_name(None)

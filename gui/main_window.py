@@ -13,13 +13,13 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QMenu, QToolBar
 
+from graph import humanize
 from graph.analysis import problem_counts
 from graph.project import Project
 
 from . import docks, edit_ops, export_ops, file_ops
 from .actions import ACTIONS, ActionSpec
 from .canvas.scene import CanvasScene
-from .canvas.style import human_count
 from .canvas.view import CanvasView
 from .code_view import CodeView
 from .document import Document
@@ -63,7 +63,9 @@ class MainWindow(file_ops.FileOps, edit_ops.EditOps, export_ops.ExportOps, Train
         self._build_actions()
         self.palette.activated.connect(self.add_block_at_center)
         self.problems.node_clicked.connect(self.reveal_node)
+        self.problems.training_clicked.connect(self.show_training)
         self.recovery = Recovery(self._autosave_state, recovery_dir, self)
+        self.recovery.failed.connect(lambda text: self.statusBar().showMessage(text, 10000))
         self.init_training()
         docks.fill_panels_menu(self.menus["&View/&Panels"],
                                [*self.docks.values(), self.training_dock])
@@ -140,6 +142,7 @@ class MainWindow(file_ops.FileOps, edit_ops.EditOps, export_ops.ExportOps, Train
             old_doc.close()
             old_doc.deleteLater()
         doc.undo.cleanChanged.connect(self._clean_changed)
+        doc.undo.indexChanged.connect(self.recovery.edited)  # autosave soon after an edit
         doc.analysed.connect(self.update_status)
         self.inspector.set_document(doc)
         self.problems.set_document(doc)
@@ -185,8 +188,9 @@ class MainWindow(file_ops.FileOps, edit_ops.EditOps, export_ops.ExportOps, Train
     def update_status(self) -> None:
         an = self.doc.analyzer
         t = an.totals()
-        self.totals_label.setText(f"Parameters: {t['params']:,}   FLOPs/sample: "
-                                  f"{human_count(t['flops'])}   Size: {t['size_bytes'] / 1e6:.2f} MB")
+        self.totals_label.setText(humanize.status_totals(t))
+        self.totals_label.setToolTip(f"{t['params']:,} parameters, {t['flops']:,} FLOPs per "
+                                     f"sample, {t['size_bytes']:,} bytes of float32 weights")
         errors, warnings = problem_counts(an.problems())
         self.problems_label.setText(f"{errors} error{'s' * (errors != 1)}, "
                                     f"{warnings} warning{'s' * (warnings != 1)}")
@@ -226,7 +230,7 @@ class MainWindow(file_ops.FileOps, edit_ops.EditOps, export_ops.ExportOps, Train
 
     # ------------------------------------------------------------ closing
     def _autosave_state(self):
-        return self.doc.project, self.doc.is_modified()
+        return self.doc.project, self.doc.is_modified(), self.doc.path
 
     def closeEvent(self, event) -> None:
         if not self.maybe_save():

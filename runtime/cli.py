@@ -10,8 +10,9 @@ line on stdout is one JSON object of final metrics (``epochs``,
 
 Exit codes: 0 trained (also when stopped with Ctrl-C or early-stopped), 1 a
 training error — refused before training (bad settings, a dataset that does
-not fit, a missing file, a resume with nothing left to do) or a fault
-during training; the JSON line still comes, with ``"error"`` (and
+not fit, a missing or malformed file, a run folder that cannot be written, a
+resume with nothing left to do) or a fault during training (a full disk
+included); the JSON line still comes, with ``"error"`` (and
 ``"epochs": 0``, ``"stopped": "refused"`` for a refusal) after an
 ``error:`` line on stderr — 2 the project file cannot be read (no JSON).
 """
@@ -97,10 +98,12 @@ class ProgressBar(Callback):
 class CsvLog(Callback):
     """Rewrites ``metrics.csv`` after every epoch (atomically)."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, stream=None):
         self.path = path
+        self.stream = stream or sys.stderr
         self.names: dict = {}
         self.rows: list[dict] = []
+        self.failed = False
 
     def on_run_start(self, info: dict) -> None:
         self.names = {nid: n["name"] for nid, n in info["nodes"].items()}
@@ -110,8 +113,14 @@ class CsvLog(Callback):
         from .metrics import write_csv
 
         self.rows.append(m)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        write_csv(self.path, self.rows, self.names)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            write_csv(self.path, self.rows, self.names)
+        except OSError as exc:  # said once; the checkpoints (and the run) go on
+            if not self.failed:
+                print(f"warning: could not write {self.path}: {exc.strerror or exc}",
+                      file=self.stream, flush=True)
+            self.failed = True
 
 
 def _slug(name: str) -> str:

@@ -86,6 +86,11 @@ KINDS = {
 }
 
 
+#: The largest whole number any parameter may take: more is a typo, never a
+#: layer (and torch loops over counts such as ``num_layers``).
+MAX_INT = 2**31 - 1
+
+
 @dataclass(frozen=True)
 class Param:
     """One parameter of a block.
@@ -127,6 +132,9 @@ class Param:
         return " and ".join(x for x in (lo, hi) if x)
 
     def _bounded(self, v) -> None:
+        if type(v) is int and abs(v) > MAX_INT and self.kind != "float":
+            # no layer has 2³¹ of anything; torch would loop over it (train hangs)
+            raise ParamError(f"{self.name} must be at most {MAX_INT:,} (2³¹ − 1), got {v:,}")
         if self.min is not None and (v < self.min or (self.min_open and v == self.min)):
             raise ParamError(f"{self.name} must be {self.range_text()}, got {v!r}")
         if self.max is not None and (v > self.max or (self.max_open and v == self.max)):
@@ -191,6 +199,9 @@ class Param:
                 if type(v) is int:
                     if v <= 0:
                         raise ParamError(f"{self.name}: every size must be positive, got {v}")
+                    if v > MAX_INT:
+                        raise ParamError(f"{self.name}: every size must be at most "
+                                         f"{MAX_INT:,} (2³¹ − 1), got {v:,}")
                 elif isinstance(v, str):
                     if not dims.is_valid_name(v):
                         raise ParamError(f"{self.name}: {v!r} is not a valid size name (use a name such as \"T\")")
@@ -241,6 +252,23 @@ def init_scale_problem(p: Mapping[str, Any]) -> str | None:
     if scale <= 0:
         return f"init_scale is the {means} of {method} initialisation and must be positive, got {scale:g}"
     return None
+
+
+def init_problem(p: Mapping[str, Any]) -> str | None:
+    """Why a block's initialisation cannot work, or None.
+
+    On top of :func:`init_scale_problem`: weight normalisation computes
+    ``g·v/‖v‖`` from the initial weight, so an all-zero start (``zeros``, or
+    ``constant`` with value 0, its default) divides by zero and every output
+    is NaN.
+    """
+    if p.get("weight_norm") and (p.get("init") == "zeros" or p.get("init") == "constant"
+                                 and not p.get("init_scale")):
+        how = "zeros" if p.get("init") == "zeros" else "constant 0"
+        return (f"weight_norm divides the weight by its norm, and init {how} makes that norm "
+                "0: every output would be NaN; choose another init (or a non-zero "
+                "init_scale for constant), or turn weight_norm off")
+    return init_scale_problem(p)
 
 
 # --------------------------------------------------------------------------
@@ -384,7 +412,8 @@ def call(func: str, *args: Any, defaults: Mapping[str, Any] | None = None, **kwa
     defaults = defaults or {}
     parts = [a if isinstance(a, Src) else lit(a) for a in args]
     for k, v in kwargs.items():
-        if k in defaults and _same(defaults[k], v):
+        # a value that names its source (a unit class's argument) is always written
+        if k in defaults and _same(defaults[k], v) and not hasattr(v, "source"):
             continue
         parts.append(f"{k}={v if isinstance(v, Src) else lit(v)}")
     return f"{func}({', '.join(parts)})"

@@ -18,6 +18,8 @@ def fix_text(fix: dict) -> str:
         return f"insert {fix.get('type')}"
     if fix.get("kind") == "set_param":
         return f"set {fix.get('param')} = {fix.get('value')!r}"
+    if fix.get("kind") == "rename":
+        return f"rename to {fix.get('name')}"
     return "fix"
 
 

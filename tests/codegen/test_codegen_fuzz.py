@@ -121,6 +121,16 @@ def test_hostile_names_ids_and_project_name_stay_data(node_names, ids, project):
     for name in idents:
         assert name.isidentifier() and not keyword.iskeyword(name) and name.isascii(), name
     assert len(set(code.attrs.values())) == len(code.attrs)
+    # the layer is called by its name, or validation says what the code calls it
+    an = analyze(g)
+    warned = {p.node: p for p in an.problems() if p.code == "bad_name"}
+    an.close()
+    layer = ids[1]
+    if layer in warned:
+        assert warned[layer].fix == {"kind": "rename", "name": code.attrs[layer]}
+        assert f"call this block {code.attrs[layer]!r}" in warned[layer].message
+    else:
+        assert code.attrs[layer] == node_names[1]
     user = [s for s in node_names + ids + [project] if len(s.strip()) >= 4]
     comments = [t.string for t in tokenize.generate_tokens(io.StringIO(code.source).readline)
                 if t.type == tokenize.COMMENT]
@@ -236,7 +246,9 @@ def test_the_reserved_names_cover_every_public_attribute_of_nn_module():
 
     from graph.names import MODULE_ATTRS
 
-    public = {n.lower() for n in dir(torch.nn.Module) if not n.startswith("_")}
+    # exact names: a node's name is its attribute verbatim, and only the very
+    # same spelling shadows (``self.Float`` leaves ``float()`` alone)
+    public = {n for n in dir(torch.nn.Module) if not n.startswith("_")}
     assert public - MODULE_ATTRS == set()
 
 
@@ -252,7 +264,7 @@ def test_a_layer_named_like_a_module_method_is_renamed_and_works(name):
     g.connect("x", "fc")
     g.connect("fc", "y")
     code = generate(g)
-    assert code.attrs["fc"].lower() != name.lower() and code.arg_names[0] != name
+    assert code.attrs["fc"] != name and code.arg_names[0] != name
     model = module_class(code)()
     assert isinstance(getattr(model, code.attrs["fc"]), torch.nn.Linear)
     assert model(torch.zeros(2, 4)).shape == (2, 3)

@@ -1,5 +1,6 @@
 """Importing PyTorch models onto the canvas (torch.fx), round trip included."""
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +14,7 @@ from codegen.compile import module_class
 from codegen.export import example_inputs, write_model
 from codegen.fx_import import ModelImportError, import_model, parse_shape
 from graph import analyze
-from graph.project import load_project
+from graph.project import Project, load_project, loads_project, project_to_dict
 from support import chain
 
 
@@ -262,7 +263,10 @@ def test_import_cli_of_a_missing_file_exits_2(tmp_path):
 @pytest.mark.parametrize("name", ["code", "graph", "forward", "buffers", "training"])
 def test_layers_named_like_module_attributes_round_trip(name):
     g = chain(("Linear", {"out_features": 3}), input_shape=(4,))
-    g.rename("l1", name)
+    # the editor refuses "forward" as a name; a file written by hand may hold it
+    doc = project_to_dict(Project("p", g))
+    doc["nodes"][1]["name"] = name
+    g = loads_project(json.dumps(doc)).graph
     code = generate(g)
     back = import_model(module_class(code)())
     assert [n.type for n in back.nodes.values()] == ["Input", "Linear", "Output"]

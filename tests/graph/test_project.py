@@ -42,7 +42,7 @@ def test_loads_nodes_edges_names_and_positions():
     assert p.training == {} and p.extra == {}
 
 
-def test_round_trip_keeps_unknown_keys_and_omits_auto_names(tmp_path):
+def test_round_trip_keeps_unknown_keys_and_writes_every_name(tmp_path):
     text = doc(training={"epochs": 3}, comment={"by": "me"}, z_last=[1, 2])
     p = loads_project(text)
     p.graph.move("fc", (10.5, -3))
@@ -52,7 +52,8 @@ def test_round_trip_keeps_unknown_keys_and_omits_auto_names(tmp_path):
     assert q.extra == {"comment": {"by": "me"}, "z_last": [1, 2]}
     saved = json.loads(path.read_text("utf-8"))
     assert list(saved)[:6] == ["format", "version", "name", "nodes", "edges", "training"]
-    assert "name" not in saved["nodes"][0] and saved["nodes"][1]["name"] == "hidden"
+    # a derived name is saved too: reloading must not derive it afresh
+    assert saved["nodes"][0]["name"] == "x_1" and saved["nodes"][1]["name"] == "hidden"
     assert saved["nodes"][1]["pos"] == [10.5, -3]
     assert dumps_project(q) == path.read_text("utf-8")  # stable: saving twice changes nothing
 
@@ -190,7 +191,13 @@ def test_examples_round_trip(path, tmp_path):
     p = loads_project(text, str(path))
     q = loads_project(dumps_project(p))
     assert project_to_dict(q) == project_to_dict(p)
-    assert project_to_dict(p)["nodes"] == json.loads(text)["nodes"]
+    saved, written = project_to_dict(p)["nodes"], json.loads(text)["nodes"]
+
+    def unnamed(nodes):
+        return [{k: v for k, v in n.items() if k != "name"} for n in nodes]
+    assert unnamed(saved) == unnamed(written)
+    # a name the file gives is kept; one it leaves out is derived, then saved
+    assert all(s["name"] == w.get("name", s["name"]) for s, w in zip(saved, written))
 
 
 def test_hostile_strings_round_trip_as_data(tmp_path):

@@ -109,7 +109,7 @@ def test_an_exception_in_a_layer_names_the_node():
     kind, result = collect(run)[-1]
     run.close()
     assert result.stopped == "error" and result.fault.node == "l3" and result.epochs == 1
-    assert result.fault.message == ('Linear "linear_1" failed during training: RuntimeError: '
+    assert result.fault.message == ('Linear "linear_2" failed during training: RuntimeError: '
                                     "kernel exploded")
 
 
