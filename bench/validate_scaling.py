@@ -8,6 +8,10 @@ Prints one line per figure, e.g. ``validate full 1000 nodes 14.2 ms (<= 20 ms ok
 * their ratio (bar: <= 12, i.e. close to linear; see below);
 * the re-check after a parameter edit in the middle of a 1,000-node chain
   (bar: <= 2 ms; only what is downstream, stopping where shapes settle);
+* a ResNet-50-sized project of units (16 bottleneck instances, 168 inner
+  layers): its full check with cold unit caches (bar: <= 20 ms), and the
+  re-check after an edit inside the Bottleneck unit (bar: <= 2 ms: only its
+  instances, one inner analysis per distinct input shape);
 * opening a 100,000-node project file whose nodes have no names (each gets a
   derived one, ``linear_1``...) and checking it (bar: <= 3 s, i.e. linear:
   a scan for a free name per node made 10,000 nodes take 7.8 s).
@@ -24,6 +28,7 @@ edit time is the median of 200 edits.  Run: ``python bench/validate_scaling.py``
 from __future__ import annotations
 
 import gc
+import json
 import statistics
 import sys
 import time
@@ -39,6 +44,8 @@ RATIO_BAR = 12.0
 EDIT_BAR_MS = 2.0
 UNNAMED_NODES = 100_000
 UNNAMED_BAR_S = 3.0
+UNITS_FULL_BAR_MS = 20.0
+UNITS_EDIT_BAR_MS = 2.0
 
 
 def mlp_network(n_nodes: int, residual: bool = True, width: int = 64) -> Graph:
@@ -138,6 +145,103 @@ def unnamed_load_s(n_nodes: int = UNNAMED_NODES, repeats: int = 3) -> float:
     return best_ms(once, repeats) / 1e3
 
 
+def _bottleneck(projection: bool) -> dict:
+    """torchvision's Bottleneck as a unit (with a projection shortcut or not)."""
+    nodes = [{"id": "x", "type": "Input"}]
+    edges = []
+    prev = "x"
+    layers = [("conv1", "Conv2d", {"out_channels": "$planes", "kernel_size": 1, "bias": False}),
+              ("bn1", "BatchNorm2d", {}), ("relu1", "ReLU", {}),
+              ("conv2", "Conv2d", {"out_channels": "$planes", "kernel_size": 3,
+                                   "stride": "$stride", "padding": 1, "bias": False}),
+              ("bn2", "BatchNorm2d", {}), ("relu2", "ReLU", {}),
+              ("conv3", "Conv2d", {"out_channels": "$out", "kernel_size": 1, "bias": False}),
+              ("bn3", "BatchNorm2d", {})]
+    for nid, t, p in layers:
+        nodes.append({"id": nid, "type": t, "name": nid, "params": p})
+        edges.append({"source": prev, "target": nid})
+        prev = nid
+    nodes.append({"id": "add", "type": "Add", "name": "add"})
+    edges.append({"source": prev, "target": "add"})
+    if projection:
+        nodes += [{"id": "down", "type": "Conv2d", "name": "down",
+                   "params": {"out_channels": "$out", "kernel_size": 1, "stride": "$stride",
+                              "bias": False}},
+                  {"id": "down_bn", "type": "BatchNorm2d", "name": "down_bn"}]
+        edges += [{"source": "x", "target": "down"}, {"source": "down", "target": "down_bn"},
+                  {"source": "down_bn", "target": "add"}]
+    else:
+        edges.append({"source": "x", "target": "add"})
+    nodes += [{"id": "relu", "type": "ReLU", "name": "relu"}, {"id": "y", "type": "Output"}]
+    edges += [{"source": "add", "target": "relu"}, {"source": "relu", "target": "y"}]
+    return {"params": {"planes": 64, "out": 256, "stride": 1}, "nodes": nodes, "edges": edges}
+
+
+def resnet50_units() -> str:
+    """A ResNet-50-sized project: stem, 16 bottleneck instances in 4 stages
+    (3, 4, 6, 3; the first of each with a projection), pooled classifier."""
+    nodes = [{"id": "img", "type": "Input", "params": {"shape": [3, 224, 224]}},
+             {"id": "stem", "type": "Conv2d", "params": {"out_channels": 64, "kernel_size": 7,
+                                                         "stride": 2, "padding": 3}},
+             {"id": "stem_bn", "type": "BatchNorm2d"}, {"id": "stem_relu", "type": "ReLU"},
+             {"id": "pool", "type": "MaxPool2d", "params": {"kernel_size": 3, "stride": 2,
+                                                            "padding": 1}}]
+    for stage, (blocks, planes) in enumerate([(3, 64), (4, 128), (6, 256), (3, 512)]):
+        for k in range(blocks):
+            params = {"planes": planes, "out": 4 * planes,
+                      "stride": 2 if k == 0 and stage > 0 else 1}
+            nodes.append({"id": f"s{stage}b{k}", "type": "BottleneckProj" if k == 0
+                          else "Bottleneck", "params": params})
+    nodes += [{"id": "gap", "type": "AdaptiveAvgPool2d", "params": {"output_size": 1}},
+              {"id": "flat", "type": "Flatten"},
+              {"id": "fc", "type": "Linear", "params": {"out_features": 1000}},
+              {"id": "out", "type": "Output"}]
+    edges = [{"source": a["id"], "target": b["id"]} for a, b in zip(nodes, nodes[1:])]
+    return json.dumps({"format": "netcanvas", "version": 2, "name": "resnet50",
+                       "units": {"Bottleneck": _bottleneck(False),
+                                 "BottleneckProj": _bottleneck(True)},
+                       "nodes": nodes, "edges": edges})
+
+
+def units_ms(edits: int = 200) -> tuple[float, float, int, int]:
+    """Full check (cold unit caches) and the re-check after an edit inside
+    Bottleneck; also the inner layers in all instances and the nodes re-analysed."""
+    g = loads_project(resnet50_units()).graph
+
+    fresh = [g.copy() for _ in range(16)]  # cold unit caches: as just opened
+
+    def once():
+        an = Analyzer(fresh.pop())
+        an.refresh()
+        problems = an.problems()
+        assert not [p for p in problems if p.severity == "error"], problems[:3]
+        an.close()
+        return an
+    once()
+    full = best_ms(once, 15)
+    an = Analyzer(g).refresh()
+    inner = sum(len(an.results[nid].inner) - 2 for nid in g.nodes if an.results[nid].inner)
+    calls = []
+    real = an._analyse
+
+    def spy(node):
+        calls.append(node.id)
+        return real(node)
+
+    an._analyse = spy
+    unit = g.units["Bottleneck"].graph
+    flips = iter([True, False] * edits)
+
+    def edit():
+        unit.set_param("conv2", "bias", next(flips))
+        an.refresh()
+        an.problems()
+
+    ms = statistics.median(best_ms(edit, 1) for _ in range(edits))
+    an.close()
+    return full, ms, inner, len(calls) // edits
+
+
 def verdict(ok: bool) -> str:
     return "ok" if ok else "MISSED"
 
@@ -155,6 +259,7 @@ def main() -> int:
     ratio = statistics.median(paired)  # robust to a lucky (or unlucky) single run
     te, per_edit = edit_ms()
     tu = unnamed_load_s()
+    tuf, tue, inner, per_unit_edit = units_ms()
     print(f"validate full {len(small)} nodes {t1:.1f} ms (<= {FULL_BAR_MS:g} ms {verdict(t1 <= FULL_BAR_MS)})")
     print(f"validate full {len(large)} nodes {t10:.1f} ms")
     print(f"validate full 10000/1000 ratio {ratio:.2f} (<= {RATIO_BAR:g} {verdict(ratio <= RATIO_BAR)}; "
@@ -163,13 +268,18 @@ def main() -> int:
           f"(<= {EDIT_BAR_MS:g} ms {verdict(te <= EDIT_BAR_MS)})")
     print(f"open+validate {UNNAMED_NODES} unnamed nodes {tu:.2f} s "
           f"(<= {UNNAMED_BAR_S:g} s {verdict(tu <= UNNAMED_BAR_S)})")
+    print(f"validate units ResNet-50 (16 bottleneck instances, {inner} inner layers) full "
+          f"{tuf:.2f} ms (<= {UNITS_FULL_BAR_MS:g} ms {verdict(tuf <= UNITS_FULL_BAR_MS)})")
+    print(f"validate units edit inside Bottleneck {tue:.3f} ms, {per_unit_edit} nodes "
+          f"re-analysed (<= {UNITS_EDIT_BAR_MS:g} ms {verdict(tue <= UNITS_EDIT_BAR_MS)})")
     if "--profile" in sys.argv:
         import cProfile
         import pstats
 
         cProfile.runctx("run_large()", globals(), {"run_large": run_large}, "/tmp/validate.prof")
         pstats.Stats("/tmp/validate.prof").sort_stats("cumulative").print_stats(25)
-    ok = t1 <= FULL_BAR_MS and ratio <= RATIO_BAR and te <= EDIT_BAR_MS and tu <= UNNAMED_BAR_S
+    ok = t1 <= FULL_BAR_MS and ratio <= RATIO_BAR and te <= EDIT_BAR_MS and \
+        tu <= UNNAMED_BAR_S and tuf <= UNITS_FULL_BAR_MS and tue <= UNITS_EDIT_BAR_MS
     return 0 if ok else 1
 
 

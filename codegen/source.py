@@ -15,6 +15,10 @@ lives until its last use.  Blocks PyTorch lacks come as small helper classes,
 only those the graph uses.  User text reaches the source only as sanitised
 identifiers or ``repr`` literals (never in comments or docstrings): nothing
 from a project is evaluated.
+
+Each unit the project uses is one more ``nn.Module`` subclass, defined before
+its first use, built by the same :func:`module_parts` from the unit's inner
+graph (:mod:`codegen.units_code`).
 """
 
 from __future__ import annotations

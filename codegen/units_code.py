@@ -28,7 +28,7 @@ from graph.analysis import Analyzer
 from graph.blocks.base import TT, Emit, Src, call, lit
 from graph.names import Namespace
 from graph.problems import ERROR
-from graph.units import freeze, plain, symbol
+from graph.unit_values import freeze, plain, symbol
 
 from .errors import CodegenError
 from .source import ModuleParts, class_lines, module_parts

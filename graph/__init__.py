@@ -8,7 +8,8 @@ from .analysis import Analyzer, NodeResult, analyze, shape_json
 from .blocks import TT
 from .graph import Edge, Graph, Node
 from .problems import ERROR, WARNING, Code, GraphEditError, Problem, ShapeError
+from .units import UnitDef
 
 __all__ = ["blocks", "Analyzer", "NodeResult", "analyze", "shape_json", "TT", "Edge",
            "Graph", "Node", "ERROR", "WARNING", "Code", "GraphEditError", "Problem",
-           "ShapeError"]
+           "ShapeError", "UnitDef"]

@@ -29,12 +29,12 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import networkx as nx
 
-from . import blocks, checks, training_check
+from . import checks, training_check
 from .blocks import FLOAT, INT, TT, Ctx, P
 from .blocks.base import init_problem
 from .graph import Edge, Graph, Node
 from .problems import ERROR, WARNING, Code, ParamError, Problem, ShapeError
-from .units import bind, param_refs, plain, rewrap
+from .unit_values import bind, param_refs, plain, rewrap
 
 #: Re-raise unexpected exceptions from shape rules (set by the test suite so a
 #: bug in a rule fails loudly); in the application they become problems.
@@ -157,12 +157,22 @@ class Analyzer:
         self._dirty.update(self.graph.instances(name))
 
     def run_network(self) -> "Analyzer":
-        """Shapes and node problems only, without the graph-wide checks (the
-        inner network of a unit instance)."""
-        self._restructure()
-        self._propagate()
+        """Bring shapes and node problems up to date, without the graph-wide
+        checks (the inner network of a unit instance)."""
+        if self.graph.structure_version != self._structure_seen:
+            self._restructure()
+        if self._dirty or self._all_dirty:
+            self._propagate()
         self._context_dirty = False
         return self
+
+    def network_order(self) -> list[str]:
+        """The node ids in topological order, as of the last run (read-only)."""
+        return self._order
+
+    def invalidate(self) -> None:
+        """Redo every node at the next refresh (a unit used inside changed)."""
+        self._all_dirty = True
 
     def _on_renamed(self, node: Node) -> None:
         # Messages name the node; the outputs are unchanged, so no propagation.

@@ -7,6 +7,11 @@ algorithms (cycle checks, topological order).  Every edit goes through a
 method here, which refuses an invalid edit with a :class:`GraphEditError`
 whose message is the reason, and then notifies subscribers through
 :attr:`Graph.events`.
+
+:attr:`Graph.units` holds the project's unit definitions
+(:mod:`graph.units`); a node whose type is a unit's name is an instance and
+finds its spec there.  The unit edits (define, replace, remove, group,
+ungroup) are in :mod:`graph.unit_edits`.
 """
 
 from __future__ import annotations
@@ -90,7 +95,9 @@ class Graph:
         self.nodes: dict[str, Node] = {}
         self.edges: list[Edge] = []
         self.events = GraphEvents()
-        self._nx = nx.MultiDiGraph()
+        #: the networkx mirror, built when asked for (:meth:`nx_graph`)
+        self._nx: nx.MultiDiGraph | None = None
+        self._nx_version = -1
         self._in: dict[str, list[Edge]] = {}
         self._out: dict[str, list[Edge]] = {}
         #: node name → how many nodes have it (a file written by hand may
@@ -105,7 +112,7 @@ class Graph:
         #: unit name → :class:`graph.units.UnitDef`, shared with the units'
         #: inner graphs (a unit may use another one)
         self.units: dict = {}
-        #: node type → ids of the nodes of that type (a unit's instances)
+        #: unit name → ids of its instances here
         self._by_type: dict[str, dict[str, None]] = {}
         self._unit_subs: dict[str, Any] = {}
 
@@ -140,11 +147,31 @@ class Graph:
         return self._in, self._out
 
     def nx_graph(self) -> nx.MultiDiGraph:
-        """The networkx mirror (read-only for callers)."""
+        """The networkx mirror (read-only for callers), built on first use
+        after a structural change: keeping it in step edge by edge cost a
+        large file's load most of its time."""
+        if self._nx is None or self._nx_version != self.structure_version:
+            nxg = nx.MultiDiGraph()
+            nxg.add_nodes_from(self.nodes)
+            nxg.add_edges_from((e.source, e.target, e) for e in self.edges)
+            self._nx, self._nx_version = nxg, self.structure_version
         return self._nx
 
-    def has_cycle(self) -> bool:
-        return not nx.is_directed_acyclic_graph(self._nx)
+    def reaches(self, source: str, target: str) -> bool:
+        """Whether a path of edges leads from ``source`` to ``target`` (a
+        depth-first walk of what ``source`` feeds: cheap when little does)."""
+        seen = {source}
+        stack = [source]
+        out = self._out
+        while stack:
+            for e in out[stack.pop()]:
+                nid = e.target
+                if nid == target:
+                    return True
+                if nid not in seen:
+                    seen.add(nid)
+                    stack.append(nid)
+        return False
 
     def topological_order(self) -> list[str]:
         """Node ids in a topological order, ties broken by insertion order.
@@ -154,7 +181,7 @@ class Graph:
         """
         order = {nid: i for i, nid in enumerate(self.nodes)}
         try:
-            return list(nx.lexicographical_topological_sort(self._nx, key=order.__getitem__))
+            return list(nx.lexicographical_topological_sort(self.nx_graph(), key=order.__getitem__))
         except nx.NetworkXUnfeasible:
             raise GraphEditError("the graph has a cycle") from None
 
@@ -166,7 +193,7 @@ class Graph:
         return spec
 
     def instances(self, unit_name: str) -> list[str]:
-        """Ids of this graph's nodes of the given type (a unit's instances)."""
+        """Ids of this graph's instances of a unit, in node order of insertion."""
         return list(self._by_type.get(unit_name, ()))
 
     def names(self) -> set[str]:
@@ -239,7 +266,8 @@ class Graph:
         self._in[node.id] = []
         self._out[node.id] = []
         node.units = self.units
-        self._by_type.setdefault(node.type, {})[node.id] = None
+        if node.type not in blocks.BLOCKS:  # a unit instance
+            self._by_type.setdefault(node.type, {})[node.id] = None
         self._names[node.name] = self._names.get(node.name, 0) + 1
         ends = self._ends.get(node.spec.role) if node.spec is not None else None
         if ends is not None:
@@ -248,7 +276,6 @@ class Graph:
                 order = [k for k in self.nodes if k in ends]
                 ends.clear()
                 ends.update(dict.fromkeys(order))
-        self._nx.add_node(node.id)
         self.structure_version += 1
         self.events.node_added.emit(node)
         self.events.changed.emit()
@@ -270,9 +297,9 @@ class Graph:
         del self._out[node_id]
         for ends in self._ends.values():
             ends.pop(node_id, None)
-        self._by_type.get(node.type, {}).pop(node_id, None)
+        if node.type in self._by_type:
+            self._by_type[node.type].pop(node_id, None)
         self._drop_name(node.name)
-        self._nx.remove_node(node_id)
         self.structure_version += 1
         self.events.node_removed.emit(node)
         self.events.changed.emit()
@@ -388,7 +415,7 @@ class Graph:
                 f"{dst.label()} takes no input"
         if source == target:
             return "a block cannot feed itself (that would be a cycle)"
-        if nx.has_path(self._nx, target, source):
+        if self.reaches(target, source):
             return (f"connecting {src.label()} to {dst.label()} would create a cycle "
                     f"({dst.label()} already feeds {src.label()})")
         if not port.variadic and self.in_edges(target, port.name):
@@ -435,7 +462,6 @@ class Graph:
             before = sum(1 for e in self.edges[:index] if e.target == edge.target)
             self._in[edge.target].insert(before, edge)
         self._out[edge.source].append(edge)
-        self._nx.add_edge(edge.source, edge.target, key=edge)
         self.structure_version += 1
         self.events.edge_added.emit(edge)
         self.events.changed.emit()
@@ -453,7 +479,6 @@ class Graph:
         del self.edges[index]
         self._in[edge.target].remove(edge)
         self._out[edge.source].remove(edge)
-        self._nx.remove_edge(edge.source, edge.target, key=edge)
         self.structure_version += 1
         self.events.edge_removed.emit(edge)
         self.events.changed.emit()

@@ -1,26 +1,27 @@
 """Project files (``docs/project-format.md``, versions 1 and 2): load, check, save.
 
-Loading is defensive: the bytes are size-checked, decoded as UTF-8, parsed by
-:mod:`json` (duplicate keys, ``NaN``/``Infinity`` and excessive nesting
-refused), migrated to the current version, and checked entry by entry; every
+Loading is defensive: the bytes are decoded by :mod:`graph.project_json`
+(size, encoding, duplicate keys, ``NaN``/``Infinity`` and nesting checked),
+migrated to the current version, and checked entry by entry; every
 problem becomes one :class:`ProjectLoadError` naming its location
 (``nodes[3].params``).  Nothing in a file is ever evaluated as code.
 Parameter *values* are not judged here: validation reports a bad value on its
 node, where the user can fix it.  Cycles and extra edges into a single port
-are loaded for the same reason.
+are loaded for the same reason.  Units (version 2) are checked like the
+project's own nodes and edges, at locations such as
+``units.BasicBlock.nodes[1].params.stride``; a unit that uses itself, through
+others or not, is refused with the cycle named.
 
 Saving writes a stable, diff-friendly text (keys in the documented order, one
-node or edge per line) through :func:`graph.fileio.atomic_write`.
+node or edge per line) through :func:`graph.fileio.atomic_write`; a project
+without units is written as version 1, which older programs still open.
 """
 
 from __future__ import annotations
 
 import difflib
 import json
-import math
 import os
-import re
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -30,17 +31,15 @@ from .fileio import atomic_write
 from .graph import Edge, Graph
 from .names import DefaultNames
 from .problems import GraphEditError
-from .units import UnitDef, param_refs, unit_cycle, unit_name_problem, unit_param_problem
+from .project_json import MAX_BYTES, ProjectLoadError, decode
+from .unit_values import param_refs
+from .units import UnitDef, unit_cycle, unit_name_problem, unit_param_problem
 
 FORMAT = "netcanvas"
 VERSION = 2
 #: The version a project without units is saved as, so that older programs
 #: still open it (version 2 only adds units).
 VERSION_WITHOUT_UNITS = 1
-#: Largest project file we open; real projects are a few hundred kB.
-MAX_BYTES = 50 * 1024 * 1024
-#: Deepest nesting of lists/objects accepted (real files need about 6).
-MAX_DEPTH = 64
 #: Most copies a repeated unit instance may have (more is a typo, never a network).
 MAX_REPEAT = 10_000
 TOP_KEYS = ("format", "version", "name", "units", "nodes", "edges", "training")
@@ -50,22 +49,6 @@ EDGE_KEYS = ("source", "target", "source_port", "target_port")
 
 #: Migrations: ``MIGRATIONS[k]`` turns a version-``k`` document into version ``k+1``.
 MIGRATIONS: dict[int, Callable[[dict], dict]] = {1: lambda doc: doc}  # 2 only adds units
-
-
-class ProjectLoadError(Exception):
-    """A project file cannot be opened; the message says what and where.
-
-    Attributes:
-        message: the problem, for a person.
-        location: where in the document (``nodes[3].params``), or None.
-        source: the file name (or ``"<string>"``).
-    """
-
-    def __init__(self, message: str, location: str | None = None, source: str | None = None):
-        self.message = message
-        self.location = location
-        self.source = source
-        super().__init__(f"{location}: {message}" if location else message)
 
 
 class ProjectSaveError(ValueError):
@@ -85,86 +68,6 @@ class Project:
     @classmethod
     def new(cls, name: str = "Untitled") -> "Project":
         return cls(name=name, graph=Graph(), training={}, extra={})
-
-
-# ---------------------------------------------------------------------- parse
-def _dupe_check(pairs: list[tuple[str, Any]]) -> dict:
-    out: dict = {}
-    for k, v in pairs:
-        if k in out:
-            raise ProjectLoadError(f"the key {k!r} appears twice in one object")
-        out[k] = v
-    return out
-
-
-def _refuse_constant(name: str) -> Any:
-    raise ProjectLoadError(f"{name} is not a valid JSON number; write a finite number")
-
-
-def _parse_float(text: str) -> float:
-    v = float(text)
-    if not math.isfinite(v):
-        raise ProjectLoadError(f"the number {text[:40]} is too large")
-    return v
-
-
-def _too_deep(doc: Any) -> bool:
-    # Level by level, containers only (a 100,000-node file holds ~10^6
-    # values): any value below a non-empty container at MAX_DEPTH is too deep.
-    level = [doc] if type(doc) in (dict, list) else []
-    for depth in range(1, MAX_DEPTH + 1):
-        if not level:
-            return False
-        below = []
-        for v in level:
-            items = v.values() if type(v) is dict else v
-            if depth == MAX_DEPTH and items:
-                return True
-            below.extend(x for x in items if type(x) is dict or type(x) is list)
-        level = below
-    return False
-
-
-def _decode(data: bytes | str) -> Any:
-    if len(data) > MAX_BYTES:
-        raise ProjectLoadError(f"the file is larger than {MAX_BYTES // 2**20} MB; "
-                               "it is not a NetCanvas project")
-    if isinstance(data, str):
-        text = data
-    else:
-        if data[:1] == b"\x80":
-            raise ProjectLoadError("the file is a Python pickle, not a NetCanvas project "
-                                   "(pickles are never opened: loading one can run code)")
-        if data[:4] == b"PK\x03\x04":
-            raise ProjectLoadError("the file is a zip archive (a PyTorch checkpoint?), "
-                                   "not a NetCanvas project")
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise ProjectLoadError(f"the file is not UTF-8 text (byte {exc.start}); "
-                                   "it is not a NetCanvas project") from None
-    if not text.strip():
-        raise ProjectLoadError("the file is empty")
-    try:
-        doc = json.loads(text, object_pairs_hook=_dupe_check,
-                         parse_constant=_refuse_constant, parse_float=_parse_float)
-    except json.JSONDecodeError as exc:
-        truncated = exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string")
-        where = "ends too early" if truncated else \
-            f"is not valid JSON at line {exc.lineno}, column {exc.colno}"
-        raise ProjectLoadError(f"the file {where} ({exc.msg})") from None
-    except RecursionError:
-        raise ProjectLoadError("the file nests lists or objects too deeply") from None
-    except ValueError as exc:  # e.g. an integer with thousands of digits
-        long = re.search(r"\d{%d,}" % (sys.get_int_max_str_digits() + 1), text)
-        if long is not None and "integer string conversion" in str(exc):  # not Python's advice
-            raise ProjectLoadError(f"the file holds a number of {len(long.group()):,} digits at "
-                                   f"line {text.count(chr(10), 0, long.start()) + 1}; no "
-                                   "setting takes a number that long") from None
-        raise ProjectLoadError(f"the file holds an unreadable value ({exc})") from None
-    if _too_deep(doc):
-        raise ProjectLoadError(f"the file nests lists or objects deeper than {MAX_DEPTH} levels")
-    return doc
 
 
 # ---------------------------------------------------------------------- check
@@ -466,7 +369,7 @@ def loads_project(data: str | bytes, source: str = "<string>") -> Project:
         ProjectLoadError: with a message naming the problem and where it is.
     """
     try:
-        doc = _decode(data)
+        doc = decode(data, MAX_BYTES)
     except ProjectLoadError as exc:
         exc.source = source
         raise

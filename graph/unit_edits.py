@@ -38,8 +38,10 @@ def _detach_unit(g, name: str) -> UnitDef:
 
 
 def _unit_edited(g, name: str) -> None:
-    for n in [name] + dependents(g.units, name):
-        g.units[n].touch()
+    g.units[name].touch()
+    g.events.unit_changed.emit(name)
+    for n in dependents(g.units, name):
+        g.units[n].touch(deep=True)
         g.events.unit_changed.emit(n)
     g.events.changed.emit()
 
@@ -200,10 +202,10 @@ def group(g, node_ids, unit_name: str) -> Grouped:
         index = g.index_of(nid)
         node, edges = g.remove_node(nid)
         done.removed.append((index, node, edges))
-    inst = g.add_node(unit_name, {}, pos=pos)
-    # back at the first grouped block's place in node order
-    g.remove_node(inst.id)
-    g.restore_node(inst, (), first)
+    spec = g.spec_of_type(unit_name)
+    inst = Node(g.new_id(spec.name_prefix[:1]), unit_name, g.free_name(spec.name_prefix), {},
+                pos, True)
+    g.restore_node(inst, (), first)  # at the first grouped block's place in node order
     done.instance = inst.id
     for pid, ((src, sport), edges) in zip(in_ids, inbound.items()):
         g.add_edge_unchecked(Edge(src, inst.id, sport, pid))
@@ -223,7 +225,7 @@ def undo_group(g, done: Grouped) -> None:
 # ------------------------------------------------------------------ ungroup
 def ungroup(g, instance_id: str) -> Ungrouped:
     from .graph import Edge, Node
-    from .units import bind
+    from .unit_values import bind
 
     inst = g.node(instance_id)
     unit = g.units.get(inst.type)

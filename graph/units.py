@@ -21,14 +21,15 @@ re-checks only that unit's instances.
 from __future__ import annotations
 
 import keyword
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Mapping
 
 from . import blocks
 from .blocks.base import TT, BlockSpec, Ctx, Param, ParamError, Port
 from .names import CODE_NAMES
-from .problems import ERROR, Problem, ShapeError
+from .unit_values import Sym, freeze
+from .problems import ERROR, Code, Problem, ShapeError
 
 #: The palette family of units.
 FAMILY = "units"
@@ -56,96 +57,6 @@ def unit_param_problem(name: object) -> str | None:
     if keyword.iskeyword(name) or name in CODE_NAMES:
         return f"{name!r} is a Python keyword or a name the generated code uses"
     return None
-
-
-def param_refs(value: Any) -> list[str]:
-    """The unit parameters a value refers to (``"$channels"`` → ``["channels"]``)."""
-    if isinstance(value, str) and value.startswith("$") and len(value) > 1:
-        return [value[1:]]
-    if isinstance(value, (list, tuple)):
-        return [r for v in value for r in param_refs(v)]
-    return []
-
-
-def bind(value: Any, bindings: Mapping[str, Any]) -> Any:
-    """``value`` with every ``"$name"`` replaced by ``bindings[name]``
-    (names not bound are left as they are)."""
-    if isinstance(value, str) and value.startswith("$") and value[1:] in bindings:
-        return bindings[value[1:]]
-    if isinstance(value, (list, tuple)):
-        return [bind(v, bindings) for v in value]
-    return value
-
-
-class Sym:
-    """Mixin of the values that carry the source expression they stand for
-    (a unit class's constructor argument): ``repr`` writes the name, so
-    :func:`graph.blocks.base.lit` puts ``channels`` into the code, not ``64``;
-    ``str`` stays the value (messages and shapes)."""
-
-    source: str
-
-    def __repr__(self) -> str:
-        return self.source
-
-
-class SymInt(Sym, int):
-    def __new__(cls, value: int, source: str):
-        obj = int.__new__(cls, value)
-        obj.source = source
-        return obj
-
-    __str__ = int.__repr__
-
-
-class SymFloat(Sym, float):
-    def __new__(cls, value: float, source: str):
-        obj = float.__new__(cls, value)
-        obj.source = source
-        return obj
-
-    __str__ = float.__repr__
-
-
-class SymStr(Sym, str):
-    def __new__(cls, value: str, source: str):
-        obj = str.__new__(cls, value)
-        obj.source = source
-        return obj
-
-    def __str__(self) -> str:
-        return str.__str__(self)
-
-
-def symbol(value: Any, source: str) -> Any:
-    """``value`` as a :class:`Sym` named ``source`` (bools, None and lists
-    stay plain: they cannot carry a name)."""
-    if type(value) is int:
-        return SymInt(value, source)
-    if type(value) is float:
-        return SymFloat(value, source)
-    if type(value) is str:
-        return SymStr(value, source)
-    return value
-
-
-def plain(value: Any) -> Any:
-    """``value`` without any :class:`Sym` (what parameter checks see)."""
-    if isinstance(value, Sym):
-        return type(value).__mro__[2](value)
-    if isinstance(value, (list, tuple)):
-        return [plain(v) for v in value]
-    return value
-
-
-def rewrap(checked: Any, bound: Any) -> Any:
-    """A checked parameter value given back the names its bound value had."""
-    if isinstance(bound, Sym):
-        return symbol(checked, bound.source) if checked == bound else checked
-    if isinstance(bound, (list, tuple)) and isinstance(checked, (list, tuple)) \
-            and len(checked) == len(bound):
-        return tuple(rewrap(c, b) for c, b in zip(checked, bound))
-    return checked
 
 
 @dataclass(frozen=True)
@@ -178,14 +89,6 @@ def _kind(default: Any) -> str:
     return "any"
 
 
-def freeze(value: Any) -> Any:
-    if isinstance(value, (list, tuple)):
-        return tuple(freeze(v) for v in value)
-    if isinstance(value, dict):
-        return tuple(sorted((k, freeze(v)) for k, v in value.items()))
-    return value
-
-
 @dataclass
 class _Once:
     """One copy of a unit analysed with given parameters and inputs."""
@@ -200,6 +103,8 @@ class _Once:
 
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
+#: Inner analysers kept per unit (one per distinct parameters and input types).
+KEPT_ANALYSERS = 64
 #: the units being analysed, outermost first (a guard against recursion that
 #: slipped past the file and editing checks)
 _ACTIVE: list[str] = []
@@ -210,7 +115,9 @@ class UnitDef:
 
     Attributes:
         name: the unit's type name (a Python identifier).
-        params: parameter name → default value.
+        params: parameter name → default value (fixed once the unit is
+            defined: a new set of parameters is a new definition, see
+            :meth:`graph.graph.Graph.replace_unit`).
         graph: the inner network; its Input/Output nodes are the ports.
         version: bumped on every change of the definition (or of a unit it uses).
     """
@@ -226,12 +133,26 @@ class UnitDef:
         self.runs: dict = {}
         self._specs: dict[int, UnitSpec] = {}
         self._spec_key: tuple | None = None
+        self._spec_seen = -1
+        #: (resolved params, input types) → an inner :class:`Analyzer` kept
+        #: across edits, so an edit inside the unit re-checks only what it
+        #: changes there (an edit's cost does not grow with the unit's size)
+        self._analyzers: dict = {}
 
-    def touch(self) -> None:
-        """Note a change: drop the cached analyses (and the spec if ports or
-        parameters changed)."""
+    def touch(self, deep: bool = False) -> None:
+        """Note a change: drop the cached results (the spec is remade when
+        ports or parameters changed).
+
+        Args:
+            deep: a unit used inside this one changed: the kept inner analysers
+                redo every node (they follow edits of this unit's own graph
+                themselves, node by node).
+        """
         self.version += 1
         self.runs.clear()
+        if deep:
+            for an in self._analyzers.values():
+                an.invalidate()
 
     def input_ids(self) -> list[str]:
         return [n.id for n in self.graph.ends("input")]
@@ -245,12 +166,15 @@ class UnitDef:
                 if blocks.get(n.type) is None}
 
     def spec(self, repeat: int = 1) -> "UnitSpec":
-        """The block spec of an instance (made once per ports/parameters)."""
-        key = (tuple(self.input_ids()), tuple(self.output_ids()),
-               repr(sorted(self.params.items())))
-        if key != self._spec_key:
-            self._specs = {}
-            self._spec_key = key
+        """The block spec of an instance (made once per set of ports; asked
+        for on every look-up of an instance's spec, so cheap when unchanged)."""
+        seen = self.graph.structure_version
+        if seen != self._spec_seen:
+            self._spec_seen = seen
+            key = (tuple(self.input_ids()), tuple(self.output_ids()))
+            if key != self._spec_key:
+                self._specs = {}
+                self._spec_key = key
         spec = self._specs.get(repeat)
         if spec is None:
             spec = self._specs[repeat] = _make_spec(self, repeat)
@@ -269,24 +193,31 @@ class UnitDef:
         key = (freeze(dict(p)), tuple(sorted(ins.items())))
         hit = self.runs.get(key)
         if hit is None:
-            hit = self.runs[key] = self._analyse(p, ins)
+            hit = self.runs[key] = self._analyse(p, ins, key)
         return hit
 
-    def _analyse(self, p: Mapping[str, Any], ins: Mapping[str, TT]) -> _Once:
+    def _analyser(self, p: Mapping[str, Any], ins: Mapping[str, TT], key):
         from .analysis import Analyzer
-        from .problems import Code
 
+        an = self._analyzers.get(key)
+        if an is None:
+            if len(self._analyzers) >= KEPT_ANALYSERS:  # the oldest goes
+                self._analyzers.pop(next(iter(self._analyzers))).close()
+            # named values (codegen of a class) stay named through nested units
+            symbolic = any(isinstance(v, Sym) for v in p.values()) or any(
+                isinstance(d, Sym) for tt in ins.values() for d in tt.shape)
+            an = self._analyzers[key] = Analyzer(self.graph, memory=None, seeds=dict(ins),
+                                                 bindings=dict(p), symbolic=symbolic)
+        return an
+
+    def _analyse(self, p: Mapping[str, Any], ins: Mapping[str, TT], key) -> _Once:
         if self.name in _ACTIVE:
             cycle = " → ".join(_ACTIVE[_ACTIVE.index(self.name):] + [self.name])
             err = Problem(ERROR, Code.CYCLE, None, f"unit {self.name} uses itself: {cycle}")
             return _Once(None, _EMPTY, [], err)
         _ACTIVE.append(self.name)
         try:
-            # named values (codegen of a class) stay named through nested units
-            symbolic = any(isinstance(v, Sym) for v in p.values()) or any(
-                isinstance(d, Sym) for tt in ins.values() for d in tt.shape)
-            an = Analyzer(self.graph, memory=None, watch=False, seeds=dict(ins), bindings=p,
-                          symbolic=symbolic)
+            an = self._analyser(p, ins, key)
             an.run_network()
         finally:
             _ACTIVE.pop()
@@ -294,7 +225,7 @@ class UnitDef:
         problems: list[Problem] = []
         error = None
         n_params = flops = activations = 0
-        for nid in an._order:
+        for nid in an.network_order():
             r = an.results[nid]
             inner[nid] = r
             for k, rr in r.inner.items():
@@ -338,9 +269,21 @@ class UnitSpec(BlockSpec):
 
     unit: Any = None
     repeat: int = 1
+    #: the last (params, inputs, version, run): the shape rule, counts and inner
+    #: results of one node analysis ask for the same run
+    _last: list = field(default_factory=lambda: [None, None, -1, None], repr=False)
 
     def run(self, p: Mapping[str, Any], ins: Mapping[str, Any]) -> UnitRun:
         """All copies analysed with the instance's parameters and inputs."""
+        unit = self.unit
+        last = self._last
+        if last[0] is p and last[1] is ins and last[2] == unit.version:
+            return last[3]
+        hit = self._run(p, ins)
+        last[:] = [p, ins, unit.version, hit]
+        return hit
+
+    def _run(self, p: Mapping[str, Any], ins: Mapping[str, Any]) -> UnitRun:
         unit = self.unit
         first = {port: tts[0] for port, tts in ins.items() if tts}
         key = ("run", self.repeat, freeze(dict(p)), tuple(sorted(first.items())))

@@ -13,7 +13,6 @@ import pytest
 import torch
 from torch import nn
 
-from graph import analysis
 from graph.analysis import Analyzer, analyze
 from graph.graph import Graph
 from graph.problems import GraphEditError
@@ -387,9 +386,9 @@ def _count_analyses(monkeypatch):
     inner_runs = []
     real_inner = UnitDef._analyse
 
-    def inner_spy(self, p, ins):
+    def inner_spy(self, *args):
         inner_runs.append(self.name)
-        return real_inner(self, p, ins)
+        return real_inner(self, *args)
 
     monkeypatch.setattr(UnitDef, "_analyse", inner_spy)
     return seen, inner_runs
@@ -480,3 +479,169 @@ def test_check_json_reports_dotted_inner_shapes_and_problems(tmp_path):
     nodes = [p["node"] for p in out["problems"]]
     assert "l1" in nodes and "l1.0.add" in nodes
     assert out["shapes"]["l1.0.c1.out"] == ["N", 16, 4, 4]
+
+
+# ------------------------------------------------------------------ group / ungroup
+def residual_graph():
+    """x → conv → bn → relu → add ← x; add → y."""
+    g = Graph()
+    g.add_node("Input", {"shape": [4, 8, 8]}, id="x", name="image", pos=(0, 0))
+    g.add_node("Conv2d", {"out_channels": 4, "kernel_size": 3, "padding": 1}, id="c",
+               name="conv", pos=(100, 0))
+    g.add_node("BatchNorm2d", id="b", name="bn", pos=(200, 0))
+    g.add_node("ReLU", id="r", name="relu", pos=(300, 0))
+    g.add_node("Add", id="add", name="plus", pos=(400, 0))
+    g.add_node("Output", id="y", name="out", pos=(500, 0))
+    for s, t in [("x", "c"), ("c", "b"), ("b", "r"), ("r", "add"), ("x", "add"), ("add", "y")]:
+        g.connect(s, t)
+    return g
+
+
+def text(g: Graph) -> str:
+    from graph.project import Project
+
+    return dumps_project(Project("p", g))
+
+
+def test_group_makes_a_unit_wired_to_the_same_edges_and_undo_restores_the_graph():
+    g = residual_graph()
+    before = text(g)
+    shapes = analyze(g).shapes()
+    done = g.group(["c", "b", "r"], "ConvBnRelu")
+    unit = g.units["ConvBnRelu"]
+    assert unit.input_ids() == ["x"] and unit.output_ids() == ["y"]
+    assert [n.id for n in unit.graph.nodes.values()] == ["x", "c", "b", "r", "y"]
+    inst = g.nodes[done.instance]
+    assert inst.type == "ConvBnRelu" and list(g.nodes).index(inst.id) == 1
+    assert inst.pos == (200, 0)
+    assert [(e.source, e.target) for e in g.in_edges(inst.id)] == [("x", inst.id)]
+    assert [(e.source, e.target) for e in g.out_edges(inst.id)] == [(inst.id, "add")]
+    an = analyze(g)
+    assert not an.errors(), an.errors()
+    assert an.output_type("add") == shapes[("add", "out")]
+    assert an.result(inst.id).n_params == 4 * 4 * 9 + 4 + 8
+    g.undo_group(done)
+    assert text(g) == before and not g.units
+
+
+def test_group_gives_one_port_per_value_crossing_the_selection():
+    g = residual_graph()
+    done = g.group(["c", "b", "r", "add"], "Residual")  # x feeds conv and the Add inside
+    assert g.units["Residual"].input_ids() == ["x"]
+    assert len(g.in_edges(done.instance)) == 1
+    an = analyze(g)
+    assert not an.errors() and an.output_type(done.instance, "y").shape == ("N", 4, 8, 8)
+
+
+def test_group_refuses_inputs_outputs_and_taken_names():
+    g = residual_graph()
+    with pytest.raises(GraphEditError, match="model input or output"):
+        g.group(["x", "c"], "Stem")
+    with pytest.raises(GraphEditError, match="catalogue block"):
+        g.group(["c"], "Conv2d")
+    with pytest.raises(GraphEditError, match="Python identifier"):
+        g.group(["c"], "my block")
+    g.group(["c"], "One")
+    with pytest.raises(GraphEditError, match="already exists"):
+        g.group(["b"], "One")
+
+
+def test_ungroup_puts_the_blocks_back_with_the_instance_parameters_and_undo():
+    g = load(two_stage()).graph
+    before = text(g)
+    done = g.ungroup("l1")
+    assert "l1" not in g.nodes
+    conv = g.nodes["c1"]
+    assert conv.params["out_channels"] == 16 and conv.params["stride"] == 1
+    assert conv.name == "conv1"
+    an = analyze(g)
+    assert not an.errors(), an.errors()
+    assert an.output_type("r").shape == ("N", 16, 8, 8)
+    # the second instance's blocks clash with the first's: renamed, never merged
+    second = g.ungroup("l2")
+    names = [g.nodes[nid].name for nid in second.added_nodes]
+    assert "conv1" not in names and len(set(g.names())) == len(g.nodes)
+    assert not analyze(g).errors()
+    g.undo_ungroup(second)
+    g.undo_ungroup(done)
+    assert text(g) == before
+
+
+def test_ungroup_of_a_repeated_instance_is_refused_with_the_reason():
+    g = load(two_stage(repeat1=2)).graph
+    with pytest.raises(GraphEditError, match="repeats 2 times; set repeat to 1"):
+        g.ungroup("l1")
+
+
+def test_define_replace_remove_are_undoable_steps():
+    g = load(two_stage()).graph
+    an = Analyzer(g, memory=None).refresh()
+    params = an.result("l1").n_params
+    new = g.units["BasicBlock"].copy()
+    new.graph.set_param("c1", "bias", True)
+    old = g.replace_unit(new)
+    assert an.refresh().result("l1").n_params == params + 16
+    g.replace_unit(old)  # undo
+    assert an.refresh().result("l1").n_params == params
+    with pytest.raises(GraphEditError, match="used by 2 block"):
+        g.remove_unit("BasicBlock")
+    spare = UnitDef("Spare", {}, Graph())
+    g.define_unit(spare)
+    assert g.remove_unit("Spare") is spare and "Spare" not in g.units
+
+
+def test_set_repeat_checks_and_returns_the_old_value():
+    g = load(two_stage()).graph
+    an = Analyzer(g, memory=None).refresh()
+    assert g.set_repeat("l1", 3) == 1
+    assert an.refresh().result("l1").n_params == 3 * n_params(TorchBasicBlock(16))
+    with pytest.raises(GraphEditError, match="whole number"):
+        g.set_repeat("l1", 0)
+    with pytest.raises(GraphEditError, match="not a unit"):
+        g.set_repeat("up", 2)
+
+
+# ------------------------------------------------------------------ broken unit files
+def test_a_thousand_mutants_of_unit_projects_never_crash():
+    """Damaged version-2 files: a located load error, or a project whose
+    analysis (and, when valid, code generation) runs without an exception."""
+    import random
+
+    from codegen import generate
+    from test_broken_files import _byte_level, _structural
+
+    rng = random.Random(2024)
+    sources = [json.dumps(two_stage(repeat1=2)), json.dumps(nested_doc())]
+    counts = {"refused": 0, "loaded": 0, "valid": 0}
+    for k in range(1200):
+        text = sources[k % 2]
+        data = _structural(rng, text) if k % 2 == 0 else _byte_level(rng, text.encode())
+        try:
+            p = loads_project(data)
+        except ProjectLoadError as exc:
+            assert str(exc)
+            counts["refused"] += 1
+            continue
+        counts["loaded"] += 1
+        an = Analyzer(p.graph, p.training, memory=None).refresh()
+        problems = an.problems()
+        for pr in problems:
+            assert pr.node is None or pr.node.split(".")[0] in p.graph.nodes, pr
+        if not an.model_errors():
+            counts["valid"] += 1
+            generate(p.graph, p.name)
+    assert counts["refused"] > 500 and counts["loaded"] > 30 and counts["valid"] > 10, counts
+
+
+def test_an_instance_is_added_like_a_block_and_unknown_types_stay_refused():
+    g = load(two_stage()).graph
+    node = g.add_node("BasicBlock", {"channels": 8})
+    assert node.spec.type == "BasicBlock" and [p.name for p in node.spec.params] == \
+        ["channels", "stride"]
+    assert node.spec.inputs[0].name == "x" and node.spec.outputs[0].name == "y"
+    with pytest.raises(GraphEditError, match="unknown block type 'BasicBlok'"):
+        g.add_node("BasicBlok")
+    with pytest.raises(GraphEditError, match="has no parameter 'planes'"):
+        g.set_param(node.id, "planes", 3)
+    g.connect("img", node.id)
+    assert analyze(g).output_type(node.id, "y") is None  # 16 channels into an 8-channel block
