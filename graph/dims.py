@@ -237,10 +237,6 @@ def numel(shape, skip_batch: bool = True) -> int:
     return n
 
 
-def format_dim(d: Dim) -> str:
-    return str(d)
-
-
 def format_shape(shape) -> str:
     """``("N", 16, 8, 8)`` → ``"N×16×8×8"``."""
     return "×".join(_wrap(d) if isinstance(d, str) and d != BATCH else str(d) for d in shape)

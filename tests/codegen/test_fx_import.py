@@ -260,16 +260,22 @@ def test_import_cli_of_a_missing_file_exits_2(tmp_path):
     assert r.stderr == f"error: cannot import '{tmp_path / 'nope.py'}': no such file\n"
 
 
-@pytest.mark.parametrize("name", ["code", "graph", "forward", "buffers", "training"])
-def test_layers_named_like_module_attributes_round_trip(name):
+@pytest.mark.parametrize("name, attribute", [
+    ("code", "code"), ("graph", "graph"),  # fx's GraphModule has these; nn.Module does not
+    ("forward", "forward_"), ("buffers", "buffers_"), ("training", "training_"),
+])
+def test_layers_named_like_module_attributes_round_trip(name, attribute):
     g = chain(("Linear", {"out_features": 3}), input_shape=(4,))
     # the editor refuses "forward" as a name; a file written by hand may hold it
     doc = project_to_dict(Project("p", g))
     doc["nodes"][1]["name"] = name
     g = loads_project(json.dumps(doc)).graph
     code = generate(g)
+    assert f"self.{attribute} = nn.Linear(4, 3)" in code.source
     back = import_model(module_class(code)())
-    assert [n.type for n in back.nodes.values()] == ["Input", "Linear", "Output"]
+    assert [(n.type, n.name) for n in back.nodes.values()] == [
+        ("Input", "x_1"), ("Linear", attribute), ("Output", "output_1")]
+    assert generate(back).source == code.source  # and the import writes the same code
 
 
 @pytest.mark.parametrize("text, shape", [

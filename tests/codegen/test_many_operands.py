@@ -14,6 +14,8 @@ import torch
 from codegen import build_model, generate
 from codegen.export import write_model
 from graph import Graph
+from graph.blocks.structure import CHAIN_MAX
+from support import single
 
 SOURCES = ("Tanh", "Sigmoid", "ReLU")
 
@@ -67,3 +69,20 @@ def test_a_few_operands_stay_one_readable_expression(kind, op):
     src = generate(many(kind, 3)).source
     line = next(ln.strip() for ln in src.splitlines() if f" {op} " in ln)
     assert line.count(f" {op} ") == 2 and "sum(" not in line and "prod(" not in line
+
+
+@pytest.mark.parametrize("n", [2, 3, 5, CHAIN_MAX, CHAIN_MAX + 1])
+@pytest.mark.parametrize("kind", ["Add", "Multiply"])
+def test_every_operand_counts_in_the_result(kind, n):
+    # one Input per operand, each a different tensor: an operand dropped or
+    # used twice changes the result (the readable a + b + c form and the
+    # flat call for more than CHAIN_MAX operands alike)
+    inputs = {f"x{k}": torch.randn(2, 4, generator=torch.Generator().manual_seed(k))
+              for k in range(1, n + 1)}
+    model, code = build_model(single(kind, {}, {"in": [(4,)] * n}), "Many")
+    assert sorted(code.inputs) == sorted(inputs)
+    with torch.no_grad():
+        got = model(*(inputs[nid] for nid in code.inputs))
+    want = torch.stack(list(inputs.values()))
+    want = want.sum(0) if kind == "Add" else want.prod(0)
+    assert torch.allclose(got, want, atol=1e-6)

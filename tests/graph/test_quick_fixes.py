@@ -92,6 +92,27 @@ def test_flatten_fix_for_a_vector_input_still_works_on_a_named_port():
     assert g.nodes[new].pos == (150, 130)  # between the edge's ends, a little below
 
 
+@pytest.mark.parametrize("block,params,inputs,port", [
+    ("AdditiveAttention", {}, {"query": (4,), "keys": (4,)}, "keys"),
+    ("MultiheadAttention", {"num_heads": 2}, {"query": (5, 8), "key": (1, 8), "value": (8,)},
+     "value"),
+    ("TransformerDecoderLayer", {"nhead": 2, "dim_feedforward": 16},
+     {"tgt": (5, 8), "memory": (8,)}, "memory"),
+])
+def test_a_fix_for_a_later_port_goes_on_that_port(block, params, inputs, port):
+    # the problem is on a port other than the block's first, so a fix placed on
+    # the first port would leave the error and break a good input
+    g = single(block, params, inputs)
+    problem = _only_error(g, Code.RANK)
+    assert problem.port == port != g.nodes["b"].spec.inputs[0].name
+    feeds = {p: g.in_edges("b", p)[0].source for p in inputs}
+    new = apply_fix(g, problem)
+    assert g.nodes[new].type == "Reshape"
+    assert {p: g.in_edges("b", p)[0].source for p in inputs} == dict(feeds, **{port: new})
+    assert g.predecessors(new) == [feeds[port]]
+    run_and_compare(g)
+
+
 # --------------------------------------------------------------------------- Permute
 @pytest.mark.parametrize("block,shapes,dims", [
     ("Add", [(8, 16), (16, 8)], [0, 2, 1]),

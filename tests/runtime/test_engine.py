@@ -271,6 +271,27 @@ def test_gradient_accumulation_equals_a_larger_batch():
         assert torch.allclose(va, vb, atol=1e-5), k
 
 
+def test_a_partial_accumulation_group_is_stepped_at_the_end_of_the_epoch():
+    # 48 samples in batches of 16: 3 batches per epoch, fewer than the 4 to
+    # accumulate, so every update is the end-of-epoch step of a partial group.
+    # Each batch loss is divided by the 4 asked for, so that step is the
+    # whole-set gradient times 3/4: one batch of 48 at 3/4 of the rate.
+    ds = blobs(n=48)
+    a = Trainer(mlp(), {"epochs": 2, "batch_size": 48,
+                        "optimizer": {"type": "SGD", "lr": 0.075}}, dataset=ds)
+    b = Trainer(mlp(), {"epochs": 2, "batch_size": 16, "grad_accum_steps": 4,
+                        "optimizer": {"type": "SGD", "lr": 0.1}}, dataset=ds)
+    a.prepare()
+    start = [v.clone() for v in a.model.state_dict().values()]
+    a.run(), b.run()
+    moved = False
+    for (k, va), vb, v0 in zip(a.model.state_dict().items(), b.model.state_dict().values(),
+                               start):
+        assert torch.allclose(va, vb, atol=1e-6), k
+        moved = moved or not torch.equal(vb, v0)
+    assert moved  # the weights did change: a step was taken
+
+
 def test_grad_clip_norm_bounds_each_update():
     t = Trainer(mlp(), {"epochs": 1, "batch_size": 96, "grad_clip_norm": 1e-3,
                         "optimizer": {"type": "SGD", "lr": 1.0}}, dataset=blobs())
