@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from graph import Graph, analyze
@@ -19,6 +21,30 @@ def chain(*layers: tuple[str, dict] | str, input_shape=(1, 8, 8), dtype="float32
         prev = nid
     g.connect(prev, g.add_node("Output", id="y").id)
     return g
+
+
+def chain_file(path: Path, nodes: Sequence[Mapping], training: Mapping, name: str) -> Path:
+    """Write a version-1 project file whose ``nodes`` (dicts as in the file)
+    are connected in a chain, in list order; returns ``path``."""
+    ids = [n["id"] for n in nodes]
+    doc = {"format": "netcanvas", "version": 1, "name": name, "nodes": list(nodes),
+           "edges": [{"source": a, "target": b} for a, b in zip(ids, ids[1:])],
+           "training": dict(training)}
+    path.write_text(json.dumps(doc))
+    return path
+
+
+class StopAtStep:
+    """A training callback that asks for a stop as soon as global step ``k``
+    is reported (report_every=0); set ``trainer`` before training."""
+
+    def __init__(self, k: int):
+        self.k = k
+        self.trainer = None
+
+    def on_step(self, m):
+        if m["step"] == self.k:
+            self.trainer.stop()
 
 
 def single(block: str, params: Mapping[str, Any], inputs: Mapping[str, Any],

@@ -21,6 +21,7 @@ import main
 from graph.project import load_project
 from runtime import Trainer
 from runtime.checkpoint import load_checkpoint
+from support import StopAtStep, chain_file
 
 NET = [
     {"id": "x", "type": "Input", "params": {"shape": [2], "dtype": "float32"}},
@@ -38,22 +39,7 @@ TRAINING = {"dataset": {"name": "moons", "n": 120, "val_fraction": 0.2},
 
 
 def write_project(folder: Path) -> Path:
-    ids = [n["id"] for n in NET]
-    doc = {"format": "netcanvas", "version": 1, "name": "Moons", "nodes": NET,
-           "edges": [{"source": a, "target": b} for a, b in zip(ids, ids[1:])],
-           "training": TRAINING}
-    path = folder / "moons.json"
-    path.write_text(json.dumps(doc))
-    return path
-
-
-class StopAtStep:
-    def __init__(self, k):
-        self.k, self.trainer = k, None
-
-    def on_step(self, m):
-        if m["step"] == self.k:
-            self.trainer.stop()
+    return chain_file(folder / "moons.json", NET, TRAINING, "Moons")
 
 
 @pytest.fixture(scope="module")

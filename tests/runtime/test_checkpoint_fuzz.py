@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from runtime import Trainer
 from runtime.checkpoint import load_checkpoint
 from runtime.errors import CheckpointError
-from support import blobs, chain
+from support import StopAtStep, blobs, chain
 
 #: Two epochs: the rest of epoch 2 (three steps) is all a resumed run trains.
 TRAINING = {"epochs": 2, "batch_size": 16, "seed": 3, "grad_accum_steps": 4,
@@ -40,15 +40,6 @@ DTYPES = [torch.int64, torch.float64, torch.float16, torch.uint8, torch.bool, to
 def net():
     return chain(("Linear", {"out_features": 8}), ("BatchNorm1d", {}), "ReLU",
                  ("Linear", {"out_features": 2}), input_shape=(2,))
-
-
-class StopAtStep:
-    def __init__(self, k):
-        self.k, self.trainer = k, None
-
-    def on_step(self, m):
-        if m["step"] == self.k:
-            self.trainer.stop()
 
 
 @pytest.fixture(scope="module")

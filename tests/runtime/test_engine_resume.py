@@ -13,7 +13,7 @@ import torch
 from runtime import ConfigError, ResumeError, Trainer
 from runtime.checkpoint import load_checkpoint
 from runtime.data import Dataset
-from support import blobs, chain
+from support import StopAtStep, blobs, chain
 
 
 def line(n=96, val=32) -> Dataset:
@@ -27,18 +27,6 @@ def line(n=96, val=32) -> Dataset:
 def net(n_out=2):
     return chain(("Linear", {"out_features": 16}), "ReLU", ("Dropout", {"p": 0.2}),
                  ("Linear", {"out_features": n_out}), input_shape=(2,))
-
-
-class StopAtStep:
-    """Asks for a stop as soon as global step ``k`` is reported (report_every=0)."""
-
-    def __init__(self, k):
-        self.k = k
-        self.trainer = None
-
-    def on_step(self, m):
-        if m["step"] == self.k:
-            self.trainer.stop()
 
 
 def same_weights(a: dict, b: dict) -> None:

@@ -23,7 +23,7 @@ import torch
 import main
 from runtime import Trainer
 from runtime.checkpoint import load_checkpoint
-from support import blobs, chain
+from support import blobs, chain, chain_file
 
 IRIS = {"dataset": {"name": "iris"}, "optimizer": {"type": "Adam", "lr": 0.02},
         "epochs": 3, "batch_size": 32, "seed": 0}
@@ -37,13 +37,7 @@ NET = [
 
 
 def project(tmp_path, training=IRIS):
-    ids = [n["id"] for n in NET]
-    doc = {"format": "netcanvas", "version": 1, "name": "Iris", "nodes": NET,
-           "edges": [{"source": a, "target": b} for a, b in zip(ids, ids[1:])],
-           "training": training}
-    path = tmp_path / "iris.json"
-    path.write_text(json.dumps(doc))
-    return path
+    return chain_file(tmp_path / "iris.json", NET, training, "Iris")
 
 
 def train(capsys, *args):

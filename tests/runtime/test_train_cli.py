@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from support import chain_file
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -24,13 +26,7 @@ def project(tmp_path: Path, training: dict, nodes=None, name="Blobs net") -> Pat
         {"id": "o", "type": "Linear", "name": "classifier", "params": {"out_features": 3}},
         {"id": "y", "type": "Output", "params": {}},
     ]
-    ids = [n["id"] for n in nodes]
-    doc = {"format": "netcanvas", "version": 1, "name": name, "nodes": nodes,
-           "edges": [{"source": a, "target": b} for a, b in zip(ids, ids[1:])],
-           "training": training}
-    path = tmp_path / "proj.json"
-    path.write_text(json.dumps(doc))
-    return path
+    return chain_file(tmp_path / "proj.json", nodes, training, name)
 
 
 def train(*args, cwd=ROOT):
