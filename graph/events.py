@@ -25,8 +25,10 @@ class Signal:
             self._subs.remove(callback)
 
     def emit(self, *args: Any) -> None:
-        for cb in list(self._subs):
-            cb(*args)
+        subs = self._subs
+        if subs:  # most signals of a file being loaded have no subscriber yet
+            for cb in subs[:]:
+                cb(*args)
 
 
 class GraphEvents:

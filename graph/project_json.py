@@ -38,11 +38,13 @@ class ProjectLoadError(Exception):
 
 
 def _dupe_check(pairs: list[tuple[str, Any]]) -> dict:
-    out: dict = {}
-    for k, v in pairs:
-        if k in out:
-            raise ProjectLoadError(f"the key {k!r} appears twice in one object")
-        out[k] = v
+    out = dict(pairs)
+    if len(out) != len(pairs):  # rare: find the first repeated key, for the message
+        seen: set = set()
+        for k, _ in pairs:
+            if k in seen:
+                raise ProjectLoadError(f"the key {k!r} appears twice in one object")
+            seen.add(k)
     return out
 
 
