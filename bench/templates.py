@@ -37,7 +37,8 @@ from runtime.engine import Trainer  # noqa: E402
 
 TEMPLATES = ROOT / "resources" / "templates"
 #: Gallery order: simple to advanced.
-ORDER = ("mlp_sine", "mlp_spirals", "lenet_digits", "resnet_digits", "depthwise_digits",
+ORDER = ("mlp_sine", "mlp_spirals", "lenet_digits", "resnet_digits", "resnet18_digits",
+         "depthwise_digits",
          "autoencoder_digits", "lstm_adding", "bigru_majority", "transformer_majority",
          "gpt_next_token")
 

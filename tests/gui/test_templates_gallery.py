@@ -110,7 +110,7 @@ def test_non_json_files_are_ignored_and_broken_ones_explained(qtbot, tmp_path):
 def test_gallery_follows_the_course_order(gallery):
     names = [gallery.list.item(k).text() for k in range(gallery.list.count())]
     kinds = ["MLP on sine", "MLP on spirals", "LeNet on digits", "Residual CNN on digits",
-             "Depthwise-separable CNN on digits", "LSTM on the adding problem",
+             "ResNet-18-style CNN on digits", "Depthwise-separable CNN on digits", "LSTM on the adding problem",
              "Bidirectional GRU on majority token", "Transformer encoder on majority token",
              "GPT-style decoder on next token", "Convolutional autoencoder on digits"]
     assert names[:len(kinds)] == kinds

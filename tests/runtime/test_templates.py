@@ -34,6 +34,7 @@ BUDGETS = {
     "mlp_spirals": ({"epochs": 25}, {"acc": 0.9}),
     "lenet_digits": ({"epochs": 3}, {"acc": 0.8}),
     "resnet_digits": ({"epochs": 3}, {"acc": 0.7}),
+    "resnet18_digits": ({"epochs": 3}, {"acc": 0.7}),
     "depthwise_digits": ({"epochs": 3}, {"acc": 0.7}),
     "autoencoder_digits": ({"epochs": 8}, {"mse": 0.5}),
     # The adding problem sits on the "predict the mean" plateau until the LSTM
