@@ -1,15 +1,20 @@
 """B6: canvas scale.  Bars: a 500-node network opens and is laid out in
-≤ 1 s, a full repaint takes ≤ 30 ms; a 5,000-node scene builds, repaints and
-closes without a crash.
+≤ 1 s, a full repaint takes ≤ 30 ms; a 5,000-node network repaints at the
+fit-all zoom in ≤ 16 ms (the level of detail: :mod:`gui.canvas.overview`),
+and its window closes without a crash and the process exits 0.
 
 The network is a stack of residual-free MLP branches (Input → many Linear /
 ReLU chains → Output) without positions, so opening includes auto-layout.
+The 5,000-node part runs in a child process (``--big``), so a crash while
+closing or at interpreter exit shows as its exit status (the test suite runs
+``--big --no-bars`` and checks that status).
 Prints one line per measurement; exit 1 if a bar is missed.
 """
 
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -27,6 +32,7 @@ from graph.project import Project  # noqa: E402
 
 OPEN_BAR_S = 1.0
 REPAINT_BAR_MS = 30.0
+BIG_REPAINT_BAR_MS = 16.0
 
 
 def network(n: int) -> Graph:
@@ -47,14 +53,50 @@ def network(n: int) -> Graph:
     return g
 
 
-def repaint_ms(window, repeats: int = 5) -> float:
+def repaint_ms(window, repeats: int = 5) -> tuple[float, float]:
+    """The first repaint (after a zoom or an edit) and the best of ``repeats``
+    more (a pan, an animation frame), in ms."""
     vp = window.view.viewport()
+    t0 = time.perf_counter()
+    vp.repaint()
+    first = (time.perf_counter() - t0) * 1000
     best = float("inf")
     for _ in range(repeats):
         t0 = time.perf_counter()
         vp.repaint()
         best = min(best, (time.perf_counter() - t0) * 1000)
-    return best
+    return first, best
+
+
+def big() -> int:
+    """The 5,000-node part (run as a child process: see the module docstring)."""
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    from gui.document import Document
+    from gui.main_window import MainWindow
+
+    window = MainWindow()
+    window.show()
+    app.processEvents()
+    g = network(5000)
+    t0 = time.perf_counter()
+    window.set_document(Document(Project("bench 5000", g, {}, {}, None)))
+    app.processEvents()
+    build_s = time.perf_counter() - t0
+    window.view.fit_all()
+    app.processEvents()
+    first, ms = repaint_ms(window, 5)
+    good = ms <= BIG_REPAINT_BAR_MS
+    print(f"B6 5000 nodes: full repaint at fit-all (zoom {window.view.zoom_level():.3f}) {ms:.1f} ms "
+          f"(first after the zoom {first:.1f} ms; bar {BIG_REPAINT_BAR_MS:.0f} ms, "
+          f"ratio {ms / BIG_REPAINT_BAR_MS:.2f}); {'PASS' if good else 'FAIL'}")
+    window.doc.undo.setClean()
+    t0 = time.perf_counter()
+    window.close()
+    app.processEvents()
+    close_s = time.perf_counter() - t0
+    print(f"B6 5000 nodes: build {build_s:.2f} s, close {close_s:.2f} s", flush=True)
+    # --no-bars: the test suite checks the exit status only (times are not tests)
+    return 0 if good or "--no-bars" in sys.argv[1:] else 1
 
 
 def main() -> int:
@@ -83,28 +125,27 @@ def main() -> int:
           f"{'PASS' if good else 'FAIL'}")
     window.view.fit_all()
     app.processEvents()
-    ms = repaint_ms(window)
+    _first, ms = repaint_ms(window)
     good = ms <= REPAINT_BAR_MS
     ok &= good
     print(f"B6 500 nodes: full repaint {ms:.1f} ms (bar {REPAINT_BAR_MS:.0f} ms, "
           f"ratio {ms / REPAINT_BAR_MS:.2f}); {'PASS' if good else 'FAIL'}")
-
-    g = network(5000)
-    t0 = time.perf_counter()
-    window.set_document(Document(Project("bench 5000", g, {}, {}, None)))
-    app.processEvents()
-    build_s = time.perf_counter() - t0
-    window.view.fit_all()
-    ms = repaint_ms(window, 2)
     window.doc.undo.setClean()
-    t0 = time.perf_counter()
     window.close()
     app.processEvents()
-    close_s = time.perf_counter() - t0
-    print(f"B6 5000 nodes: build {build_s:.2f} s, full repaint {ms:.0f} ms, close {close_s:.2f} s; "
-          f"no crash: PASS")
+
+    child = subprocess.run([sys.executable, __file__, "--big"], stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True)
+    print("\n".join(line for line in child.stdout.splitlines() if line.startswith("B6")))
+    # 1 is a missed bar (printed above); anything else is a crash
+    clean = child.returncode in (0, 1)
+    ok &= child.returncode == 0
+    print(f"B6 5000 nodes: closes without a crash, process exit status {child.returncode}; "
+          f"{'PASS' if clean else 'FAIL'}")
+    if not clean:
+        print(child.stdout[-2000:])
     return 0 if ok else 1
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(big() if "--big" in sys.argv[1:] else main())

@@ -23,7 +23,7 @@ from graph.dims import format_shape
 from graph.graph import Edge
 
 from .port_item import PortItem
-from .style import LABEL_PX, NODE_WIDTH, canvas_font, edge_colors, label_colors
+from .style import LABEL_PX, NODE_WIDTH, SIMPLE_LOD, canvas_font, edge_colors, label_colors
 
 _FONT = canvas_font(LABEL_PX)
 _METRICS: list[QFontMetricsF] = []
@@ -31,7 +31,6 @@ LABEL_HEIGHT = 17.0
 LANE_MARGIN = 22.0
 BEND = 30.0
 MAX_LANE_STEPS = 10_000
-MIN_LABEL_LOD = 0.3  # below this zoom a 12-px label is under 4 px: not drawn
 
 
 def curve(a: QPointF, b: QPointF) -> QPainterPath:
@@ -231,7 +230,7 @@ class EdgeItem(QGraphicsObject):
         painter.drawPath(self._path)
         # zoomed far out the label would be a speck: leave it out (it also
         # keeps a full repaint of hundreds of edges cheap)
-        if self.label and option.levelOfDetailFromTransform(painter.worldTransform()) >= MIN_LABEL_LOD:
+        if self.label and option.levelOfDetailFromTransform(painter.worldTransform()) >= SIMPLE_LOD:
             fill, outline = label_colors(self.dark)
             painter.setPen(QPen(outline, 1))
             painter.setBrush(fill)

@@ -6,7 +6,7 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QBrush, QPen
 from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsItem
 
-from .style import PORT_RADIUS, port_colors
+from .style import PORT_RADIUS, SIMPLE_LOD, port_colors
 
 
 class PortItem(QGraphicsEllipseItem):
@@ -31,6 +31,11 @@ class PortItem(QGraphicsEllipseItem):
                         + ("\ndrag to an input port to connect" if is_output else ""))
         self.setAcceptHoverEvents(False)
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemSendsScenePositionChanges, False)
+
+    def paint(self, painter, option, widget=None) -> None:
+        # zoomed far out the node is a plain box: a port would be a speck
+        if option.levelOfDetailFromTransform(painter.worldTransform()) >= SIMPLE_LOD:
+            super().paint(painter, option, widget)
 
     def set_dark(self, dark: bool) -> None:
         fill, line = port_colors(dark, self.variadic)

@@ -38,6 +38,10 @@ NODE_HEIGHT = HEADER_HEIGHT + (PARAM_LINES + 2) * LINE_HEIGHT + 8
 PORT_RADIUS = 5
 PORT_SPACING = 18
 NAME_PX, TEXT_PX, LABEL_PX = 13, 12, 12
+#: below this zoom nodes draw as coloured boxes with their name only (12-px
+#: text would be under 5 screen px), without ports, and edge labels are left
+#: out: a network of thousands of blocks repaints fast at fit-all
+SIMPLE_LOD = 0.4
 RED_BAND = 22  # hues this close to red are not used for families
 
 

@@ -1,25 +1,48 @@
 """The canvas view: wheel zoom around the cursor, pan (middle button or
-space-drag), rubber-band selection, fit all, and drops from the palette."""
+space-drag), rubber-band selection, fit all, zoom to the selection, find a
+block (Ctrl+F), arrow keys nudging the selected blocks, and drops from the
+palette."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QPainter
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsView
 
-from .style import FIT_MARGIN
+from .context_menu import CanvasMenus
+from .find_bar import FindBar
+from .minimap import Minimap
+from .style import FIT_MARGIN, SIMPLE_LOD
 
 MIME_BLOCK = "application/x-netcanvas-block"
 MIN_ZOOM, MAX_ZOOM = 0.05, 4.0
 READABLE_ZOOM = 0.7  # node text is 12 scene px: below this it is under ~8 px, too small to read
 MAX_FIT_ZOOM = 1.25  # a small network is not blown up beyond this
+NUDGE, FINE_NUDGE = 10.0, 1.0  # scene px an arrow key moves the selection (Shift: fine)
+_ARROWS = {Qt.Key.Key_Left: (-1, 0), Qt.Key.Key_Right: (1, 0),
+           Qt.Key.Key_Up: (0, -1), Qt.Key.Key_Down: (0, 1)}
 
 
 class CanvasView(QGraphicsView):
-    """View of a :class:`~gui.canvas.scene.CanvasScene`."""
+    """View of a :class:`~gui.canvas.scene.CanvasScene`.
+
+    Signals:
+        found(str): a block was jumped to from the find box.
+        show_in_code(str): a block's context menu asked to see its code.
+    """
+
+    found = Signal(str)
+    show_in_code = Signal(str)
 
     def __init__(self, scene=None, parent=None):
         super().__init__(scene, parent)
+        self.find_bar = FindBar(self)
+        self.find_bar.chosen.connect(self.jump_to)
+        self.minimap = Minimap(self)
+        self.menus = CanvasMenus(self)
+        for bar in (self.horizontalScrollBar(), self.verticalScrollBar()):
+            bar.valueChanged.connect(self.minimap.refresh)
+            bar.rangeChanged.connect(self.minimap.refresh)
         self.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
         self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
         self.setOptimizationFlags(QGraphicsView.OptimizationFlag.DontSavePainterState)
@@ -39,13 +62,16 @@ class CanvasView(QGraphicsView):
         if old is not None:
             try:
                 old.sceneRectChanged.disconnect(self._scene_grew)
+                old.changed.disconnect(self.minimap.schedule)
             except (RuntimeError, TypeError):
                 pass
         super().setScene(scene)
         self._reach = QRectF()
         if scene is not None:
             scene.sceneRectChanged.connect(self._scene_grew)
+            scene.changed.connect(self.minimap.schedule)
         self._update_rect()
+        self.minimap.refresh()
 
     def _scene_grew(self, _rect) -> None:
         # keep what is in sight now: a block dropped near the edge must not
@@ -139,13 +165,109 @@ class CanvasView(QGraphicsView):
         self.centerOn(rect.left() - FIT_MARGIN + half_w, y)
 
     def center_on_node(self, item) -> None:
-        self.centerOn(item.center())
+        self.center_on(item.center())
+
+    def center_on(self, point: QPointF) -> None:
+        """Centre the view on a scene point, even one near the network's edge
+        (the scrollable area grows to allow it)."""
+        z = self.zoom_level()
+        w, h = self.viewport().width() / z, self.viewport().height() / z
+        around = QRectF(point.x() - w, point.y() - h, 2 * w, 2 * h)
+        self._reach = around if self._reach.isNull() else self._reach.united(around)
+        self._update_rect()
+        self.centerOn(point)
+
+    def zoom_to_selection(self) -> bool:
+        """Fit the selected blocks in the view (no closer than :data:`MAX_FIT_ZOOM`);
+        False when nothing is selected."""
+        scene = self.scene()
+        items = [scene.nodes[nid] for nid in scene.selected_node_ids()] if scene else []
+        if not items:
+            return False
+        rect = QRectF()
+        for item in items:
+            rect = rect.united(item.sceneBoundingRect())
+        m = FIT_MARGIN
+        rect = rect.adjusted(-m, -m, m, m)
+        self._reach = rect if self._reach.isNull() else self._reach.united(rect)
+        self._update_rect()
+        self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
+        if self.zoom_level() > MAX_FIT_ZOOM:
+            self.resetTransform()
+            self.scale(MAX_FIT_ZOOM, MAX_FIT_ZOOM)
+        self.center_on(rect.center())
+        return True
+
+    # ------------------------------------------------------------ find
+    def open_find(self) -> None:
+        """Show the find box over the canvas (Ctrl+F)."""
+        if self.scene() is None:
+            return
+        self._place_find_bar()
+        self.find_bar.open(self.scene().graph.nodes.values())
+
+    def _place_find_bar(self) -> None:
+        vp = self.viewport().geometry()
+        self.find_bar.move(vp.left() + max(8, (vp.width() - self.find_bar.width()) // 2), vp.top() + 8)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if self.find_bar.isVisible():
+            self._place_find_bar()
+        self.minimap.refresh()
+
+    def jump_to(self, node_id: str) -> None:
+        """Select a block and centre the view on it (zoomed in to a readable size)."""
+        scene = self.scene()
+        item = scene.nodes.get(node_id) if scene is not None else None
+        if item is None:
+            return
+        scene.select_nodes([node_id])
+        if self.zoom_level() < READABLE_ZOOM:
+            self.zoom(READABLE_ZOOM / self.zoom_level())
+        self.center_on_node(item)
+        self.found.emit(node_id)
+
+    # ------------------------------------------------------------ painting
+    def paintEvent(self, event) -> None:
+        """Far out (below :data:`SIMPLE_LOD`), paint the scene's batched
+        overview instead of every item: see :mod:`gui.canvas.overview`."""
+        scene = self.scene()
+        lod = self.zoom_level()
+        if scene is None or lod >= SIMPLE_LOD or not hasattr(scene, "overview"):
+            super().paintEvent(event)
+            return
+        painter = QPainter(self.viewport())
+        painter.fillRect(event.rect(), scene.backgroundBrush())
+        painter.setTransform(self.viewportTransform())
+        exposed = self.mapToScene(event.rect()).boundingRect()
+        scene.overview().paint(painter, exposed, lod)
+        painter.resetTransform()
+        band = self.rubberBandRect()
+        if not band.isNull():
+            painter.setPen(QPen(QColor(30, 120, 230), 1))
+            painter.setBrush(QColor(30, 120, 230, 40))
+            painter.drawRect(band)
+        painter.end()
+
+    def contextMenuEvent(self, event) -> None:
+        menu = self.menus.menu_at(event.pos())
+        if menu is not None:
+            menu.exec(event.globalPos())
+        event.accept()
 
     # ------------------------------------------------------------ pan
     def keyPressEvent(self, event) -> None:
         if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
             self._space = True
             self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
+            event.accept()
+            return
+        if event.key() in _ARROWS and self.scene() is not None and self.scene().selected_node_ids():
+            dx, dy = _ARROWS[event.key()]
+            fine = event.modifiers() & Qt.KeyboardModifier.ShiftModifier
+            step = FINE_NUDGE if fine else NUDGE
+            self.scene().nudge_selection(dx * step, dy * step)
             event.accept()
             return
         super().keyPressEvent(event)
