@@ -13,9 +13,11 @@ from typing import Iterable
 
 from PySide6.QtGui import QUndoCommand
 
-from graph import blocks
 from graph.fixes import plan_fix
-from graph.graph import Edge, Graph, Node
+from graph.graph import Edge, Graph, GraphEditError, Node
+
+from .unit_commands import DefineUnit, SetRepeat
+from .unit_paste import name_prefix, plan_units, uses_unit
 
 MOVE_ID = 1001
 
@@ -196,25 +198,87 @@ def macro(text: str) -> Macro:
     return Macro(text)
 
 
+#: the palette's type names for the built-in unit library (``library:BasicBlock``)
+LIBRARY_PREFIX = "library:"
+
+
+class AddBlock(Macro):
+    """Add one block, with the unit definition it needs first when it is a
+    built-in library unit (one undo step)."""
+
+    def __init__(self, text: str):
+        super().__init__(text)
+        self.add_node: AddNode | None = None
+
+    @property
+    def node(self) -> Node | None:
+        return self.add_node.node
+
+
+def add_block(doc, type_name: str, pos: tuple[float, float]) -> tuple[AddBlock | None, str]:
+    """The command adding a block of ``type_name`` (a catalogue block, one of
+    the project's units, or ``library:NAME``) to the document's current level.
+
+    Returns:
+        The command (not yet pushed), or None and the reason it is refused
+        (an unknown type; a unit inside itself).
+    """
+    from graph import unit_library
+
+    graph, top = doc.current_graph, doc.graph
+    planned = []
+    if type_name.startswith(LIBRARY_PREFIX):
+        try:
+            type_name, unit = unit_library.plan_library_unit(top, type_name[len(LIBRARY_PREFIX):])
+        except GraphEditError as exc:
+            return None, str(exc)
+        planned = [unit] if unit is not None else []
+    elif graph.spec_of_type(type_name) is None:
+        return None, f"unknown block type {type_name!r}"
+    if doc.levels and uses_unit(top, planned, type_name, doc.levels[-1][0]):
+        return None, (f"{type_name} is or contains unit {doc.levels[-1][0]}; a unit cannot "
+                      "contain itself")
+    cmd = AddBlock(f"Add {type_name}")
+    for unit in planned:
+        cmd.add(DefineUnit(top, unit))
+    cmd.add_node = cmd.add(AddNode(graph, type_name, pos=pos))
+    return cmd, ""
+
+
 def paste(graph: Graph, fragment: dict, offset: tuple[float, float] = (40, 40),
-          text: str = "Paste") -> tuple[QUndoCommand, list[str]]:
+          text: str = "Paste", units_graph: Graph | None = None,
+          ) -> tuple[QUndoCommand, list[str]]:
     """A macro adding a fragment's nodes (with new ids) and its inner edges.
 
     A pasted block keeps its name where no block has it yet (so code and
     checkpoints keep calling it that); a name that is taken, or one the code
-    cannot use, is replaced by a derived one (``conv2d_3``).
+    cannot use, is replaced by a derived one (``conv2d_3``).  A pasted unit
+    instance brings its unit's definition (:mod:`gui.unit_paste`: shared
+    when the same, renamed on a clash, never merged).
 
     Args:
-        fragment: ``{"nodes": [...], "edges": [...]}`` in the project format.
+        fragment: ``{"nodes": [...], "edges": [...], "units": {...}}`` in the
+            project format.
+        units_graph: the project's graph, which holds the units (default:
+            ``graph``; differs when pasting into an opened unit).
 
     Returns:
         The command (not yet pushed) and the new node ids.
+
+    Raises:
+        gui.unit_paste.PasteRefused: the fragment's units do not load.
     """
+    top = units_graph if units_graph is not None else graph
+    planned, renames = plan_units(top, fragment)
+    nodes = [{**nd, "type": renames.get(nd["type"], nd["type"])}
+             for nd in fragment.get("nodes", [])]
     cmd = macro(text)
+    for unit in planned:
+        cmd.add(DefineUnit(top, unit))
     new_ids: dict[str, str] = {}
     taken = set(graph.nodes)
-    names = _paste_names(graph, fragment.get("nodes", []))
-    for nd, name in zip(fragment.get("nodes", []), names):
+    names = _paste_names(graph, nodes, planned)
+    for nd, name in zip(nodes, names):
         spec_prefix = (nd.get("type", "n")[:1] or "n").lower()
         nid = graph.new_id(spec_prefix)
         while nid in taken:
@@ -225,6 +289,8 @@ def paste(graph: Graph, fragment: dict, offset: tuple[float, float] = (40, 40),
         if pos is not None:
             pos = (pos[0] + offset[0], pos[1] + offset[1])
         cmd.add(AddNode(graph, nd["type"], nd.get("params") or {}, pos, name, nid))
+        if nd.get("repeat", 1) != 1:
+            cmd.add(SetRepeat(graph, nid, nd["repeat"]))
     for ed in fragment.get("edges", []):
         if ed["source"] in new_ids and ed["target"] in new_ids:
             cmd.add(Connect(graph, new_ids[ed["source"]], new_ids[ed["target"]],
@@ -232,7 +298,7 @@ def paste(graph: Graph, fragment: dict, offset: tuple[float, float] = (40, 40),
     return cmd, list(new_ids.values())
 
 
-def _paste_names(graph: Graph, nodes: list[dict]) -> list[str]:
+def _paste_names(graph: Graph, nodes: list[dict], planned=()) -> list[str]:
     """The names pasted nodes get: their own where free and usable, else
     derived ones that neither the graph nor another pasted node has."""
     kept: set[str] = set()
@@ -245,7 +311,7 @@ def _paste_names(graph: Graph, nodes: list[dict]) -> list[str]:
         else:
             names.append(None)
     return [name if name is not None else
-            graph.free_name(blocks.get(nd["type"]).name_prefix, avoid=kept)
+            graph.free_name(name_prefix(graph, nd["type"], list(planned)), avoid=kept)
             for nd, name in zip(nodes, names)]
 
 

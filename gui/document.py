@@ -4,6 +4,12 @@ A :class:`Document` is the one place the views reach the model from.  It owns
 no model state of its own beyond what :class:`graph.project.Project` holds;
 it re-runs the (incremental) analysis after every undo-stack step and tells
 the views through the ``analysed`` signal, so no view analyses on paint.
+
+The canvas shows one *level* at a time: the project's network, or the
+definition of a unit opened from one of its instances (and so on, nested).
+:attr:`Document.current_graph` is the graph of that level and
+:attr:`Document.view_analyzer` its shapes and problems
+(:class:`gui.unit_level.LevelAnalysis`: the opened instance's inner results).
 """
 
 from __future__ import annotations
@@ -48,6 +54,8 @@ class Document(QObject):
 
     #: the analysis was brought up to date after an edit
     analysed = Signal()
+    #: the canvas level changed (a unit opened, Back, or the opened unit went away)
+    level_changed = Signal()
 
     def __init__(self, project: Project, path: str | None = None, parent: QObject | None = None):
         super().__init__(parent)
@@ -62,6 +70,43 @@ class Document(QObject):
         self.undo.indexChanged.connect(self._index_changed)
         #: trained weights loaded from a run (:class:`gui.training.weights.LoadedWeights`)
         self.weights = None
+        #: the opened units, outermost first: (unit name, its UnitDef, the id
+        #: of the instance it was opened from, in the level above, or None)
+        self.levels: list[tuple[str, object, str | None]] = []
+
+    # ------------------------------------------------------------ levels
+    @property
+    def current_graph(self):
+        """The graph the canvas shows: the project's, or an opened unit's."""
+        return self.levels[-1][1].graph if self.levels else self.graph
+
+    @property
+    def view_analyzer(self):
+        """Shapes and problems of :attr:`current_graph`'s nodes (the analyzer
+        itself at the top level)."""
+        if not self.levels:
+            return self.analyzer
+        from .unit_level import LevelAnalysis
+        return LevelAnalysis(self)
+
+    def enter_unit(self, name: str, instance_id: str | None = None) -> None:
+        """Show a unit's definition (opened from ``instance_id`` of the current level)."""
+        self.levels.append((name, self.graph.units[name], instance_id))
+        self.level_changed.emit()
+
+    def leave_to(self, depth: int) -> None:
+        """Go back to the level ``depth`` (0: the project's network)."""
+        if depth < len(self.levels):
+            del self.levels[depth:]
+            self.level_changed.emit()
+
+    def _check_levels(self) -> None:
+        """Leave opened units that are gone or were replaced (an undo of the
+        grouping that made one, a paste that redefined it)."""
+        for k, (name, unit, _inst) in enumerate(self.levels):
+            if self.graph.units.get(name) is not unit:
+                self.leave_to(k)
+                return
 
     def set_training(self, training: dict) -> None:
         """Take new training settings (validation warns of a model far too large
@@ -80,6 +125,7 @@ class Document(QObject):
         self.analysed.emit()
 
     def _index_changed(self, _index: int) -> None:
+        self._check_levels()
         self.refresh()
 
     def refresh(self) -> None:

@@ -1,5 +1,6 @@
 """Editing actions of the main window: delete, cut, copy, paste, duplicate,
-select all.  Each is one undoable command (a macro for several nodes)."""
+select all.  Each is one undoable command (a macro for several nodes), on the
+canvas's current level (the project's network or an opened unit)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from PySide6.QtWidgets import QApplication
 
 from . import commands
 from .clipboard import MIME, fragment_text, parse_fragment, put_fragment
+from .unit_commands import DefineUnit
+from .unit_paste import PasteRefused, uses_unit
 
 PASTE_OFFSET = (40.0, 40.0)
 
@@ -23,16 +26,16 @@ class EditOps:
             return
         cmd = commands.macro("Delete")
         for e in edges:
-            cmd.add(commands.Disconnect(self.doc.graph, e))
+            cmd.add(commands.Disconnect(self.doc.current_graph, e))
         if ids:
-            cmd.add(commands.RemoveNodes(self.doc.graph, ids))
+            cmd.add(commands.RemoveNodes(self.doc.current_graph, ids))
         self.doc.undo.push(cmd)
 
     def edit_copy(self) -> bool:
         ids = self.scene.selected_node_ids()
         if not ids:
             return False
-        put_fragment(fragment_text(self.doc.graph, ids))
+        put_fragment(fragment_text(self.doc.current_graph, ids))
         return True
 
     def edit_cut(self) -> None:
@@ -55,11 +58,27 @@ class EditOps:
         ids = self.scene.selected_node_ids()
         if not ids:
             return []
-        fragment = parse_fragment(fragment_text(self.doc.graph, ids))
+        fragment = parse_fragment(fragment_text(self.doc.current_graph, ids))
         return self._paste(fragment, "Duplicate") if fragment else []
 
     def _paste(self, fragment: dict, text: str) -> list[str]:
-        cmd, new_ids = commands.paste(self.doc.graph, fragment, PASTE_OFFSET, text)
+        graph = self.doc.current_graph
+        try:
+            cmd, new_ids = commands.paste(graph, fragment, PASTE_OFFSET, text,
+                                          units_graph=self.doc.graph)
+        except PasteRefused as exc:
+            self.statusBar().showMessage(f"Cannot paste: {exc}", 8000)
+            return []
+        if self.doc.levels:  # inside an opened unit: never the unit inside itself
+            opened = self.doc.levels[-1][0]
+            planned = [c.unit for c in cmd.children if isinstance(c, DefineUnit)]
+            inner = [c.args["type"] for c in cmd.children if isinstance(c, commands.AddNode)]
+            bad = next((t for t in inner if uses_unit(self.doc.graph, planned, t, opened)), None)
+            if bad is not None:
+                self.statusBar().showMessage(
+                    f"Cannot paste: {bad} is or contains unit {opened}; a unit cannot "
+                    "contain itself", 8000)
+                return []
         self.doc.undo.push(cmd)
         self.scene.select_nodes(new_ids)
         return new_ids

@@ -7,15 +7,23 @@ import html
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QFormLayout, QLabel, QLineEdit, QScrollArea, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (QFormLayout, QLabel, QLineEdit, QScrollArea, QSpinBox,
+                               QVBoxLayout, QWidget)
 
 from graph.problems import Code, GraphEditError, ParamError
 
 from . import commands
 from .param_editors import ParseError, editor_for, format_value
+from .unit_commands import SetRepeat
 
 ERROR_STYLE = "color: #d22;"
+NOTE_STYLE = "color: #777;"
+MAX_REPEAT = 10000  # as the file format allows
+
+
+def is_binding(value: Any) -> bool:
+    """A ``"$name"`` value: a unit parameter standing in for a value."""
+    return isinstance(value, str) and value.startswith("$") and value[1:].isidentifier()
 
 
 class Inspector(QScrollArea):
@@ -49,16 +57,16 @@ class Inspector(QScrollArea):
         label.setMargin(8)
         self.setWidget(label)
         self.editors, self.errors, self.inferred_labels = {}, {}, {}
-        self.problem_label = self.name_error = None
+        self.problem_label = self.name_error = self.repeat_edit = None
 
     def show_node(self, node_id: str | None) -> None:
         """Build the form for a node (None: nothing selected)."""
         self.node_id = node_id
-        if node_id is None or self.doc is None or node_id not in self.doc.graph.nodes:
+        if node_id is None or self.doc is None or node_id not in self.doc.current_graph.nodes:
             self.node_id = None
             self._show_empty()
             return
-        node = self.doc.graph.nodes[node_id]
+        node = self.doc.current_graph.nodes[node_id]
         spec = node.spec
         if spec is None:
             self._show_empty(f"Unknown block type {node.type!r}.")
@@ -80,16 +88,7 @@ class Inspector(QScrollArea):
         self.name_edit.setToolTip("the layer's name in the generated code, exported files "
                                   "and checkpoints: a Python identifier, unique")
         self.name_edit.editingFinished.connect(self._rename)
-        self.name_error = QLabel()
-        self.name_error.setStyleSheet(ERROR_STYLE)
-        self.name_error.setWordWrap(True)
-        self.name_error.hide()
-        name_box = QWidget()
-        name_lay = QVBoxLayout(name_box)
-        name_lay.setContentsMargins(0, 0, 0, 0)
-        name_lay.setSpacing(1)
-        name_lay.addWidget(self.name_edit)
-        name_lay.addWidget(self.name_error)
+        name_box, self.name_error = _with_error(self.name_edit)
         form.addRow("name", name_box)
         self.editors, self.errors, self.inferred_labels = {}, {}, {}
         for prm in spec.params:
@@ -97,18 +96,18 @@ class Inspector(QScrollArea):
             self.editors[prm.name] = ed
             label = QLabel(prm.name)
             label.setToolTip(prm.doc)
-            err = QLabel()
-            err.setStyleSheet(ERROR_STYLE)
-            err.setWordWrap(True)
-            err.hide()
-            self.errors[prm.name] = err
-            box = QWidget()
-            lay = QVBoxLayout(box)
-            lay.setContentsMargins(0, 0, 0, 0)
-            lay.setSpacing(1)
-            lay.addWidget(ed.widget)
-            lay.addWidget(err)
+            box, self.errors[prm.name] = _with_error(ed.widget)
             form.addRow(label, box)
+        self.repeat_edit = None
+        if getattr(spec, "unit", None) is not None:
+            self.repeat_edit = QSpinBox()
+            self.repeat_edit.setRange(1, MAX_REPEAT)
+            self.repeat_edit.setValue(node.repeat)
+            self.repeat_edit.setToolTip("copies of the unit in a chain, each with its own weights "
+                                        "(an nn.Sequential in the code)")
+            self.repeat_edit.editingFinished.connect(self._commit_repeat)
+            box, self.repeat_error = _with_error(self.repeat_edit)
+            form.addRow("repeat", box)
         for name in spec.inferred:
             lab = QLabel("—")
             lab.setToolTip("inferred from the input shape (read-only)")
@@ -118,7 +117,11 @@ class Inspector(QScrollArea):
             key.setToolTip("follows from the input shape; not set by hand")
             form.addRow(key, lab)
         outer.addLayout(form)
-        doc = QLabel(spec.doc + (f"<br><br>{spec.details}" if spec.details else ""))
+        about = spec.doc + (f"<br><br>{spec.details}" if spec.details else "")
+        if getattr(spec, "unit", None) is not None:
+            about += ("<br><br>Double-click the block (or Edit → Open Unit) to edit the unit's "
+                      "definition; every block of this unit follows.")
+        doc = QLabel(about)
         doc.setWordWrap(True)
         outer.addWidget(doc)
         outer.addStretch(1)
@@ -129,12 +132,12 @@ class Inspector(QScrollArea):
         """Show the node's current values (after undo, or any edit)."""
         if self.node_id is None or self.doc is None:
             return
-        graph = self.doc.graph
+        graph = self.doc.current_graph
         if self.node_id not in graph.nodes:
             self.show_node(None)
             return
         node = graph.nodes[self.node_id]
-        problems = self.doc.analyzer.node_problems(self.node_id)
+        problems = self.doc.view_analyzer.node_problems(self.node_id)
         name_problem = next((p.message for p in problems if p.code == Code.BAD_NAME), None)
         if not self.name_edit.hasFocus():  # (a refused name stays while it is being typed)
             self.name_edit.setText(node.name)
@@ -149,19 +152,30 @@ class Inspector(QScrollArea):
         self.problem_label.setVisible(bool(rest))
         for name, ed in self.editors.items():
             value = graph.get_param(self.node_id, name)
+            if is_binding(value):  # inside a unit: "$channels" is the unit's parameter
+                ed.set_value(None)
+                self._mark(name, None)
+                self.errors[name].setText(f"{value}: the unit's parameter {value[1:]}, set on "
+                                          "each instance (type a value to fix it here)")
+                self.errors[name].setStyleSheet(NOTE_STYLE)
+                self.errors[name].show()
+                continue
             ed.set_value(value)
             self._mark(name, blamed.get(name))
             try:
                 ed.param.check(value)
             except ParamError as exc:
                 self._mark(name, str(exc))
-        r = self.doc.analyzer.result(self.node_id)
+        if self.repeat_edit is not None:  # (refreshed only after an undo-stack step)
+            self.repeat_edit.setValue(node.repeat)
+        r = self.doc.view_analyzer.result(self.node_id)
         for name, lab in self.inferred_labels.items():
             v = r.inferred.get(name) if r else None
             lab.setText(format_value(v) if v is not None else "— (needs a valid input)")
 
     def _mark(self, name: str, reason: str | None) -> None:
         err = self.errors[name]
+        err.setStyleSheet(ERROR_STYLE)
         if reason:
             err.setText(reason)
             err.show()
@@ -197,7 +211,7 @@ class Inspector(QScrollArea):
             self._mark(name, str(exc))  # marked as typed; not applied
             return
         self._mark(name, None)
-        graph = self.doc.graph
+        graph = self.doc.current_graph
         try:
             current = ed.param.check(graph.get_param(self.node_id, name))
         except ParamError:
@@ -209,11 +223,30 @@ class Inspector(QScrollArea):
         except GraphEditError as exc:
             self._mark(name, str(exc))
 
+    def _commit_repeat(self) -> None:
+        if self.node_id is None or self.repeat_edit is None:
+            return
+        graph = self.doc.current_graph
+        value = self.repeat_edit.value()
+        if value == graph.nodes[self.node_id].repeat:
+            return
+        try:
+            self.doc.undo.push(SetRepeat(graph, self.node_id, value).apply())
+        except GraphEditError as exc:
+            self.repeat_error.setText(str(exc))
+            self.repeat_error.show()
+            return
+        self.repeat_error.hide()
+
+    def repeat_error_text(self) -> str | None:
+        err = getattr(self, "repeat_error", None)
+        return err.text() if self.repeat_edit is not None and not err.isHidden() else None
+
     def _rename(self) -> None:
         if self.node_id is None:
             return
         text = self.name_edit.text().strip()
-        graph = self.doc.graph
+        graph = self.doc.current_graph
         node = graph.nodes.get(self.node_id)
         if node is None or text == node.name:
             return
@@ -232,3 +265,19 @@ class Inspector(QScrollArea):
             self._mark_name(str(exc))
             return
         self._mark_name(None)
+
+
+def _with_error(field: QWidget) -> tuple[QWidget, QLabel]:
+    """``field`` with a red message line under it (hidden until a value is
+    refused): the box for the form row, and the message label."""
+    err = QLabel()
+    err.setStyleSheet(ERROR_STYLE)
+    err.setWordWrap(True)
+    err.hide()
+    box = QWidget()
+    lay = QVBoxLayout(box)
+    lay.setContentsMargins(0, 0, 0, 0)
+    lay.setSpacing(1)
+    lay.addWidget(field)
+    lay.addWidget(err)
+    return box, err

@@ -9,16 +9,17 @@ lives in :mod:`gui.file_ops`, editing in :mod:`gui.edit_ops`.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import QPointF, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QLabel, QMainWindow, QMenu, QToolBar
+from PySide6.QtWidgets import QLabel, QMainWindow, QMenu, QToolBar, QVBoxLayout, QWidget
 
 from graph import humanize
 from graph.analysis import problem_counts
 from graph.project import Project
 
-from . import docks, edit_ops, export_ops, file_ops
+from . import docks, edit_ops, export_ops, file_ops, unit_ops
 from .actions import ACTIONS, ActionSpec
+from .canvas.context_menu import reveal_in_code
 from .canvas.scene import CanvasScene
 from .canvas.view import CanvasView
 from .code_view import CodeView
@@ -30,7 +31,8 @@ from .recovery import Recovery
 from .training.ops import TrainOps
 
 
-class MainWindow(file_ops.FileOps, edit_ops.EditOps, export_ops.ExportOps, TrainOps, QMainWindow):
+class MainWindow(file_ops.FileOps, edit_ops.EditOps, unit_ops.UnitOps, export_ops.ExportOps,
+                 TrainOps, QMainWindow):
     """The editor window.
 
     Args:
@@ -47,7 +49,16 @@ class MainWindow(file_ops.FileOps, edit_ops.EditOps, export_ops.ExportOps, Train
         self.doc: Document | None = None
         self.scene: CanvasScene | None = None
         self.view = CanvasView()
-        self.setCentralWidget(self.view)
+        # the breadcrumb of an opened unit (Project › BasicBlock) sits above the canvas
+        self.breadcrumb = unit_ops.Breadcrumb(self.go_to_level, self.unit_back)
+        self._saved_views: list = []  # zoom and centre of each level left for a unit
+        center = QWidget()
+        center_lay = QVBoxLayout(center)
+        center_lay.setContentsMargins(0, 0, 0, 0)
+        center_lay.setSpacing(0)
+        center_lay.addWidget(self.breadcrumb)
+        center_lay.addWidget(self.view, 1)
+        self.setCentralWidget(center)
         self.palette = Palette(dark=dark)
         self.inspector = Inspector()
         self.problems = ProblemsPanel()
@@ -62,6 +73,9 @@ class MainWindow(file_ops.FileOps, edit_ops.EditOps, export_ops.ExportOps, Train
         self.actions: dict[str, QAction] = {}
         self._build_actions()
         self.palette.activated.connect(self.add_block_at_center)
+        self.view.menus.window_actions = self.actions
+        self.view.menus.block_choices = self._block_choices
+        self.view.show_in_code.connect(self.show_in_code)
         self.problems.node_clicked.connect(self.reveal_node)
         self.problems.training_clicked.connect(self.show_training)
         self.recovery = Recovery(self._autosave_state, recovery_dir, self)
@@ -109,6 +123,10 @@ class MainWindow(file_ops.FileOps, edit_ops.EditOps, export_ops.ExportOps, Train
             if QKeySequence(extra) not in redo:
                 redo.append(QKeySequence(extra))
         self.actions["redo"].setShortcuts(redo)
+        self.actions["unit_back"].setShortcuts([QKeySequence("Esc"), QKeySequence("Alt+Left")])
+        self.actions["unit_back"].setEnabled(False)
+        self.actions["minimap"].setCheckable(True)
+        self.actions["minimap"].setChecked(True)
         self.actions["undo"].triggered.connect(lambda: self.doc.undo.undo())
         self.actions["redo"].triggered.connect(lambda: self.doc.undo.redo())
         self.update_recent_menu()
@@ -123,7 +141,7 @@ class MainWindow(file_ops.FileOps, edit_ops.EditOps, export_ops.ExportOps, Train
                 positions (a template or the example: nobody arranged it yet).
                 A network without positions is always laid out.
         """
-        old_scene, old_doc = self.scene, self.doc
+        old_doc = self.doc
         self.doc = doc
         if fresh_layout or any(n.pos is None for n in doc.graph.nodes.values()):
             from .canvas.edge_item import label_widths
@@ -131,19 +149,16 @@ class MainWindow(file_ops.FileOps, edit_ops.EditOps, export_ops.ExportOps, Train
             widths = label_widths(doc.graph, doc.analyzer)
             for nid, pos in layered_positions(doc.graph, widths, self.layout_view()).items():
                 doc.graph.move(nid, pos)
-        self.scene = CanvasScene(doc, self.dark, self)
-        self.scene.message.connect(lambda text: self.statusBar().showMessage(text, 6000))
-        self.scene.selectionChanged.connect(self._selection_changed)
-        self.view.setScene(self.scene)
-        if old_scene is not None:
-            old_scene.close()
-            old_scene.deleteLater()
+        self._saved_views = []
+        self.install_scene()
+        doc.level_changed.connect(self._level_changed)
         if old_doc is not None:
             old_doc.close()
             old_doc.deleteLater()
         doc.undo.cleanChanged.connect(self._clean_changed)
         doc.undo.indexChanged.connect(self.recovery.edited)  # autosave soon after an edit
         doc.analysed.connect(self.update_status)
+        self.update_breadcrumb()
         self.inspector.set_document(doc)
         self.problems.set_document(doc)
         self.code.set_document(doc)
@@ -153,6 +168,21 @@ class MainWindow(file_ops.FileOps, edit_ops.EditOps, export_ops.ExportOps, Train
         if not doc.is_modified():
             self.recovery.clear()
         self.view.show_network()
+
+    def install_scene(self) -> None:
+        """Show the document's current level in a new canvas scene."""
+        old_scene = self.scene
+        self.scene = CanvasScene(self.doc, self.dark, self)
+        self.scene.message.connect(lambda text: self.statusBar().showMessage(text, 6000))
+        self.scene.selectionChanged.connect(self._selection_changed)
+        # after the click's event handling: opening replaces the scene and its items
+        self.scene.node_double_clicked.connect(
+            lambda nid: QTimer.singleShot(0, self, lambda: self.open_instance(nid)))
+        self.view.setScene(self.scene)
+        if old_scene is not None:
+            old_scene.close()
+            old_scene.deleteLater()
+        self.inspector.show_node(None)
 
     def layout_view(self) -> tuple[float, float]:
         """The canvas size an auto-layout should fit (an estimate while the
@@ -195,6 +225,7 @@ class MainWindow(file_ops.FileOps, edit_ops.EditOps, export_ops.ExportOps, Train
         self.problems_label.setText(f"{errors} error{'s' * (errors != 1)}, "
                                     f"{warnings} warning{'s' * (warnings != 1)}")
         self.problems_label.setStyleSheet("color: #d22;" if errors else "")
+        self.palette.set_units(self.doc.graph.units)
         self.update_title()
 
     def _selection_changed(self) -> None:
@@ -204,6 +235,9 @@ class MainWindow(file_ops.FileOps, edit_ops.EditOps, export_ops.ExportOps, Train
 
     def reveal_node(self, node_id: str) -> None:
         """Select a node and centre the view on it (from the Problems panel)."""
+        if self.doc.levels and node_id not in self.scene.nodes:
+            self.doc.leave_to(0)  # the panel lists the project's network
+        node_id = self.open_dotted(node_id)  # a block inside an instance: open its unit
         item = self.scene.nodes.get(node_id)
         if item is None:
             return
@@ -223,6 +257,29 @@ class MainWindow(file_ops.FileOps, edit_ops.EditOps, export_ops.ExportOps, Train
 
     def view_fit(self) -> None:
         self.view.fit_all()
+
+    def view_zoom_selection(self) -> None:
+        if not self.view.zoom_to_selection():
+            self.statusBar().showMessage("Select blocks to zoom to", 4000)
+
+    def _block_choices(self) -> list[tuple[str, str, str]]:
+        """The palette's entries (units included) for the canvas's Add Block Here."""
+        return [(t, item.text(0), item.parent().text(0)) for t, item in self.palette.items.items()]
+
+    def show_in_code(self, node_id: str) -> None:
+        """A block's context menu → Show in Code: the Code panel, at its line."""
+        dock = self.docks["code"]
+        dock.show()
+        dock.raise_()
+        if not reveal_in_code(self.code, self.doc, node_id):
+            self.statusBar().showMessage("The code does not show this block (fix the network's "
+                                         "errors, or the block makes no code of its own)", 6000)
+
+    def view_toggle_minimap(self) -> None:
+        self.view.minimap.set_enabled(self.actions["minimap"].isChecked())
+
+    def edit_find(self) -> None:
+        self.view.open_find()
 
     def view_layout(self) -> None:
         self.scene.auto_layout(self.layout_view())

@@ -1,6 +1,8 @@
 """The block palette: blocks grouped by family from the registry, a search
 box that filters as you type, tooltips with formula and doc, drag onto the
-canvas or double-click to add."""
+canvas or double-click to add.  Its last family, "Units", lists the open
+project's units and then the built-in library's (:mod:`graph.unit_library`,
+added as ``library:NAME``: the definition is copied into the project)."""
 
 from __future__ import annotations
 
@@ -8,12 +10,14 @@ from PySide6.QtCore import QMimeData, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QLineEdit, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
-from graph import blocks
+from graph import blocks, unit_library
 
 from .canvas.style import family_color
 from .canvas.view import MIME_BLOCK
+from .commands import LIBRARY_PREFIX
 
 TYPE_ROLE = Qt.ItemDataRole.UserRole
+UNITS_FAMILY = "Units"
 
 
 def block_icon(family: str, type_name: str, dark: bool = False, size: int = 16) -> QIcon:
@@ -71,6 +75,7 @@ class Palette(QWidget):
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addWidget(self.search)
         lay.addWidget(self.tree)
+        self.project_units: list[str] = []
         self.search.textChanged.connect(self.filter)
         self.tree.itemDoubleClicked.connect(self._double_clicked)
         self.reload()
@@ -96,8 +101,48 @@ class Palette(QWidget):
                 item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
                               | Qt.ItemFlag.ItemIsDragEnabled)
                 self.items[spec.type] = item
+        self._add_units()
         self.tree.expandAll()
         self.filter(self.search.text())
+
+    def set_units(self, names: list[str]) -> None:
+        """Show the open project's units (after every edit: cheap when unchanged)."""
+        names = list(names)
+        if names != self.project_units:
+            self.project_units = names
+            self.reload()
+
+    def _add_units(self) -> None:
+        top = QTreeWidgetItem(self.tree, [UNITS_FAMILY])
+        top.setFlags(Qt.ItemFlag.ItemIsEnabled)
+        flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | \
+            Qt.ItemFlag.ItemIsDragEnabled
+        entries = [(name, name, f"<b>{name}</b><br>A unit of this project: drag in or "
+                    "double-click to add an instance; double-click an instance to edit it.")
+                   for name in self.project_units]
+        entries += [(name, LIBRARY_PREFIX + name,
+                     f"<b>{name}</b> (built-in)<br>{unit_library.library_doc(name)}<br>"
+                     "Added, its definition is copied into the project.")
+                    for name in unit_library.library_names()]
+        heading = False
+        for text, type_name, tip in entries:
+            if type_name.startswith(LIBRARY_PREFIX) and not heading:
+                # the library after the project's own units, under a heading
+                heading = True
+                head = QTreeWidgetItem(top, ["built-in library"])
+                head.setFlags(Qt.ItemFlag.NoItemFlags)
+                head.setToolTip(0, "Ready-made units: added, a copy of the definition goes "
+                                "into the project")
+            item = QTreeWidgetItem(top, [text])
+            item.setData(0, TYPE_ROLE, type_name)
+            item.setIcon(0, block_icon("units", text, self.dark))
+            item.setToolTip(0, tip)
+            item.setFlags(flags)
+            if type_name.startswith(LIBRARY_PREFIX):
+                font = item.font(0)
+                font.setItalic(True)
+                item.setFont(0, font)
+            self.items[type_name] = item
 
     def set_dark(self, dark: bool) -> None:
         if dark != self.dark:
@@ -111,8 +156,7 @@ class Palette(QWidget):
             shown = 0
             for j in range(top.childCount()):
                 child = top.child(j)
-                spec = blocks.get(child.data(0, TYPE_ROLE))
-                hay = f"{spec.type} {top.text(0)}".lower() if spec else ""
+                hay = f"{child.text(0)} {top.text(0)}".lower()
                 hide = bool(needle) and needle not in hay
                 child.setHidden(hide)
                 shown += not hide

@@ -16,13 +16,18 @@ from graph.problems import ERROR
 
 from .port_item import PortItem
 from .style import (ERROR_COLOR, HEADER_HEIGHT, LINE_HEIGHT, NAME_PX, NODE_HEIGHT, NODE_WIDTH,
-                    PARAM_LINES, PORT_SPACING, SELECTED_COLOR, TEXT_PX, WARNING_COLOR,
+                    PARAM_LINES, PORT_SPACING, SELECTED_COLOR, SIMPLE_LOD, TEXT_PX, WARNING_COLOR,
                     canvas_font, family_color, human_count, muted_text, node_colors)
 
 _F = QGraphicsItem.GraphicsItemFlag
 NAME_FONT = canvas_font(NAME_PX, bold=True)
 TEXT_FONT = canvas_font(TEXT_PX)
 TEXT_WIDTH = NODE_WIDTH - 20
+#: zoomed out below SIMPLE_LOD a block is a box in its family colour with its
+#: name in a larger font (read from further out); below NAME_LOD (the name
+#: under ~3 screen px) without it
+NAME_LOD = 0.12
+SIMPLE_FONT = canvas_font(3 * NAME_PX // 2, bold=True)
 SEP = " · "
 _metrics: dict[str, QFontMetricsF] = {}
 
@@ -30,7 +35,8 @@ _metrics: dict[str, QFontMetricsF] = {}
 def metrics(which: str) -> QFontMetricsF:
     """Font metrics of the node fonts (made once: thousands of nodes ask)."""
     if which not in _metrics:
-        _metrics[which] = QFontMetricsF(NAME_FONT if which == "name" else TEXT_FONT)
+        font = {"name": NAME_FONT, "simple": SIMPLE_FONT}.get(which, TEXT_FONT)
+        _metrics[which] = QFontMetricsF(font)
     return _metrics[which]
 
 
@@ -73,7 +79,12 @@ def param_parts(node: Node) -> list[str]:
     spec = node.spec
     if spec is None:
         return [f"{k}={v}" for k, v in node.params.items()]
+    if spec.role == "input" and "shape" not in node.params:
+        return []  # a unit's Input: its shape comes from each instance's input
     key = spec.key_params or ()
+    if getattr(spec, "unit", None) is not None:
+        # an instance is its parameter values: all of them, defaults too
+        key = tuple(prm.name for prm in spec.params)
     parts = []
     for prm in spec.params:
         if prm.advanced and prm.name not in key:
@@ -158,13 +169,18 @@ class NodeItem(QGraphicsObject):
     def refresh_text(self, node: Node) -> None:
         """Recompute the cached text after a rename or a parameter change."""
         self.name, self.type = node.name, node.type
+        self.repeat = node.repeat if node.type in (node.units or {}) else 1
         parts = param_parts(node)
         self.param_lines = wrap_parts(parts, TEXT_WIDTH)
         self.params_text = SEP.join(parts)
+        self.simple_name = metrics("simple").elidedText(
+            self.name, Qt.TextElideMode.ElideRight, NODE_WIDTH - 12)
         self.name_text = metrics("name").elidedText(
             self.name, Qt.TextElideMode.ElideRight, NODE_WIDTH - 16)
-        self.type_text = metrics("text").elidedText(
-            self.type, Qt.TextElideMode.ElideRight, TEXT_WIDTH)
+        kind = f"{self.type} ×{self.repeat}" if self.repeat > 1 else self.type
+        if node.type in (node.units or {}):
+            kind += " · unit"
+        self.type_text = metrics("text").elidedText(kind, Qt.TextElideMode.ElideRight, TEXT_WIDTH)
         self.update()
 
     def set_result(self, n_params: int, problems: list) -> None:
@@ -188,6 +204,10 @@ class NodeItem(QGraphicsObject):
         return path
 
     def paint(self, painter, option, widget=None) -> None:
+        lod = option.levelOfDetailFromTransform(painter.worldTransform())
+        if lod < SIMPLE_LOD:
+            self._paint_simple(painter, lod)
+            return
         fg, body, plain, header_text = node_colors(self.dark)
         if self.severity == ERROR:
             border, width = ERROR_COLOR, 2.5
@@ -199,6 +219,8 @@ class NodeItem(QGraphicsObject):
             border, width = SELECTED_COLOR, 2.5 if not self.severity else width + 0.5
         painter.setPen(QPen(border, width))
         painter.setBrush(QBrush(body))
+        if self.repeat > 1:  # a repeated unit: a stack of copies
+            painter.drawRoundedRect(self.rect.translated(5, 5), 6, 6)
         painter.drawRoundedRect(self.rect, 6, 6)
         header = QRectF(0, 0, NODE_WIDTH, HEADER_HEIGHT)
         painter.setPen(Qt.PenStyle.NoPen)
@@ -220,7 +242,31 @@ class NodeItem(QGraphicsObject):
                                  Qt.AlignmentFlag.AlignVCenter, text)
             y += LINE_HEIGHT
 
+    def _paint_simple(self, painter, lod: float) -> None:
+        """Zoomed far out: a box in the family colour with the name (if it
+        would still be legible); the border says selected or a problem."""
+        if self.isSelected():
+            pen = QPen(SELECTED_COLOR, 3 / lod)
+        elif self.severity:
+            pen = QPen(ERROR_COLOR if self.severity == ERROR else WARNING_COLOR, 3 / lod)
+        else:
+            pen = Qt.PenStyle.NoPen
+        painter.setPen(pen)
+        painter.setBrush(self.color)
+        painter.drawRect(self.rect)
+        if lod >= NAME_LOD:
+            painter.setPen(node_colors(self.dark)[3])
+            painter.setFont(SIMPLE_FONT)
+            painter.drawText(self.rect.adjusted(6, 0, -6, 0), Qt.AlignmentFlag.AlignCenter,
+                             self.simple_name)
+
     # ------------------------------------------------------------ moving
+    def mouseDoubleClickEvent(self, event) -> None:
+        super().mouseDoubleClickEvent(event)
+        scene = self.scene()
+        if scene is not None and hasattr(scene, "node_double_clicked"):
+            scene.node_double_clicked.emit(self.node_id)  # (an instance opens its unit)
+
     def itemChange(self, change, value):
         if change == QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged:
             scene = self.scene()

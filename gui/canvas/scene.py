@@ -30,6 +30,7 @@ from .edge_item import EdgeItem, curve, label_widths
 from .fix_item import FixMarker
 from .layout import layered_positions
 from .node_item import NodeItem
+from .overview import Overview
 from .port_item import PortItem
 from .style import NODE_HEIGHT, NODE_WIDTH, canvas_background
 
@@ -42,15 +43,18 @@ class CanvasScene(QGraphicsScene):
 
     Signals:
         message(str): a short status text (e.g. why a connection was refused).
+        node_double_clicked(str): a node's id.
     """
 
     message = Signal(str)
+    #: a block was double-clicked (an instance opens its unit)
+    node_double_clicked = Signal(str)
 
     def __init__(self, doc, dark: bool = False, parent=None):
         super().__init__(parent)
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
         self.doc = doc
-        self.graph = doc.graph
+        self.graph = doc.current_graph  # the project's network, or an opened unit's
         self.dark = dark
         self.setBackgroundBrush(canvas_background(dark))
         self.nodes: dict[str, NodeItem] = {}
@@ -65,6 +69,8 @@ class CanvasScene(QGraphicsScene):
         self._reroute_pending = False
         self._rects: dict | None = None  # node rectangles by grid cell, while unchanged
         self.batch_moving = False  # a graph-driven move: edges are rerouted after it
+        self._overview: Overview | None = None  # the far-out picture, while unchanged
+        self.selectionChanged.connect(self.overview_changed)
         ev = self.graph.events
         self._subs = [(ev.node_added, self._node_added), (ev.node_removed, self._node_removed),
                       (ev.edge_added, self._edge_added), (ev.edge_removed, self._edge_removed),
@@ -126,6 +132,18 @@ class CanvasScene(QGraphicsScene):
     def node_geometry_changed(self) -> None:
         """A node was added, removed or moved: the rectangles are stale."""
         self._rects = None
+        self._overview = None
+
+    def overview(self) -> Overview:
+        """The batched far-out picture (see :mod:`gui.canvas.overview`), built
+        on first use after a change."""
+        if self._overview is None:
+            self._overview = Overview(self)
+        return self._overview
+
+    def overview_changed(self) -> None:
+        """Something the far-out picture shows changed: rebuild it when next asked."""
+        self._overview = None
 
     # ------------------------------------------------------------ graph events
     def _node_added(self, node: Node) -> None:
@@ -134,12 +152,12 @@ class CanvasScene(QGraphicsScene):
             item.setPos(*node.pos)
         self.nodes[node.id] = item
         self._results.pop(node.id, None)
-        self._rects = None
+        self.node_geometry_changed()
         self.addItem(item)
 
     def _node_removed(self, node: Node) -> None:
         item = self.nodes.pop(node.id, None)
-        self._rects = None
+        self.node_geometry_changed()
         if item is not None:
             self.removeItem(item)
         self._results.pop(node.id, None)
@@ -154,6 +172,7 @@ class CanvasScene(QGraphicsScene):
         s.edges.append(item)
         t.edges.append(item)
         self.edges[edge] = item
+        self._overview = None
         self.addItem(item)
         item.update_path()  # in the scene now: long edges can route around nodes
         self._results.pop(edge.source, None)  # relabel on the next analysis
@@ -162,6 +181,7 @@ class CanvasScene(QGraphicsScene):
         item = self.edges.pop(edge, None)
         if item is None:
             return
+        self._overview = None
         for nid in (edge.source, edge.target):
             n = self.nodes.get(nid)
             if n is not None and item in n.edges:
@@ -170,6 +190,7 @@ class CanvasScene(QGraphicsScene):
 
     def _text_changed(self, node: Node) -> None:
         self.nodes[node.id].refresh_text(node)
+        self._overview = None
 
     def _node_moved(self, node: Node) -> None:
         item = self.nodes[node.id]
@@ -192,6 +213,7 @@ class CanvasScene(QGraphicsScene):
         self._reroute_pending = False
         if self._closed:
             return
+        self._overview = None
         for item in self.edges.values():
             item.update_path()
         self._place_markers({k: list(v) for k, v in self._problems.items() if v})
@@ -199,7 +221,8 @@ class CanvasScene(QGraphicsScene):
     # ------------------------------------------------------------ analysis
     def apply_analysis(self) -> None:
         """Update labels, counts and problem marks whose analysis changed."""
-        an = self.doc.analyzer
+        an = self.doc.view_analyzer
+        self._overview = None  # problem marks may have changed
         by_node: dict[str, list] = {}
         for p in an.problems():
             if p.node is not None:
@@ -276,8 +299,11 @@ class CanvasScene(QGraphicsScene):
     # ------------------------------------------------------------ editing helpers
     def add_block(self, type_name: str, pos: QPointF) -> str | None:
         """Add a block centred at ``pos`` (undoable); returns its id."""
-        cmd = commands.AddNode(self.graph, type_name,
-                               pos=(pos.x() - NODE_WIDTH / 2, pos.y() - NODE_HEIGHT / 2))
+        cmd, why = commands.add_block(self.doc, type_name,
+                                      (pos.x() - NODE_WIDTH / 2, pos.y() - NODE_HEIGHT / 2))
+        if cmd is None:
+            self.message.emit(why)
+            return None
         try:
             self.doc.undo.push(cmd)
         except GraphEditError as exc:
@@ -292,6 +318,7 @@ class CanvasScene(QGraphicsScene):
         if dark == self.dark:
             return
         self.dark = dark
+        self._overview = None
         self.setBackgroundBrush(canvas_background(dark))
         for item in self.nodes.values():
             item.set_dark(dark)
@@ -301,7 +328,7 @@ class CanvasScene(QGraphicsScene):
     def auto_layout(self, view: tuple[float, float] | None = None) -> None:
         """Lay the network out (one undoable step), wrapped to fit ``view``
         (width, height) when given; see :mod:`gui.canvas.layout`."""
-        pos = layered_positions(self.graph, label_widths(self.graph, self.doc.analyzer), view)
+        pos = layered_positions(self.graph, label_widths(self.graph, self.doc.view_analyzer), view)
         moves = {nid: (self.graph.nodes[nid].pos, p) for nid, p in pos.items()
                  if self.graph.nodes[nid].pos != p}
         if moves:
@@ -312,6 +339,16 @@ class CanvasScene(QGraphicsScene):
 
     def selected_edges(self) -> list[Edge]:
         return [i.edge for i in self.selectedItems() if isinstance(i, EdgeItem)]
+
+    def nudge_selection(self, dx: float, dy: float) -> None:
+        """Move the selected blocks by (dx, dy): one undo step per call (an
+        arrow key press), never merged with the one before."""
+        moves = {}
+        for nid in self.selected_node_ids():
+            p = self.nodes[nid].pos()
+            moves[nid] = ((p.x(), p.y()), (p.x() + dx, p.y() + dy))
+        if moves:
+            self.doc.undo.push(commands.Move(self.graph, moves, "Nudge", mergeable=False))
 
     def select_nodes(self, ids) -> None:
         self.clearSelection()
