@@ -391,13 +391,13 @@ def test_render_an_instance_and_an_opened_unit(qtbot, net, tmp_path):
     w.resize(1200, 700)
     w.view.fit_all()
     QApplication.processEvents()
-    w.grab().save(str(tmp_path / "units_top.png"))
-    w.grab().save("/tmp/shot_units_top.png")
+    top = w.grab()
+    assert top.save(str(tmp_path / "units_top.png")) and not top.isNull()
     w.open_instance("l2")
     QApplication.processEvents()
-    w.grab().save("/tmp/shot_units_open.png")
+    assert w.grab().save(str(tmp_path / "units_open.png"))
     w.palette.tree.scrollToItem(w.palette.items["library:GPTBlock"])
-    w.palette.grab().save("/tmp/shot_units_palette.png")
+    assert w.palette.grab().save(str(tmp_path / "units_palette.png"))
     assert w.breadcrumb.isVisible()
 
 
