@@ -37,6 +37,17 @@ def _unit(params: dict, layers: list, edges: list, inputs=("x",), outputs=("y",)
             "edges": [{"source": a, "target": b} for a, b in pairs]}
 
 
+def _shortcut(down: bool, layers: list, edges: list) -> None:
+    """The residual path into ``add``: the input itself, or (``down``) a
+    strided 1×1 convolution and batch norm that match the new size."""
+    if down:
+        layers += [("sc", "Conv2d", "shortcut_conv", _conv(1, "$channels", "$stride")),
+                   ("sb", "BatchNorm2d", "shortcut_bn", {})]
+        edges += ["x>sc", "sc>sb", "sb>add"]
+    else:
+        edges += ["x>add"]
+
+
 def _conv(k: int, out: Any, stride: Any = 1, groups: Any = 1, bias: bool = False) -> dict:
     p = {"out_channels": out, "kernel_size": k, "padding": k // 2, "bias": bias}
     if stride != 1:
@@ -56,12 +67,7 @@ def _basic(down: bool) -> dict:
               ("add", "Add", "add", {}),
               ("r2", "ReLU", "relu2", {})]
     edges = ["x>c1", "c1>b1", "b1>r1", "r1>c2", "c2>b2", "b2>add", "add>r2", "r2>y"]
-    if down:
-        layers += [("sc", "Conv2d", "shortcut_conv", _conv(1, "$channels", "$stride")),
-                   ("sb", "BatchNorm2d", "shortcut_bn", {})]
-        edges += ["x>sc", "sc>sb", "sb>add"]
-    else:
-        edges += ["x>add"]
+    _shortcut(down, layers, edges)
     params = {"channels": 128, "stride": 2} if down else {"channels": 64}
     return _unit(params, layers, edges)
 
@@ -80,12 +86,7 @@ def _bottleneck(down: bool) -> dict:
               ("r3", "ReLU", "relu3", {})]
     edges = ["x>c1", "c1>b1", "b1>r1", "r1>c2", "c2>b2", "b2>r2", "r2>c3", "c3>b3", "b3>add",
              "add>r3", "r3>y"]
-    if down:
-        layers += [("sc", "Conv2d", "shortcut_conv", _conv(1, "$channels", "$stride")),
-                   ("sb", "BatchNorm2d", "shortcut_bn", {})]
-        edges += ["x>sc", "sc>sb", "sb>add"]
-    else:
-        edges += ["x>add"]
+    _shortcut(down, layers, edges)
     params = {"width": 64, "channels": 256}
     if down:
         params["stride"] = 2
