@@ -95,6 +95,16 @@ def _settings(spec: dict, rules: Mapping[str, Rule], name: str, where: str) -> _
             yield f"{where}.{key}", f"{name} needs the setting {key!r} ({rule.expect})"
 
 
+def _options(spec: dict, rules: Mapping[str, Rule], where: str) -> _Found:
+    """The keys of a settings object (early stopping, augmentation) against their rules."""
+    for key, value in spec.items():
+        rule = rules.get(key)
+        if rule is None:
+            yield f"{where}.{key}", f"unknown setting{did_you_mean(key, rules)}"
+        elif (why := rule.why(value)) is not None:
+            yield f"{where}.{key}", why
+
+
 def _typed(spec: Any, known: Mapping, what: str, example: str, where: str
            ) -> tuple[str | None, _Found]:
     """``{"type": NAME, ...}``: the name if it is known, and the problems of its shape."""
@@ -270,12 +280,7 @@ def _early_stopping(spec: Any) -> _Found:
         yield where, ('expected null or an object like {"patience": 5, "monitor": '
                       f'"val_loss"}}, got {shown(spec) if spec is not True else "true"}')
         return
-    for key, v in spec.items():
-        rule = _EARLY.get(key)
-        if rule is None:
-            yield f"{where}.{key}", f"unknown setting{did_you_mean(key, _EARLY)}"
-        elif (why := rule.why(v)) is not None:
-            yield f"{where}.{key}", why
+    yield from _options(spec, _EARLY, where)
 
 
 def _augment(spec: Any) -> _Found:
@@ -285,14 +290,10 @@ def _augment(spec: Any) -> _Found:
     if not isinstance(spec, dict):
         yield where, f'expected null or an object like {{"noise": 0.1}}, got {kind_of(spec)}'
         return
-    for key, v in spec.items():
-        rule = AUGMENT.get(key)
-        if rule is None:
-            yield f"{where}.{key}", f"unknown setting{did_you_mean(key, AUGMENT)}"
-        elif (why := rule.why(v)) is not None:
-            yield f"{where}.{key}", why
-        elif key == "scale" and not 0 < v[0] <= v[1]:
-            yield f"{where}.scale", f"must be [LO, HI] with 0 < LO <= HI, got {listed(v)}"
+    yield from _options(spec, AUGMENT, where)
+    v = spec.get("scale")
+    if AUGMENT["scale"].why(v) is None and v is not None and not 0 < v[0] <= v[1]:
+        yield f"{where}.scale", f"must be [LO, HI] with 0 < LO <= HI, got {listed(v)}"
 
 
 # ---------------------------------------------------------------------- the section

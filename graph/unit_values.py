@@ -39,36 +39,29 @@ class Sym:
 
     source: str
 
+    def __new__(cls, value: Any, source: str):
+        obj = cls.__mro__[2].__new__(cls, value)  # int, float or str
+        obj.source = source
+        return obj
+
     def __repr__(self) -> str:
         return self.source
 
+    def __str__(self) -> str:
+        return type(self).__mro__[2].__repr__(self) if not isinstance(self, str) \
+            else str.__str__(self)
+
 
 class SymInt(Sym, int):
-    def __new__(cls, value: int, source: str):
-        obj = int.__new__(cls, value)
-        obj.source = source
-        return obj
-
-    __str__ = int.__repr__
+    pass
 
 
 class SymFloat(Sym, float):
-    def __new__(cls, value: float, source: str):
-        obj = float.__new__(cls, value)
-        obj.source = source
-        return obj
-
-    __str__ = float.__repr__
+    pass
 
 
 class SymStr(Sym, str):
-    def __new__(cls, value: str, source: str):
-        obj = str.__new__(cls, value)
-        obj.source = source
-        return obj
-
-    def __str__(self) -> str:
-        return str.__str__(self)
+    pass
 
 
 def symbol(value: Any, source: str) -> Any:
