@@ -6,8 +6,9 @@ with ``torch.load(weights_only=True)`` and never needs the unsafe loader
 (``quality.md`` R8).  Keys:
 
 ``format`` ("netcanvas-checkpoint"), ``version``, ``model`` (state_dict),
-``optimizer``, ``scheduler``, ``scaler``, ``rng`` (torch CPU/CUDA and the
-shuffling generator's states), ``epoch`` (completed epochs), ``step``
+``optimizer``, ``scheduler``, ``scaler``, ``rng`` (torch CPU/CUDA, the
+shuffling generator's and, with ``training.augment``, the augmentation
+generator's states), ``epoch`` (completed epochs), ``step``
 (steps so far), ``planned_epochs`` (the run's epochs), ``partial`` (stopped
 inside an epoch), ``history`` (per-epoch metrics), ``step_losses``,
 ``best`` (monitor, value, epoch, bad_epochs), ``project`` (the project

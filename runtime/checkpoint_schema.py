@@ -238,7 +238,7 @@ def _optimizer(opt: dict, F: Fields, field: str) -> None:
 
 
 def _rng(rng: dict, F: Fields, field: str) -> None:
-    for key in ("torch", "shuffle"):
+    for key in ("torch", "shuffle", "augment"):
         if key in rng:
             F.tensor(rng[key], child(field, key), "a random-number generator state (a 1-D "
                      "uint8 tensor)", _byte_state)

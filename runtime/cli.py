@@ -6,7 +6,9 @@ loss, the epoch's running training accuracy (``acc``; ``mae`` for
 regression), the last validation accuracy and samples/s.  The run's folder
 gets ``metrics.csv`` and the ``best.pt``/``last.pt`` checkpoints; the *last*
 line on stdout is one JSON object of final metrics (``epochs``,
-``train_loss``, ``val_loss``, and ``val_accuracy`` or ``val_mae``).
+``train_loss``, ``val_loss``, and ``val_accuracy`` or ``val_mae``; for a
+network with several Outputs, ``val_loss`` is the weighted sum of their losses
+and each trained Output adds ``val_accuracy_<id>`` or ``val_mae_<id>``).
 
 Exit codes: 0 trained (also when stopped with Ctrl-C or early-stopped), 1 a
 training error — refused before training (bad settings, a dataset that does
@@ -62,10 +64,14 @@ class ProgressBar(Callback):
     def on_step(self, m: dict) -> None:
         fields = {"epoch": f"{m['epoch']}/{self.info['epochs']}",
                   "loss": f"{m['loss']:.4g}" if m.get("loss") is not None else "-"}
-        if m.get("train_accuracy") is not None:
-            fields["acc"] = f"{m['train_accuracy']:.1%}"
-        elif m.get("train_mae") is not None:
-            fields["mae"] = f"{m['train_mae']:.4g}"
+        # the running metric of the (first) trained output: train_accuracy, or
+        # train_accuracy_<id> in a network with several Outputs
+        acc = next((k for k in m if k.startswith("train_accuracy")), None)
+        mae = next((k for k in m if k.startswith("train_mae")), None)
+        if acc is not None and m[acc] is not None:
+            fields["acc"] = f"{m[acc]:.1%}"
+        elif mae is not None and m[mae] is not None:
+            fields["mae"] = f"{m[mae]:.4g}"
         if self.acc is not None:
             fields["val_acc"] = f"{self.acc:.1%}"
         if m.get("samples_per_s"):
@@ -81,10 +87,13 @@ class ProgressBar(Callback):
 
     def on_epoch_end(self, m: dict) -> None:
         parts = [f"epoch {m['epoch']}/{m['epochs']}", f"train_loss {m['train_loss']:.4g}"]
-        for k in ("train_accuracy", "train_mae", "val_loss", "val_accuracy", "val_mae",
-                  "val_rmse"):
-            if m.get(k) is not None:
-                parts.append(f"{k} {m[k]:.1%}" if k.endswith("accuracy") else f"{k} {m[k]:.4g}")
+        keys = ["train_accuracy", "train_mae", "val_loss", "val_accuracy", "val_mae", "val_rmse"]
+        # each trained output's own metrics in a network with several Outputs
+        keys += [k for k in m if k.startswith(("train_accuracy_", "train_mae_", "val_accuracy_",
+                                               "val_mae_"))]
+        for k in keys:
+            if isinstance(m.get(k), (int, float)):
+                parts.append(f"{k} {m[k]:.1%}" if "accuracy" in k else f"{k} {m[k]:.4g}")
         if m.get("samples_per_s"):
             parts.append(f"{m['samples_per_s']:,.0f} samples/s")
         self.acc = m.get("val_accuracy")
@@ -161,6 +170,8 @@ def train(args) -> int:
             resume=args.resume, init_weights=getattr(args, "init_weights", None),
             overrides=overrides)
         trainer.prepare()
+        if trainer.weights_report is not None:  # what loaded, what did not and why
+            print("\n".join(trainer.weights_report.lines()), file=sys.stderr)
     except TrainingError as exc:
         print(f"error: {exc}", file=sys.stderr)
         print(json.dumps(refusal(str(exc))), flush=True)

@@ -46,7 +46,11 @@ class TrainConfig:
     amp: bool | str = False
     compile: bool = False
     augment: dict | None = None
+    #: Output id → weight of its loss in the sum (default 1 each).
     loss_weights: dict | None = None
+    #: Output id → its own loss (a per-output ``loss``; an Output not named, or
+    #: named with null, takes ``loss`` or its task's default).  None: one ``loss``.
+    losses: dict | None = None
 
 
 def _refuse(problems) -> None:
@@ -64,16 +68,6 @@ def _refuse(problems) -> None:
     raise ConfigError(text.removeprefix(f"{first.location}: "), key)
 
 
-def _only_output(loss: dict, graph) -> dict | None:
-    """The loss of the network's one ``Output`` from a per-output ``loss`` object
-    (None: that Output takes the default loss)."""
-    outs = [o.id for o in graph.ends("output")] if graph is not None else []
-    if len(outs) != 1:
-        raise ConfigError("a loss per Output needs the network to know its Outputs; the "
-                          "training engine trains a network with exactly one Output", "loss")
-    return loss.get(outs[0])
-
-
 def parse_training(training: dict | None, overrides: dict | None = None,
                    graph=None) -> TrainConfig:
     """Check a project's ``training`` dict and fill in defaults.
@@ -83,7 +77,7 @@ def parse_training(training: dict | None, overrides: dict | None = None,
         overrides: values that replace the file's (command-line options);
             None values are ignored.  They are checked like the file's.
         graph: the network (:class:`graph.Graph`), to check the Output ids a
-            per-output ``loss`` and ``loss_weights`` name and to pick its loss.
+            per-output ``loss`` and ``loss_weights`` name.
 
     Raises:
         ConfigError: the first problem of the section (an unknown key or a bad
@@ -101,8 +95,10 @@ def parse_training(training: dict | None, overrides: dict | None = None,
     c.task = t.get("task")
     loss = t.get("loss")
     if per_output(loss, [o.id for o in graph.ends("output")] if graph is not None else None):
-        loss = _only_output(loss, graph)
-    c.loss = dict(loss) if loss is not None else None
+        c.losses = {oid: dict(entry) if entry is not None else None
+                    for oid, entry in loss.items()}
+    else:
+        c.loss = dict(loss) if loss is not None else None
     if t.get("optimizer") is not None:
         c.optimizer = dict(t["optimizer"])
     c.scheduler = dict(t["scheduler"]) if t.get("scheduler") is not None else None
@@ -120,17 +116,9 @@ def parse_training(training: dict | None, overrides: dict | None = None,
         "min_delta": float(es.get("min_delta", 0.0))}
     c.amp = t.get("amp", False)
     c.compile = t.get("compile", False)
-    # Documented settings the engine does not apply yet: refused rather than ignored,
-    # so a run never silently differs from what the file asks for.
-    if t.get("augment"):
-        raise ConfigError("the training engine does not apply data augmentation yet; remove "
-                          "augment (or set it to null) to train", "augment")
-    weights = t.get("loss_weights") or {}
-    if any(w != 1 for w in weights.values()):
-        raise ConfigError("the training engine trains a network with one Output, whose loss "
-                          "weight can only be 1; remove loss_weights", "loss_weights")
-    c.augment = t.get("augment")
-    c.loss_weights = t.get("loss_weights")
+    c.augment = dict(t["augment"]) if t.get("augment") else None
+    weights = t.get("loss_weights")
+    c.loss_weights = {oid: float(w) for oid, w in weights.items()} if weights else None
     return c
 
 

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 #: Gradient norm ratio (last layer / first layer) beyond which gradients vanish.
 VANISH_RATIO = 1e-3
+#: How many of the layers under the vanishing threshold a finding names.
+VANISH_NAMED = 5
 #: A gradient norm above this is exploding.
 EXPLODE_NORM = 1e3
 #: Fraction of a ReLU layer's units that never activate before it is reported.
@@ -132,14 +134,37 @@ def gradients(history: list[dict], labels: dict[str, str] | None = None) -> list
                         "set grad_clip_norm (e.g. 1.0), lower the learning rate, or add "
                         "normalisation", nodes[big])]
     if len(vals) >= 2 and vals[-1] > 0:
-        first = vals[0]
-        if first / vals[-1] < VANISH_RATIO:
-            return [Finding("vanishing_gradients",
-                            f"the gradient at {labels.get(nodes[0], nodes[0])} is "
-                            f"{vals[-1] / max(first, 1e-30):.0f}× smaller than at the last layer",
-                            "use ReLU/GELU instead of sigmoid/tanh, add BatchNorm/LayerNorm or "
-                            "residual connections, or use a better initialisation", nodes[0])]
+        return _vanishing(nodes, vals, labels)
     return []
+
+
+def _times(ratio: float) -> str:
+    """A ratio as a reader takes it in: ``4000×``, ``7.5e+13×``."""
+    return f"{ratio:.0f}×" if ratio < 1e5 else f"{ratio:.2g}×"
+
+
+def _vanishing(nodes: list[str], vals: list[float], labels: dict[str, str]) -> list[Finding]:
+    """Vanishing gradients: the first layer's norm is below :data:`VANISH_RATIO`
+    times the last layer's.  The message names the first layers under that
+    threshold (in forward order) and how many there are, so in a deep stack
+    it says how far up the gradient still reaches."""
+    threshold = VANISH_RATIO * vals[-1]
+    if vals[0] >= threshold:
+        return []
+    low = [i for i, v in enumerate(vals[:-1]) if v < threshold]
+    names = [labels.get(nodes[i], nodes[i]) for i in low[:VANISH_NAMED]]
+    more = f" and {len(low) - len(names)} more" if len(low) > len(names) else ""
+    if len(low) == 1:
+        which = f"{names[0]}"
+    else:
+        which = f"{len(low)} of {len(vals)} layers, first {', '.join(names)}{more}"
+    return [Finding("vanishing_gradients",
+                    f"gradients vanish: the gradient norm fell below {VANISH_RATIO:g}× the "
+                    f"last layer's ({vals[-1]:.2g}) at {which}; at {names[0]} it is "
+                    f"{_times(vals[-1] / max(vals[0], 1e-30))} smaller than at the last layer",
+                    "use ReLU/GELU instead of sigmoid/tanh, add BatchNorm/LayerNorm or "
+                    "residual connections, or use a better initialisation (delta_orthogonal "
+                    "for a deep plain CNN)", nodes[0])]
 
 
 def dead_units(history: list[dict], labels: dict[str, str] | None = None) -> list[Finding]:

@@ -24,6 +24,13 @@ CPU, where reading a scalar costs nothing (there is no queue to drain): there
 the loss is checked for NaN/Inf at every step, *before* the update, so the
 layer that produced it can be named while the weights are still intact.
 
+The trainer owns its state: the settings and run folder given to it, a
+:class:`~runtime.control.RunControl` for stop and pause, and once prepared
+a :class:`~runtime.session.Session` (the built model, optimizer, schedule and
+the run's progress).  The loop (:class:`runtime.loop.TrainLoop`) and the
+checkpoint code (:mod:`runtime.resume`) are collaborators that receive the
+session, not the trainer.
+
 Faults during training (NaN/Inf loss, an exception inside a layer, out of
 memory, a checkpoint the disk has no room for) do not raise: the run ends with
 ``stopped="error"`` and a :class:`~runtime.faults.Fault` in the
@@ -34,18 +41,24 @@ that does not fit, a run folder that cannot be written) raise a
 
 from __future__ import annotations
 
-import math
-import threading
-import time
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
+from torch import nn
 
-from . import loop
-from .config import higher_is_better, parse_training
-from .errors import ConfigError
-from .faults import Fault
+from .config import TrainConfig, parse_training
+from .control import RunControl
+from .result import RunResult
+from .session import RunState, Session
+from .setup import Setup
+
+if TYPE_CHECKING:  # pragma: no cover
+    from graph import Graph
+
+    from .data import Dataset
+
+__all__ = ["Callback", "RunResult", "Trainer"]
 
 
 class Callback:
@@ -64,57 +77,12 @@ class Callback:
 
     def on_epoch_end(self, metrics: dict) -> None:
         """After validation: train/val loss, accuracy or MAE/RMSE, grad norms, dead units,
-        and ``diagnosis`` (the findings so far, as in :attr:`RunResult.diagnosis`)."""
+        ``diagnosis`` (the findings so far, as in :attr:`RunResult.diagnosis`), and
+        ``samples``: a teacher-forced sequence-to-sequence run's greedy decodes of
+        3 fixed validation samples (:func:`runtime.decode.epoch_samples`), else None."""
 
     def on_run_end(self, result: "RunResult") -> None:
         """Once, however the run ended (also after a fault)."""
-
-
-@dataclass
-class RunResult:
-    """How a run ended and what it measured.
-
-    Attributes:
-        stopped: ``"completed"``, ``"stopped"`` (stop()), ``"early_stopping"``
-            or ``"error"`` (see ``fault``).
-        epochs: completed epochs (including those of a resumed run).
-        metrics: the last epoch's metrics (or the partial epoch's train loss).
-        history: per-epoch metrics.
-        step_losses: every step's training loss.
-        confusion: rows = true class, columns = predicted (classification).
-        per_class_accuracy: recall per class.
-        diagnosis: findings as dicts (kind, message, suggestion, node).
-        checkpoints: ``{"best": path, "last": path}`` of those written.
-    """
-
-    stopped: str
-    epochs: int
-    task: str
-    device: str
-    metrics: dict = field(default_factory=dict)
-    history: list = field(default_factory=list)
-    step_losses: list = field(default_factory=list)
-    confusion: list | None = None
-    class_names: list | None = None
-    per_class_accuracy: list | None = None
-    diagnosis: list = field(default_factory=list)
-    checkpoints: dict = field(default_factory=dict)
-    fault: Fault | None = None
-    notes: list = field(default_factory=list)
-
-    def summary(self) -> dict:
-        """The one JSON object the command line prints last."""
-        keys = ("train_loss", "train_accuracy", "train_mae", "val_loss", "val_accuracy",
-                "val_mae", "val_rmse")
-        out = {"epochs": self.epochs, "stopped": self.stopped, "task": self.task,
-               "device": self.device}
-        out.update({k: self.metrics[k] for k in keys if self.metrics.get(k) is not None})
-        out["diagnosis"] = [d["message"] + "; " + d["suggestion"] for d in self.diagnosis]
-        out["checkpoints"] = self.checkpoints
-        if self.fault is not None:
-            out["error"] = self.fault.message
-            out["fault"] = self.fault.to_json()
-        return out
 
 
 class Trainer:
@@ -126,7 +94,9 @@ class Trainer:
         name: the project name.
         callbacks: :class:`Callback` objects (or anything with those methods).
         dataset: an already loaded :class:`runtime.data.Dataset` (else loaded
-            from ``training["dataset"]``).
+            from ``training["dataset"]``); a
+            :class:`runtime.data.node_arrays.NodeDataset` for a network with several
+            Inputs or Outputs.
         base_dir: folder for relative dataset paths (the project file's).
         out_dir: folder for ``best.pt``/``last.pt``; None writes no checkpoints.
         resume: a checkpoint to continue from (weights, optimizer, schedule,
@@ -137,6 +107,14 @@ class Trainer:
         project: the project document (dict) stored in checkpoints.
         report_every: seconds between ``on_step`` calls.
 
+    Attributes:
+        config: the parsed settings.
+        control: the stop/pause requests (:meth:`stop`, :meth:`pause`, :meth:`resume`).
+        session: the prepared run (None before :meth:`prepare`); :attr:`setup`,
+            :attr:`model`, :attr:`history`, :attr:`epoch`, :attr:`step` and the
+            other properties read it.
+        notes: remarks for the user, shown at the run's start.
+
     Raises:
         ConfigError: a bad setting (checked here, before anything is built).
     """
@@ -145,27 +123,24 @@ class Trainer:
                  callbacks=(), dataset=None, base_dir=None, out_dir=None, resume=None,
                  overrides: dict | None = None, project: dict | None = None,
                  report_every: float = 0.25, init_weights=None):
-        self.graph = graph
-        self.training = dict(training or {})
-        self.config = parse_training(self.training, overrides, graph)
-        self.name = name
-        self.callbacks = list(callbacks)
-        self.dataset = dataset
-        self.base_dir = base_dir
-        self.out_dir = Path(out_dir) if out_dir is not None else None
-        self.resume_from = resume
-        self.init_weights = init_weights
-        self.project = project or {"name": name, "training": self.training}
-        self.report_every = report_every
+        self.graph: Graph = graph
+        self.training: dict = dict(training or {})
+        self.config: TrainConfig = parse_training(self.training, overrides, graph)
+        self.name: str = name
+        self.callbacks: list = list(callbacks)
+        self.dataset: Dataset | None = dataset
+        self.base_dir: str | Path | None = base_dir
+        self.out_dir: Path | None = Path(out_dir) if out_dir is not None else None
+        self.resume_from: str | Path | None = resume
+        self.init_weights: str | Path | None = init_weights
+        #: what ``init_weights`` loaded (a :class:`~runtime.weight_transfer.TransferReport`)
+        self.weights_report = None
+        self.project: dict = project or {"name": name, "training": self.training}
+        self.report_every: float = report_every
         self.notes: list[str] = []
-        self._cond = threading.Condition()
-        self._stopping = False
-        self._paused = False
-        #: True while a stop or pause is asked: the one flag the loop reads per step.
-        self.hold = False
-        self.pending_epoch: dict | None = None  # a stopped epoch to continue (resume)
-        self.epoch_state: dict | None = None    # the epoch under way, for a partial checkpoint
-        self.prepared = False
+        self.control: RunControl = RunControl()
+        #: The built run (None until :meth:`prepare`).
+        self.session: Session | None = None
 
     @classmethod
     def from_project(cls, project, **kwargs) -> "Trainer":
@@ -180,42 +155,109 @@ class Trainer:
     # ------------------------------------------------------------ control (any thread)
     def stop(self) -> None:
         """Stop before the next batch; metrics and a checkpoint are kept."""
-        with self._cond:
-            self._stopping = True
-            self.hold = True
-            self._cond.notify_all()
+        self.control.stop()
 
     def pause(self) -> None:
         """Hold before the next batch until :meth:`resume` (or :meth:`stop`)."""
-        with self._cond:
-            if not self._stopping:
-                self._paused = True
-                self.hold = True
+        self.control.pause()
 
     def resume(self) -> None:
         """Continue after :meth:`pause`."""
-        with self._cond:
-            self._paused = False
-            self.hold = self._stopping
-            self._cond.notify_all()
+        self.control.resume()
 
     def wait_while_paused(self) -> float:
         """Block while paused, until :meth:`resume` or :meth:`stop`; seconds waited."""
-        with self._cond:
-            if not self._paused or self._stopping:
-                return 0.0
-            t0 = self.now()
-            while self._paused and not self._stopping:
-                self._cond.wait()
-            return self.now() - t0
+        return self.control.wait_while_paused()
+
+    @property
+    def hold(self) -> bool:
+        """A stop or pause is asked (the flag the loop reads per step)."""
+        return self.control.hold
 
     @property
     def paused(self) -> bool:
-        return self._paused and not self._stopping
+        return self.control.paused
 
     @property
     def stopping(self) -> bool:
-        return self._stopping
+        return self.control.stopping
+
+    # ------------------------------------------------------------ the prepared run
+    @property
+    def prepared(self) -> bool:
+        return self.session is not None
+
+    def _session(self) -> Session:
+        if self.session is None:
+            raise RuntimeError("the trainer is not prepared yet: call prepare() or run()")
+        return self.session
+
+    @property
+    def setup(self) -> Setup:
+        """Model, data and target handling on the device."""
+        return self._session().setup
+
+    @property
+    def state(self) -> RunState:
+        """The run's progress (epoch, step, history, best value)."""
+        return self._session().state
+
+    @property
+    def model(self) -> nn.Module:
+        return self._session().model
+
+    @property
+    def device(self) -> torch.device:
+        return self._session().device
+
+    @property
+    def optimizer(self) -> torch.optim.Optimizer:
+        return self._session().optimizer
+
+    @property
+    def schedule(self):
+        """The :class:`runtime.optim.Schedule` of the run."""
+        return self._session().schedule
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return self._session().steps_per_epoch
+
+    @property
+    def monitor(self) -> str:
+        return self.state.monitor
+
+    @property
+    def epoch(self) -> int:
+        """Completed epochs."""
+        return self.state.epoch
+
+    @property
+    def step(self) -> int:
+        """Training steps made."""
+        return self.state.step
+
+    @property
+    def history(self) -> list[dict]:
+        """Per-epoch metric rows."""
+        return self.state.history
+
+    @property
+    def step_losses(self) -> list[float]:
+        return self.state.step_losses
+
+    @property
+    def best(self) -> dict:
+        return self.state.best
+
+    @property
+    def sync_loss(self) -> bool:
+        """Whether each step's loss is read at once (the CPU's NaN check before the update)."""
+        return self._session().sync_loss
+
+    @sync_loss.setter
+    def sync_loss(self, value: bool) -> None:
+        self._session().sync_loss = value
 
     # ------------------------------------------------------------ set-up
     def prepare(self) -> None:
@@ -225,89 +267,29 @@ class Trainer:
         Raises:
             TrainingError: any reason training cannot start (message for a person).
         """
-        from .optim import build_loss, build_optimizer, build_schedule
+        from .session import build_session
         from .setup import build_setup
 
-        c = self.config
-        s = self.setup = build_setup(self.graph, c, self.name, self.training, self.dataset,
-                                     self.base_dir)
-        self.device = s.device
-        #: Read each step's loss at once (the NaN check before the update): on the CPU
-        #: reading a scalar costs nothing; elsewhere it would wait for the queue to drain,
-        #: so losses stay on the device and are checked when reported.
-        self.sync_loss = s.device.type == "cpu"
-        self.model = s.model
-        self.criterion = build_loss(s.loss_spec, s.device)
-        self.optimizer = build_optimizer(c.optimizer, s.model.parameters())
-        n = len(s.X)
-        # A last batch of one sample is left out of the epoch (each epoch shuffles,
-        # so no sample is left out for good): BatchNorm cannot normalise a batch
-        # of one and would stop the run at the end of every epoch.
-        self.steps_per_epoch = n // c.batch_size if n % c.batch_size == 1 and n > 1 \
-            else math.ceil(n / c.batch_size)
-        opt_steps = math.ceil(self.steps_per_epoch / c.grad_accum_steps)
-        self.schedule = build_schedule(c.scheduler, self.optimizer, c.epochs, opt_steps)
-        self.schedule.check_fits(c.epochs * opt_steps, f"{c.epochs} epochs × {opt_steps} "
-                                 "optimizer steps")
-        self.monitor = (c.early_stopping or {}).get("monitor") or \
-            ("val_loss" if len(s.Xv) else "train_loss")
-        measured = {"train_loss", "val_loss", "val_accuracy"} if s.plan.classification else \
-            {"train_loss", "val_loss", "val_mae", "val_rmse"}
-        if self.monitor not in measured or (self.monitor.startswith("val") and not len(s.Xv)):
-            raise ConfigError(f"{self.monitor} is not measured in this run (measured: "
-                              f"{', '.join(sorted(measured))})", "early_stopping.monitor")
-        self.autocast, self.scaler = self._amp()
-        self.fwd = self._compiled()
-        self.generator = torch.Generator(device=s.device)
-        self.generator.manual_seed(c.seed)
-        self.history: list[dict] = []
-        self.step_losses: list[float] = []
-        self.epoch = 0
-        self.step = 0
-        self.best = {"monitor": self.monitor, "value": None, "epoch": None, "bad_epochs": 0}
+        setup = build_setup(self.graph, self.config, self.name, self.training, self.dataset,
+                            self.base_dir)
+        session = build_session(setup, self.config, self.notes)
         if self.resume_from is not None:
             from .resume import restore
 
-            restore(self, self.resume_from)
+            restore(session, self.resume_from, self.notes)
         elif self.init_weights is not None:
-            from .checkpoint import load_checkpoint, load_weights
+            from .checkpoint import load_checkpoint
+            from .weight_transfer import transfer
 
+            # by name and shape: a classifier takes a pretrained encoder's blocks
             ck = load_checkpoint(self.init_weights)
-            load_weights(self.model, ck["model"], f"checkpoint {str(self.init_weights)!r}")
-            self.notes.append(f"weights loaded from {str(self.init_weights)!r}")
+            self.weights_report = transfer(session.model, ck["model"], str(self.init_weights))
+            self.notes.append(self.weights_report.summary())
         if self.out_dir is not None:  # refused now, not after the first epoch has trained
             from .checkpoint import check_run_folder, checkpoint_size
 
-            check_run_folder(self.out_dir, checkpoint_size(self.model))
-        self.prepared = True
-
-    def _amp(self):
-        amp = self.config.amp
-        if not amp:
-            return None, None
-        if self.device.type != "cuda":
-            self.notes.append(f"mixed precision is used on CUDA only; training in float32 on "
-                              f"{self.device.type}")
-            return None, None
-        bf16 = amp in (True, "bf16") and torch.cuda.is_bf16_supported()
-        dtype = torch.bfloat16 if bf16 else torch.float16
-        scaler = None if bf16 else torch.amp.GradScaler("cuda")
-        return (lambda: torch.autocast("cuda", dtype=dtype)), scaler
-
-    def _compiled(self):
-        if not self.config.compile:
-            return self.model
-        try:
-            fwd = torch.compile(self.model)
-            with torch.no_grad():
-                fwd(self.setup.X[:2])
-            return fwd
-        except Exception as exc:  # a missing compiler must not stop training
-            from .faults import describe_error
-
-            self.notes.append(f"torch.compile is not available here ({describe_error(exc)}); "
-                              "training without it")
-            return self.model
+            check_run_folder(self.out_dir, checkpoint_size(session.model))
+        self.session = session
 
     # ------------------------------------------------------------ running
     def run(self) -> RunResult:
@@ -316,11 +298,16 @@ class Trainer:
         Raises:
             TrainingError: from :meth:`prepare`, before any callback is called.
         """
-        if not self.prepared:
+        from .loop import TrainLoop
+
+        if self.session is None:
             self.prepare()
-        return loop.run(self)
+        session = self._session()
+        return TrainLoop(session, self.control, self.emit, self.out_dir,
+                         self.checkpoint_state, self.notes, self.report_every).run()
 
     def emit(self, event: str, payload) -> None:
+        """Call ``event`` (a :class:`Callback` method name) on every callback that has it."""
         for cb in self.callbacks:
             fn = getattr(cb, event, None)
             if fn is not None:
@@ -328,23 +315,11 @@ class Trainer:
 
     def improved(self, value: float | None) -> bool:
         """Update the best monitored value; True when ``value`` is a new best."""
-        if value is None or not math.isfinite(value):
-            return False
-        best = self.best["value"]
-        delta = (self.config.early_stopping or {}).get("min_delta", 0.0)
-        better = best is None or (value > best + delta if higher_is_better(self.monitor)
-                                  else value < best - delta)
-        if better:
-            self.best.update(value=value, epoch=self.epoch, bad_epochs=0)
-        else:
-            self.best["bad_epochs"] += 1
-        return better
+        return self.state.improved(value, (self.config.early_stopping or {}).get("min_delta",
+                                                                                 0.0))
 
     def checkpoint_state(self, partial: bool) -> dict:
         """What a checkpoint holds now (``partial``: stopped inside an epoch)."""
         from .resume import checkpoint_state
 
-        return checkpoint_state(self, partial)
-
-    def now(self) -> float:
-        return time.perf_counter()
+        return checkpoint_state(self._session(), partial, self.project, self.training)

@@ -7,8 +7,9 @@
   :meth:`ValMeter.read` is the one host read-back per validation.
 - :class:`GradNorms` maps parameters to graph nodes and measures each node's
   gradient norm (one ``_foreach_norm`` and one read-back per epoch).
-- :class:`DeadUnitProbe` hooks the ReLU layers during validation and counts
-  the units (output elements) that are never positive on any sample.
+- :class:`DeadUnitProbe` hooks the layers whose block spec says their units
+  can die (``dead_units``: ReLU, ReLU6) during validation and counts the
+  units (output elements) that are never positive on any sample.
 - :func:`write_csv` writes the per-epoch history as ``metrics.csv``.
 """
 
@@ -23,9 +24,21 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from graph.blocks import registry
+
 from .targets import TargetPlan
 
-DEAD_TYPES = (nn.ReLU, nn.ReLU6)
+
+def can_die(layer: nn.Module) -> bool:
+    """Whether ``layer``'s block spec says its units can die (``dead_units``).
+
+    The generated code builds each block's layer from the class named after
+    the block type (``nn.ReLU``, or a helper class such as ``BipolarReLU``),
+    so the class name finds the spec; a unit's class is named after the unit,
+    which never shadows a block type.
+    """
+    spec = registry.get(type(layer).__name__)
+    return spec is not None and spec.dead_units
 
 
 class ValMeter:
@@ -50,9 +63,12 @@ class ValMeter:
         if self.plan.classification:
             pred = self.plan.predict(out)
             lab = labels.reshape(-1).long()
-            self.correct += (pred == lab).sum()
-            self.preds += lab.numel()
-            self.conf += torch.bincount(lab * self.k + pred, minlength=self.conf.numel())
+            # a negative label is the loss's ignore_index (a masked-token task scores
+            # only the masked positions): not scored, and without a host sync
+            keep = lab >= 0
+            self.correct += ((pred == lab) & keep).sum()
+            self.preds += keep.sum()
+            self.conf.index_add_(0, torch.where(keep, lab * self.k + pred, 0), keep.long())
         else:
             diff = out.detach().double().reshape(n, -1) - target.double().reshape(n, -1)
             self.abs_sum += diff.abs().sum()
@@ -65,7 +81,7 @@ class ValMeter:
             return {}
         out = {"val_loss": self.loss_sum.item() / self.samples}
         if self.plan.classification:
-            out["val_accuracy"] = self.correct.item() / max(1, self.preds)
+            out["val_accuracy"] = self.correct.item() / max(1, int(self.preds))
             c = self.plan.num_classes
             out["confusion"] = self.conf.reshape(c, self.k)[:, :c].tolist()
         else:
@@ -103,6 +119,8 @@ class TrainMeter:
         dt = torch.long if self.cls else torch.float64
         self.total = torch.zeros((), dtype=dt, device=device)
         self.count = 0
+        # negative labels are ignore_index (masked-token targets): read once, here
+        self.ignored = self.cls and targets.numel() > 0 and bool((targets < 0).any())
         if pending is not None:
             self.total += torch.as_tensor(pending["meter_total"]).to(device=device, dtype=dt)
             self.count = int(pending["meter_count"])
@@ -116,8 +134,13 @@ class TrainMeter:
         self.done += len(out)
         if self.cls:
             lab = tgt.reshape(-1)
-            self.count += lab.numel()
-            self.total += (self.plan.predict(out) == lab).sum()
+            if self.ignored:
+                keep = lab >= 0
+                self.count += int(keep.sum())
+                self.total += ((self.plan.predict(out) == lab) & keep).sum()
+            else:
+                self.count += lab.numel()
+                self.total += (self.plan.predict(out) == lab).sum()
         else:
             k = len(out)
             diff = out.double().reshape(k, -1) - tgt.double().reshape(k, -1)
@@ -139,8 +162,32 @@ def per_class_accuracy(confusion: list[list[int]]) -> list[float | None]:
     return [row[i] / sum(row) if sum(row) else None for i, row in enumerate(confusion)]
 
 
+def _is_unit(mod: nn.Module) -> bool:
+    """Whether ``mod`` is a unit instance: a class of the generated source that
+    is neither torch's nor a block's helper class (a unit's class is named after
+    the unit, which never shadows a block type) and holds layers, or a repeat's
+    ``nn.Sequential`` of such."""
+    if type(mod) is nn.Sequential:
+        return any(_is_unit(c) for c in mod.children())
+    return (not type(mod).__module__.startswith("torch")
+            and registry.get(type(mod).__name__) is None
+            and any(True for _ in mod.children()))
+
+
+def _layers(nid: str, mod: nn.Module) -> list[tuple[str, nn.Module, bool]]:
+    """The layers to measure one by one under a node, as (key, module, whether
+    its submodules' parameters count too): the node itself, or for a unit
+    instance each inner module that owns parameters (``body.3.conv``), so a
+    deep stack of repeated units shows where along its depth gradients fade."""
+    if not _is_unit(mod):
+        return [(nid, mod, True)]
+    return [(f"{nid}.{path}", sub, False) for path, sub in mod.named_modules()
+            if path and any(True for _ in sub.parameters(recurse=False))]
+
+
 class GradNorms:
-    """Gradient L2 norm per graph node.
+    """Gradient L2 norm per graph node; a unit instance is measured per inner
+    layer (keys ``<node id>.<module path>``, in forward order).
 
     Args:
         model: the model (not a compiled wrapper).
@@ -155,11 +202,12 @@ class GradNorms:
             mod = getattr(model, attr, None)
             if not isinstance(mod, nn.Module):
                 continue
-            ps = [p for p in mod.parameters() if p.requires_grad]
-            if ps:
-                self.nodes.append(nid)
-                self.params.extend(ps)
-                self.owner.extend([len(self.nodes) - 1] * len(ps))
+            for key, layer, deep in _layers(nid, mod):
+                ps = [p for p in layer.parameters(recurse=deep) if p.requires_grad]
+                if ps:
+                    self.nodes.append(key)
+                    self.params.extend(ps)
+                    self.owner.extend([len(self.nodes) - 1] * len(ps))
         self._index = None
 
     def measure(self) -> torch.Tensor | None:
@@ -185,15 +233,20 @@ class GradNorms:
 
 
 class DeadUnitProbe:
-    """Counts ReLU output units never positive over a validation pass.
+    """Counts the output units of ReLU-like layers (:func:`can_die`) never
+    positive over a validation pass.
 
     Use as a context manager around validation; :meth:`read` gives the
     fraction of dead units per node and overall.
+
+    Args:
+        model: the generated model.
+        attrs: node id → the node's layer attribute in ``model``.
     """
 
     def __init__(self, model: nn.Module, attrs: dict[str, str]):
         self.mods = {nid: getattr(model, a) for nid, a in attrs.items()
-                     if isinstance(getattr(model, a, None), DEAD_TYPES)}
+                     if can_die(getattr(model, a, None))}
         self.alive: dict[str, torch.Tensor] = {}
         self._handles = []
 
@@ -217,7 +270,7 @@ class DeadUnitProbe:
         return hook
 
     def read(self) -> tuple[float | None, dict[str, float]]:
-        """(overall dead fraction or None without ReLUs, per-node dead fraction)."""
+        """(overall dead fraction or None without such layers, per-node dead fraction)."""
         if not self.alive:
             return None, {}
         counts = torch.stack([torch.stack([(~a).sum(), torch.tensor(a.numel(), device=a.device)])
@@ -238,6 +291,13 @@ def write_csv(path: str | os.PathLike, history: list[dict], node_names: dict[str
     Columns: the scalar metrics present, then ``grad_norm:<node name>`` per node.
     """
     fields = [f for f in CSV_FIELDS if any(row.get(f) is not None for row in history)]
+    # each trained output's own metrics in a network with several Outputs (val_loss_<id>,
+    # val_accuracy_<id>, ...), after the common ones
+    for row in history:
+        for k, v in row.items():
+            if k not in fields and isinstance(v, (int, float)) and not isinstance(v, bool) \
+                    and any(k.startswith(f + "_") for f in CSV_FIELDS):
+                fields.append(k)
     nodes = []
     for row in history:
         for nid in row.get("grad_norms", {}):

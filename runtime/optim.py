@@ -112,12 +112,22 @@ def build_loss(spec: dict, device: torch.device) -> nn.Module:
 def build_optimizer(spec: dict, params) -> torch.optim.Optimizer:
     """An optimizer from ``{"type": NAME, "lr": ..., ...kwargs}`` (``betas`` as a list is fine).
 
+    Only parameters that are trained reach the optimizer: a frozen block's
+    (``requires_grad`` False, set by the generated model) would otherwise still
+    move under weight decay or momentum.
+
     Raises:
-        ConfigError: unknown optimizer or setting, or a bad value (e.g. a negative lr).
+        ConfigError: unknown optimizer or setting, or a bad value (e.g. a negative lr),
+            or every parameter is frozen.
     """
     name = _type(spec, OPTIMIZERS, "optimizer")
     kwargs = {k: (tuple(v) if isinstance(v, list) else v) for k, v in spec.items() if k != "type"}
-    return _construct(getattr(torch.optim, name), (list(params),), kwargs, "optimizer", 1)
+    params = list(params)
+    trained = [p for p in params if p.requires_grad]
+    if params and not trained:
+        raise ConfigError("every block with parameters is frozen: there is nothing to train "
+                          "(untick Frozen on the blocks to train)", "optimizer")
+    return _construct(getattr(torch.optim, name), (trained,), kwargs, "optimizer", 1)
 
 
 # ---------------------------------------------------------------------- schedules

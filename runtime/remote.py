@@ -8,21 +8,12 @@ own interpreter, so neither waits for the other.
 
 The parent builds a :class:`RemoteRun` from plain data (a *spec*: the
 snapshot of the network as a project dict, the training dict, folders, a
-checkpoint to resume from) and reads ``(kind, payload)`` events with
-:meth:`RemoteRun.get`:
-
-- ``("run_start", info)``, ``("points", {...})`` (decision-map data),
-  ``("steps", batch)`` about every :data:`EMIT_EVERY` seconds (with the
-  epoch's running ``train_accuracy`` or ``train_mae``),
-  ``("epoch", row)`` whose ``diagnosis`` is the list of findings so far
-  (dicts with ``kind``, ``message``, ``suggestion``, maybe ``node``; the
-  same as the run end's), ``("grid", (grid, extent))`` once per epoch,
-  ``("histogram", (node, kind, edges, counts))`` (kind ``"activations"`` or
-  ``"gradients"``; for an ``Input`` node, activations of the input batch),
-  ``("paused", bool)`` when the child has applied a pause or resume;
-- last, ``("run_end", RunResult)`` or ``("refused", message)``.  A child
-  that dies (segfault, kill, out of memory) or does not stop in time ends in
-  a ``run_end`` built here from the events received so far.
+checkpoint to resume from) and reads events with :meth:`RemoteRun.get`:
+``(kind, payload)`` pairs of :mod:`runtime.protocol` (its table lists them),
+decoded from the plain data the child sends.  The last is a ``RUN_END``
+with a :class:`~runtime.result.RunResult`, or a ``REFUSED``.  A child that
+dies (segfault, kill, out of memory) or does not stop in time ends in a
+``RUN_END`` built here from the events received so far.
 
 Processes start with multiprocessing's ``forkserver`` (torch and the engine
 preloaded there once, so a run starts in a fraction of a second), else
@@ -38,8 +29,8 @@ import threading
 import time
 from pathlib import Path
 
-#: Seconds between two batches of step losses sent by the child.
-EMIT_EVERY = 0.05
+from .protocol import FINAL, Kind, Refused, RunStart, decode
+
 #: Seconds the child gets to stop by itself before it is terminated
 #: (with the termination itself this stays within R5's 2 s).
 STOP_GRACE = 1.5
@@ -48,8 +39,7 @@ STOP_GRACE = 1.5
 PRELOAD = ["torch", "torch._dynamo", "numpy", "sklearn.model_selection", "graph.project",
            "codegen.compile", "runtime.engine", "runtime.loop", "runtime.setup", "runtime.optim",
            "runtime.data.loader", "runtime.data.prepare", "runtime.data.synthetic",
-           "runtime.remote_child"]
-FINAL = ("run_end", "refused")
+           "runtime.protocol", "runtime.remote_child"]
 
 _ctx = None
 _ctx_lock = threading.Lock()
@@ -94,24 +84,6 @@ def describe_exit(code: int | None) -> str:
     return f"exit code {code}, {name}{why}"
 
 
-def result_to_dict(result) -> dict:
-    """A :class:`~runtime.engine.RunResult` as plain data (the fault as a dict)."""
-    from dataclasses import asdict
-
-    return asdict(result)
-
-
-def result_from_dict(d: dict):
-    """The :class:`~runtime.engine.RunResult` that :func:`result_to_dict` gave."""
-    from .engine import RunResult
-    from .faults import Fault
-
-    d = dict(d)
-    if d.get("fault") is not None:
-        d["fault"] = Fault(**d["fault"])
-    return RunResult(**d)
-
-
 class RemoteRun:
     """One training run in a child process, seen from the parent.
 
@@ -123,11 +95,15 @@ class RemoteRun:
             ``project`` (stored in checkpoints), ``watch`` (a node id),
             ``threads``, and ``fault`` (tests only: see
             :func:`runtime.remote_child.inject`).
+        keep_metrics: keep the epoch rows and step losses received, so that a
+            ``RUN_END`` built here (the child died) carries them.  A reader that
+            keeps the run's metrics itself (the window's run record) passes
+            False, and such an end carries only how far the run got.
 
     Control methods may be called from any thread; :meth:`get` from one.
     """
 
-    def __init__(self, spec: dict):
+    def __init__(self, spec: dict, keep_metrics: bool = True):
         ctx = context()
         self.spec = dict(spec)
         self.process = None
@@ -138,9 +114,14 @@ class RemoteRun:
         self._cmd_lock = threading.Lock()
         self.stop_asked: float | None = None
         self.ended = False
-        self.info: dict = {}
+        #: what the child sent so far (a run_end built here, when the child
+        #: dies, carries it): the run's start, epoch rows and step losses
+        self.info: RunStart | None = None
+        self.keep_metrics = keep_metrics
         self.rows: list[dict] = []
         self.step_losses: list[float] = []
+        #: the last epoch received (also without ``keep_metrics``)
+        self.last_epoch: int | None = None
 
     # ------------------------------------------------------------ life
     def start(self) -> None:
@@ -201,9 +182,10 @@ class RemoteRun:
 
     # ------------------------------------------------------------ events
     def get(self, timeout: float = 0.1):
-        """The next ``(kind, payload)`` event, or None when none came within ``timeout``.
+        """The next event, ``(Kind, payload)`` of :mod:`runtime.protocol`, or None
+        when none came within ``timeout``.
 
-        After a final event (``run_end`` or ``refused``) call :meth:`close`.
+        After a final event (``RUN_END`` or ``REFUSED``) call :meth:`close`.
         """
         if self.ended:
             return None
@@ -212,18 +194,18 @@ class RemoteRun:
         try:
             if not self.conn.poll(timeout):
                 return None
-            kind, payload = self.conn.recv()
+            kind, payload = decode(*self.conn.recv())
         except (EOFError, OSError):
             return self._end(self._died())
-        if kind == "run_start":
+        # what a run_end built here (the child died) reports as measured so far
+        if kind is Kind.RUN_START:
             self.info = payload
-        elif kind == "steps":
-            self.step_losses.extend(payload["losses"])
-        elif kind == "epoch":
-            self.rows.append({k: v for k, v in payload.items()
-                              if k not in ("confusion", "diagnosis")})
-        elif kind == "run_end":
-            payload = result_from_dict(payload)
+        elif kind is Kind.STEPS and self.keep_metrics:
+            self.step_losses.extend(payload.losses)
+        elif kind is Kind.EPOCH:
+            self.last_epoch = payload.epoch
+            if self.keep_metrics:
+                self.rows.append(payload.row())
         if kind in FINAL:
             self.ended = True
         return kind, payload
@@ -250,35 +232,39 @@ class RemoteRun:
 
     def _overdue(self):
         self.close(0.0)
-        return "run_end", self._partial("stopped", None, [
+        return Kind.RUN_END, self._partial("stopped", None, [
             f"the training process did not stop within {STOP_GRACE:g} s and was ended"])
 
     def _died(self):
         code = self.close(1.0)
         msg = (f"the training process ended unexpectedly ({describe_exit(code)}); "
                "the metrics received so far are kept")
-        if not self.info:
-            return "refused", msg.split(";")[0] + " before training started"
+        if self.info is None:
+            return Kind.REFUSED, Refused(msg.split(";")[0] + " before training started")
         from .faults import Fault
 
-        epoch = (self.rows[-1]["epoch"] if self.rows else self.info.get("start_epoch", 0)) + 1
-        return "run_end", self._partial("error", Fault("crash", msg, epoch=epoch,
-                                                       error=describe_exit(code)), [])
+        epoch = self._epochs_done() + 1
+        return Kind.RUN_END, self._partial("error", Fault("crash", msg, epoch=epoch,
+                                                          error=describe_exit(code)), [])
 
     def _partial(self, stopped: str, fault, notes: list):
         """A RunResult from the events received so far (the child could not send one)."""
-        from .engine import RunResult
+        from .result import RunResult
 
-        info = self.info
-        history = list(info.get("history") or []) + self.rows
+        info = self.info or RunStart(task="", epochs=0)
+        history = list(info.history) + self.rows if self.keep_metrics else []
         ckpts = {}
         out = self.spec.get("out_dir")
         for k in ("best", "last"):
             if out and (Path(out) / f"{k}.pt").exists():
                 ckpts[k] = str(Path(out) / f"{k}.pt")
-        return RunResult(stopped=stopped, epochs=history[-1]["epoch"] if history else
-                         info.get("start_epoch", 0), task=info.get("task", ""),
-                         device=info.get("device", ""),
+        return RunResult(stopped=stopped, epochs=self._epochs_done(), task=info.task,
+                         device=info.device,
                          metrics=dict(history[-1]) if history else {}, history=history,
-                         step_losses=list(self.step_losses), class_names=info.get("class_names"),
+                         step_losses=list(self.step_losses), class_names=info.class_names,
                          checkpoints=ckpts, fault=fault, notes=notes)
+
+    def _epochs_done(self) -> int:
+        if self.last_epoch is not None:
+            return self.last_epoch
+        return self.info.start_epoch if self.info is not None else 0

@@ -1,12 +1,13 @@
 """The child process's side of :mod:`runtime.remote`: train and stream events.
 
 :func:`main` builds the :class:`~runtime.engine.Trainer` from the spec's
-plain data, and :class:`Bridge` turns its callbacks into ``(kind, payload)``
-events of plain picklable data (numbers, lists, dicts, numpy arrays).  The
-live extras are cheap and rare, so the training loop keeps its speed:
+plain data, and :class:`Bridge` turns its callbacks into the events of
+:mod:`runtime.protocol` (payload objects, sent as the protocol's plain data:
+numbers, lists, dicts, numpy arrays).  The live extras are cheap and rare, so
+the training loop keeps its speed:
 
 - step losses go out in batches, at most one every
-  :data:`~runtime.remote.EMIT_EVERY` seconds;
+  :data:`~runtime.protocol.EMIT_EVERY` seconds;
 - the decision map (2-D classification data): class probabilities on a
   :data:`GRID`\\ ² grid over the data's extent, once per epoch;
 - histograms of one watched node's output: a forward hook bins the
@@ -14,8 +15,8 @@ live extras are cheap and rare, so the training loop keeps its speed:
   an ``Input`` node has no layer, so a forward pre-hook on the model bins
   the input batch (activations only: input data has no gradient).
 
-Events leave through an :class:`Outbox` thread, so the training thread never
-waits on the pipe.  A control thread applies stop, pause and resume (from
+Events leave through an :class:`Outbox` thread (which also encodes them), so
+the training thread never waits on the pipe.  A control thread applies stop, pause and resume (from
 multiprocessing events) and watch commands (from a pipe); when the parent
 goes away its command pipe reads as closed and training stops.
 """
@@ -32,7 +33,8 @@ import torch
 
 from .engine import Callback, Trainer
 from .errors import TrainingError
-from .remote import EMIT_EVERY, result_to_dict
+from .protocol import EMIT_EVERY, Epoch, Grid, Histogram, Kind, Paused, Points, Refused, \
+    RunStart, Steps, encode
 
 #: Seconds between two histogram samples of the watched node.
 HIST_EVERY = 0.3
@@ -99,7 +101,8 @@ class Outbox:
         self.thread = threading.Thread(target=self._send, name="netcanvas-outbox", daemon=True)
         self.thread.start()
 
-    def put(self, kind: str, payload=None) -> None:
+    def put(self, kind: Kind, payload) -> None:
+        """Queue one event (a :mod:`runtime.protocol` kind and its payload object)."""
         self.q.put((kind, payload))
 
     def close(self) -> None:
@@ -111,7 +114,7 @@ class Outbox:
     def _send(self) -> None:
         while (ev := self.q.get()) is not None:
             try:
-                self.conn.send(ev)
+                self.conn.send(encode(*ev))
             except OSError:  # the parent is gone: nobody is watching, stop training
                 self.on_broken()
                 return
@@ -128,6 +131,7 @@ class Bridge(Callback):
         self.last_emit = 0.0
         self.last: dict = {}
         self.names: dict[str, str] = {}
+        self.output_ids: list[str] = []
         self.grid_points = None
         self.extent = None
         self.hook = None
@@ -138,7 +142,10 @@ class Bridge(Callback):
     # -- engine events --------------------------------------------------------
     def on_run_start(self, info: dict) -> None:
         self.names = {nid: d["name"] for nid, d in info["nodes"].items()}
-        self.out.put("run_start", info)
+        start = RunStart.from_plain(info)
+        # each output's metrics travel in Epoch.outputs, not among the run's own
+        self.output_ids = [o["id"] for o in start.per_output()]
+        self.out.put(Kind.RUN_START, start)
         self._points()
         self._watch()
 
@@ -154,26 +161,25 @@ class Bridge(Callback):
 
     def on_epoch_end(self, m: dict) -> None:
         self._flush()
-        row = dict(m)
-        row["grad_norms"] = {self.names.get(k, k): v
-                             for k, v in (m.get("grad_norms") or {}).items()}
-        row["step"] = self.trainer.step
-        self.out.put("epoch", row)
+        names = {self.names.get(k, k): v for k, v in (m.get("grad_norms") or {}).items()}
+        self.out.put(Kind.EPOCH, Epoch.from_row({**m, "grad_norms": names,
+                                                 "step": self.trainer.step}, self.output_ids))
         self._grid()
 
     def on_run_end(self, result) -> None:
         self._flush()
         self._unhook()
-        self.out.put("run_end", result_to_dict(result))
+        self.out.put(Kind.RUN_END, result)
 
     # -- helpers ---------------------------------------------------------------
     def _flush(self) -> None:
         if not self.steps:
             return
-        batch = dict(self.last, steps=self.steps, losses=self.losses)
+        # the engine's step metrics by name: a field added to Steps is filled here
+        batch = Steps.from_plain(dict(self.last, steps=self.steps, losses=self.losses))
         self.steps, self.losses = [], []
         self.last_emit = time.perf_counter()
-        self.out.put("steps", batch)
+        self.out.put(Kind.STEPS, batch)
 
     def _points(self) -> None:
         s = self.trainer.setup
@@ -190,8 +196,8 @@ class Bridge(Callback):
         ys = torch.linspace(self.extent[2], self.extent[3], GRID)
         yy, xx = torch.meshgrid(ys, xs, indexing="ij")  # row 0 is y_min
         self.grid_points = torch.stack([xx.reshape(-1), yy.reshape(-1)], 1).to(s.device)
-        self.out.put("points", {"x": x[:, 0], "y": x[:, 1], "labels": lab,
-                                "num_classes": s.dataset.num_classes})
+        self.out.put(Kind.POINTS, Points(x=x[:, 0], y=x[:, 1], labels=lab,
+                                         num_classes=s.dataset.num_classes))
 
     def _grid(self) -> None:
         if self.grid_points is None:
@@ -212,7 +218,7 @@ class Bridge(Callback):
             grid = torch.sigmoid(out.reshape(GRID, GRID))
         else:
             return
-        self.out.put("grid", (torch.nan_to_num(grid, nan=0.0).cpu().numpy(), self.extent))
+        self.out.put(Kind.GRID, Grid(torch.nan_to_num(grid, nan=0.0).cpu().numpy(), self.extent))
 
     def _watch(self) -> None:
         want = self.want
@@ -245,7 +251,7 @@ class Bridge(Callback):
         x = args[0]
         h = histogram(x if x.is_floating_point() else x.float())  # token ids as numbers
         if h is not None:
-            self.out.put("histogram", (self.watched, "activations", h[0], h[1]))
+            self.out.put(Kind.HISTOGRAM, Histogram(self.watched, "activations", h[0], h[1]))
 
     def _forward_hook(self, _mod, _args, out) -> None:
         if not torch.is_grad_enabled() or not isinstance(out, torch.Tensor):
@@ -257,12 +263,12 @@ class Bridge(Callback):
         node = self.watched
         h = histogram(out)
         if h is not None:
-            self.out.put("histogram", (node, "activations", h[0], h[1]))
+            self.out.put(Kind.HISTOGRAM, Histogram(node, "activations", h[0], h[1]))
         if out.requires_grad:
             def grad_hook(g, node=node):
                 hg = histogram(g)
                 if hg is not None:
-                    self.out.put("histogram", (node, "gradients", hg[0], hg[1]))
+                    self.out.put(Kind.HISTOGRAM, Histogram(node, "gradients", hg[0], hg[1]))
             out.register_hook(grad_hook)
 
 
@@ -280,7 +286,7 @@ def _control(trainer: Trainer, bridge: Bridge, out: Outbox, stop_ev, pause_ev, c
                 trainer.pause()
             else:
                 trainer.resume()
-            out.put("paused", paused)
+            out.put(Kind.PAUSED, Paused(paused))
         try:
             while commands.poll(POLL):
                 kind, arg = commands.recv()
@@ -356,9 +362,9 @@ def main(spec: dict, conn, stop_ev, pause_ev, commands) -> None:
             inject(trainer, spec["fault"])
         trainer.run()
     except TrainingError as exc:
-        out.put("refused", str(exc))
+        out.put(Kind.REFUSED, Refused(str(exc)))
     except Exception as exc:  # anything else ends the run with a message, not a trace
-        out.put("refused", f"training could not start: {type(exc).__name__}: {exc}")
+        out.put(Kind.REFUSED, Refused(f"training could not start: {type(exc).__name__}: {exc}"))
     finally:
         done.set()
         out.close()

@@ -28,32 +28,49 @@ import torch
 from . import resume_checks as checks
 from .checkpoint import load_checkpoint, load_weights
 from .errors import CheckpointError, ResumeError
+from .session import Session
 
 
-def checkpoint_state(t, partial: bool) -> dict:
-    """A checkpoint's content for trainer ``t`` (``partial``: stopped inside an epoch)."""
-    rng = {"torch": torch.get_rng_state(), "shuffle": t.generator.get_state(),
-           "shuffle_device": t.device.type}
-    if t.device.type == "cuda":
+def checkpoint_state(session: Session, partial: bool, project: dict, training: dict) -> dict:
+    """A checkpoint's content for a run now.
+
+    Args:
+        session: the run.
+        partial: stopped inside an epoch (the epoch's state and gradients are kept).
+        project: the project document stored with the weights.
+        training: the run's ``training`` settings as given.
+    """
+    st = session.state
+    rng = {"torch": torch.get_rng_state(), "shuffle": session.generator.get_state(),
+           "shuffle_device": session.device.type}
+    if session.augment_generator is not None:  # an exact resume draws the same changes
+        rng["augment"] = session.augment_generator.get_state()
+    if session.device.type == "cuda":
         rng["cuda"] = torch.cuda.get_rng_state_all()
-    state = {"model": t.model.state_dict(), "optimizer": t.optimizer.state_dict(),
-             "scheduler": t.schedule.state_dict(),
-             "scaler": t.scaler.state_dict() if t.scaler is not None else None,
-             "rng": rng, "epoch": t.epoch, "step": t.step, "partial": partial,
-             "planned_epochs": t.config.epochs,
-             "history": t.history, "step_losses": t.step_losses, "best": t.best,
-             "project": t.project, "training": t.training}
-    if partial and t.epoch_state is not None:
+    scaler = session.scaler
+    state = {"model": session.model.state_dict(), "optimizer": session.optimizer.state_dict(),
+             "scheduler": session.schedule.state_dict(),
+             "scaler": scaler.state_dict() if scaler is not None else None,
+             "rng": rng, "epoch": st.epoch, "step": st.step, "partial": partial,
+             "planned_epochs": session.config.epochs,
+             "history": st.history, "step_losses": st.step_losses, "best": st.best,
+             "project": project, "training": training}
+    if partial and st.epoch_state is not None:
         state["epoch_state"] = {k: (v.cpu() if isinstance(v, torch.Tensor) else v)
-                                for k, v in t.epoch_state.items()}
-        grads = [p.grad for p in t.model.parameters()]
+                                for k, v in st.epoch_state.items()}
+        grads = [p.grad for p in session.model.parameters()]
         if any(g is not None for g in grads):
             state["grads"] = [g.detach().cpu() if g is not None else None for g in grads]
     return state
 
 
-def restore(t, path) -> None:
-    """Continue trainer ``t`` (prepared up to its schedule) from checkpoint ``path``.
+def restore(t: Session, path, notes: list[str]) -> None:
+    """Continue session ``t`` (freshly built) from checkpoint ``path``.
+
+    Args:
+        t: the run to continue (its objects and state are loaded in place).
+        path: the checkpoint file.
+        notes: remarks for the user (where the run resumes is appended).
 
     Raises:
         CheckpointError: unreadable, another network, or other optimizer/schedule settings.
@@ -77,28 +94,32 @@ def restore(t, path) -> None:
         torch.cuda.set_rng_state_all(rng["cuda"])
     if "shuffle" in rng and rng.get("shuffle_device") == t.device.type:
         t.generator.set_state(rng["shuffle"])
-    t.epoch = int(ck.get("epoch", 0))
-    t.history = list(ck.get("history", []))
-    t.step_losses = list(ck.get("step_losses", []))
-    t.step = int(ck.get("step", 0))
-    t.best = dict(ck.get("best") or t.best)
+    if "augment" in rng and rng.get("shuffle_device") == t.device.type \
+            and t.augment_generator is not None:
+        t.augment_generator.set_state(rng["augment"])
+    st = t.state
+    st.epoch = int(ck.get("epoch", 0))
+    st.history = list(ck.get("history", []))
+    st.step_losses = list(ck.get("step_losses", []))
+    st.step = int(ck.get("step", 0))
+    st.best = dict(ck.get("best") or st.best)
     _check_schedule_room(t, state, bool(ck.get("partial")) and state is None, F)
     if state is not None:
-        t.pending_epoch = dict(state, perm=state["perm"].to(t.device))
+        st.pending_epoch = dict(state, perm=state["perm"].to(t.device))
         for p, g in zip(t.model.parameters(), ck.get("grads") or []):
             if g is not None:  # stopped inside a gradient accumulation
                 p.grad = g.to(device=p.device, dtype=p.dtype)
-        t.notes.append(f"resumed from {str(path)!r} in epoch {t.epoch + 1} after "
+        notes.append(f"resumed from {str(path)!r} in epoch {st.epoch + 1} after "
                        f"step {state['step']} of {t.steps_per_epoch}")
     else:
         if ck.get("partial"):
-            t.notes.append(f"the stopped epoch {t.epoch + 1} is trained again from "
+            notes.append(f"the stopped epoch {st.epoch + 1} is trained again from "
                            "its start (the checkpoint does not hold where it stopped, "
                            "or the batch size or the number of training samples changed)")
-        t.notes.append(f"resumed from {str(path)!r} after epoch {t.epoch}")
+        notes.append(f"resumed from {str(path)!r} after epoch {st.epoch}")
 
 
-def _stopped_epoch(t, ck: dict, F: checks.Fields) -> dict | None:
+def _stopped_epoch(t: Session, ck: dict, F: checks.Fields) -> dict | None:
     """The stopped epoch to continue (checked against this run), or None to start it over."""
     state = ck.get("epoch_state") if ck.get("partial") else None
     if state is None or state["batch_size"] != t.config.batch_size \
@@ -113,7 +134,7 @@ def _stopped_epoch(t, ck: dict, F: checks.Fields) -> dict | None:
     return state
 
 
-def _check_schedule_room(t, state: dict | None, restarted: bool, F: checks.Fields) -> None:
+def _check_schedule_room(t: Session, state: dict | None, restarted: bool, F: checks.Fields) -> None:
     """A per-step schedule of fixed length (``OneCycleLR``) has room for the optimizer
     steps this run still makes; past its end it would raise halfway through.
 
@@ -128,7 +149,7 @@ def _check_schedule_room(t, state: dict | None, restarted: bool, F: checks.Field
     def optimizer_steps(first: int) -> int:
         return sum(1 for i in range(first, steps) if (i + 1) % accum == 0 or i == steps - 1)
 
-    left = t.config.epochs - t.epoch
+    left = t.config.epochs - t.state.epoch
     todo = left * optimizer_steps(0) if state is None else \
         optimizer_steps(state["step"]) + (left - 1) * optimizer_steps(0)
     if s.warmup is not None:
@@ -138,11 +159,11 @@ def _check_schedule_room(t, state: dict | None, restarted: bool, F: checks.Field
         again = " (the stopped epoch is trained again from its start)" if restarted else ""
         raise F.bad("checkpoint.scheduler.scheduler.last_epoch",
                     f"the schedule {s.name} has made {at} of its {total} steps, and this run "
-                    f"would make {todo} more from epoch {t.epoch + 1}{again}; the checkpoint's "
+                    f"would make {todo} more from epoch {t.state.epoch + 1}{again}; the checkpoint's "
                     "schedule does not match its epoch and step")
 
 
-def _load_training_state(t, ck: dict, path: str, F: checks.Fields) -> None:
+def _load_training_state(t: Session, ck: dict, path: str, F: checks.Fields) -> None:
     """Optimizer, schedule and scaler state, each checked against the fresh object's kinds.
 
     torch's ``load_state_dict`` takes whatever values it is given (a schedule's
@@ -183,7 +204,7 @@ def _load_training_state(t, ck: dict, path: str, F: checks.Fields) -> None:
     checks.check_optimizer_state(t.optimizer, F)
 
 
-def check_resumable(t, ck: dict, path: str) -> None:
+def check_resumable(t: Session, ck: dict, path: str) -> None:
     """Refuse a resume with nothing left to do, or one a schedule's length forbids.
 
     Raises:

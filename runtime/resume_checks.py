@@ -46,6 +46,8 @@ def check_rng(rng: dict, device: torch.device, F: Fields) -> None:
         todo.append(("torch", rng["torch"], torch.Generator()))
     if "shuffle" in rng and rng.get("shuffle_device") == device.type:
         todo.append(("shuffle", rng["shuffle"], torch.Generator(device=device)))
+    if "augment" in rng and rng.get("shuffle_device") == device.type:
+        todo.append(("augment", rng["augment"], torch.Generator(device=device)))
     if rng.get("cuda") and device.type == "cuda":
         n = torch.cuda.device_count()
         if len(rng["cuda"]) > n:

@@ -41,15 +41,58 @@ def resolve_device(name: str) -> torch.device:
 
 
 @dataclass
+class Head:
+    """One ``Output`` trained against its targets.
+
+    Attributes:
+        output_id: the ``Output`` node's id.
+        index: its place in the model's tuple of outputs (None: the model
+            returns one tensor).
+        task: ``"classification"`` or ``"regression"``.
+        plan: how its output meets its targets.
+        loss_spec: its loss (``{"type": …, …}``).
+        weight: its loss's weight in the sum (``loss_weights``).
+        suffix: what its metric names end with: ``""`` in a network with one
+            ``Output`` (``val_accuracy``), else ``"_<output id>"``.
+        num_classes, class_names: of its targets (classification).
+        Y, L, Yv, Lv: loss targets and class labels (None when ``Y`` holds the
+            labels, or for regression), for training and validation.
+    """
+
+    output_id: str
+    index: int | None
+    task: str
+    plan: TargetPlan
+    loss_spec: dict
+    weight: float
+    suffix: str
+    num_classes: int | None
+    class_names: list | None
+    Y: torch.Tensor
+    L: torch.Tensor | None
+    Yv: torch.Tensor
+    Lv: torch.Tensor | None
+
+    def output(self, out):
+        """This head's tensor from the model's output(s)."""
+        return out if self.index is None else out[self.index]
+
+
+@dataclass
 class Setup:
     """Model, data and target handling, ready on the training device.
 
     Attributes:
         labels: node id → ``Type "name"`` for messages.
         names: node id → node name.
-        X, Y, L: training inputs, loss targets, class labels (None when ``Y``
-            itself holds the labels or for regression); ``Xv``, ``Yv``, ``Lv`` likewise
-            for validation.
+        inputs: the ``Input`` ids, in the model's argument order.
+        Xs, Xvs: training and validation inputs, one tensor per ``Input``.
+        heads: the ``Output`` nodes with targets, in node order.
+        X, Y, L: the first input, loss targets and class labels (None when
+            ``Y`` itself holds the labels or for regression); ``Xv``, ``Yv``,
+            ``Lv`` likewise for validation; ``task``, ``loss_spec`` and ``plan``
+            are the first head's too (a network with one Input and one Output
+            has only these).
     """
 
     device: torch.device
@@ -67,14 +110,68 @@ class Setup:
     Xv: torch.Tensor
     Yv: torch.Tensor
     Lv: torch.Tensor | None
+    inputs: list[str]
+    Xs: list[torch.Tensor]
+    Xvs: list[torch.Tensor]
+    heads: list[Head]
+
+    @property
+    def several(self) -> bool:
+        """More than one input or trained output (the general step, not the
+        one-tensor fast path)."""
+        h = self.heads[0]
+        return len(self.Xs) > 1 or len(self.heads) > 1 or h.index is not None or h.weight != 1.0
 
 
-def _load_dataset(config: TrainConfig, base_dir):
+def _load_dataset(config: TrainConfig, base_dir, input_ids: list[str],
+                  output_ids: list[str]):
     if config.dataset is None:
         raise ConfigError('no dataset is chosen; set e.g. {"name": "digits"}', "dataset")
     from .data import load_dataset
 
-    return load_dataset(config.dataset, Path(base_dir) if base_dir else None, seed=config.seed)
+    base = Path(base_dir) if base_dir else None
+    spec = config.dataset
+    if "npz" in spec and isinstance(spec["npz"], str):
+        from .data.node_arrays import holds_node_arrays, load_node_arrays
+
+        path = Path(spec["npz"])
+        path = base / path if base is not None and not path.is_absolute() else path
+        if holds_node_arrays(path):
+            return load_node_arrays(spec, base, config.seed, input_ids, output_ids,
+                                    config.task)
+    return load_dataset(spec, base, seed=config.seed)
+
+
+def _arrays(ds, ins: list, outs: list) -> tuple[list, list]:
+    """``[(Input node, train, val, shape, dtype)]`` and ``[(Output id, TargetArrays-like)]``
+    of a dataset, checked against the network's Inputs and Outputs."""
+    from .data.node_arrays import NodeDataset, TargetArrays
+
+    if isinstance(ds, NodeDataset):
+        missing = [n.id for n in ins if n.id not in ds.inputs]
+        if missing:
+            raise DataMismatchError(f"dataset {ds.name!r} has no array for the Input(s) "
+                                    f"{', '.join(missing)} (it has X_ arrays for "
+                                    f"{', '.join(ds.inputs) or 'none'})")
+        xs = [(n, *ds.inputs[n.id], tuple(ds.inputs[n.id][0].shape[1:]),
+               ds.input_dtype_of(n.id)) for n in ins]
+        ys = [(o.id, ds.targets[o.id]) for o in outs if o.id in ds.targets]
+        if not ys and len(outs) == 1 and len(ds.targets) == 1:
+            # one target, one Output: it is that Output's, whatever its id
+            # (as the dataset check in the editor reads it)
+            ys = [(outs[0].id, next(iter(ds.targets.values())))]
+        if not ys:
+            raise DataMismatchError(f"dataset {ds.name!r} has targets for none of the "
+                                    f"network's Outputs ({', '.join(o.id for o in outs)})")
+        return xs, ys
+    if len(ins) != 1 or len(outs) != 1:
+        raise TrainingError(
+            f"the network has {len(ins)} Input(s) and {len(outs)} Output(s), but dataset "
+            f"{ds.name!r} gives one input array and one target array; train it on an .npz "
+            "file with one array per Input and per Output (X_<input id>, y_<output id>)")
+    xs = [(ins[0], ds.X_train, ds.X_val, tuple(ds.input_shape), ds.input_dtype)]
+    return xs, [(outs[0].id, TargetArrays(ds.task, ds.y_train, ds.y_val, ds.num_classes,
+                                          ds.class_names))]
 
 
 def _check_memory(graph, training: dict | None, config: TrainConfig, device: torch.device,
@@ -116,28 +213,27 @@ def build_setup(graph, config: TrainConfig, name: str, training: dict | None,
             DatasetError, or an invalid graph).
     """
     from codegen import CodegenError, build_model
-
-    from .data import check_fits
+    from graph.dataset_info import input_fit
 
     device = resolve_device(config.device)
-    ds = dataset if dataset is not None else _load_dataset(config, base_dir)
-    task = config.task or ds.task
-    if task == "classification" and ds.task != "classification":
-        raise DataMismatchError(f"the task is classification but dataset {ds.name!r} holds "
-                                "regression targets; set task to \"regression\"")
-    ins = [n for n in graph.nodes.values() if n.spec and n.spec.role == "input"]
-    outs = [n for n in graph.nodes.values() if n.spec and n.spec.role == "output"]
-    if len(ins) != 1 or len(outs) != 1:
-        raise TrainingError(f"training needs exactly one Input and one Output block; the "
+    ins = graph.ends("input")
+    outs = graph.ends("output")
+    if not ins or not outs:
+        raise TrainingError(f"training needs at least one Input and one Output block; the "
                             f"network has {len(ins)} Input(s) and {len(outs)} Output(s)")
-    inp = ins[0]
-    p = {**inp.spec.defaults(), **inp.params}
-    shape, dtype = p["shape"], p["dtype"]
-    problem = check_fits(ds, tuple(shape), dtype)
-    if problem:
-        raise DataMismatchError(f'{inp.label()}: {problem}')
-    _check_memory(graph, training, config, device, len(ds.X_train))
-    loss_spec = config.loss or default_loss(task)
+    ds = dataset if dataset is not None else _load_dataset(
+        config, base_dir, [n.id for n in ins], [n.id for n in outs])
+    xs, ys = _arrays(ds, ins, outs)
+    for _oid, tg in ys:
+        if config.task == "classification" and tg.task != "classification":
+            raise DataMismatchError(f"the task is classification but dataset {ds.name!r} "
+                                    "holds regression targets; set task to \"regression\"")
+    for inp, _tr, _va, shape, dtype in xs:
+        p = {**inp.spec.defaults(), **inp.params}
+        problem = input_fit(shape, dtype, ds.name, p["shape"], p["dtype"])
+        if problem:
+            raise DataMismatchError(f'{inp.label()}: {problem}')
+    _check_memory(graph, training, config, device, len(xs[0][1]))
     torch.manual_seed(config.seed)
     try:
         model, code = build_model(graph, name, training)
@@ -150,27 +246,41 @@ def build_setup(graph, config: TrainConfig, name: str, training: dict | None,
     def put(a, dt):
         return torch.as_tensor(a).to(device=device, dtype=dt)
 
-    x_dt = torch.long if dtype == "int64" else torch.float32
-    X, Xv = put(ds.X_train, x_dt), put(ds.X_val, x_dt)
-    Yraw = torch.as_tensor(ds.y_train).to(device)
-    Yvraw = torch.as_tensor(ds.y_val).to(device)
-    if len(X) == 0:
+    Xs, Xvs = [], []
+    for inp, tr, va, _shape, _dtype in xs:
+        x_dt = torch.long if ({**inp.spec.defaults(), **inp.params}["dtype"] == "int64") \
+            else torch.float32
+        Xs.append(put(tr, x_dt))
+        Xvs.append(put(va, x_dt))
+    if len(Xs[0]) == 0:
         raise DataMismatchError(f"dataset {ds.name!r} has no training samples")
     model.eval()
     try:
         with torch.no_grad():
-            out = model(X[:2])
+            out = model(*[x[:2] for x in Xs])
     except Exception as exc:  # an error inside a layer, shown with its node
         raise TrainingError(exception_fault(exc, code.attrs, labels, "a first test pass").message
                             ) from None
     model.train()
-    feeder = graph.in_edges(outs[0].id)
-    out_label = labels[feeder[0].source] if feeder else "the output"
-    plan = plan_targets(out, tuple(Yraw.shape[1:]), loss_spec["type"], task,
-                        ds.num_classes, out_label)
-    Y, Yv = plan.loss_targets(Yraw), plan.loss_targets(Yvraw)
-    L = Lv = None
-    if plan.classification and plan.kind != "index":
-        L, Lv = Yraw.long(), Yvraw.long()
-    return Setup(device, ds, task, loss_spec, model, code, plan, labels, names,
-                 X, Y, L, Xv, Yv, Lv)
+    order = [o.id for o in outs]
+    heads = []
+    for oid, tg in ys:
+        task = config.task or tg.task
+        loss_spec = (config.losses or {}).get(oid) or config.loss or default_loss(task)
+        index = None if len(outs) == 1 else order.index(oid)
+        feeder = graph.in_edges(oid)
+        out_label = labels[feeder[0].source] if feeder else f"Output {oid!r}"
+        Yraw = torch.as_tensor(tg.train).to(device)
+        Yvraw = torch.as_tensor(tg.val).to(device)
+        plan = plan_targets(out if index is None else out[index], tuple(Yraw.shape[1:]),
+                            loss_spec["type"], task, tg.num_classes, out_label)
+        L = Lv = None
+        if plan.classification and plan.kind != "index":
+            L, Lv = Yraw.long(), Yvraw.long()
+        heads.append(Head(oid, index, task, plan, loss_spec,
+                          float((config.loss_weights or {}).get(oid, 1.0)),
+                          "" if len(outs) == 1 else f"_{oid}", tg.num_classes, tg.class_names,
+                          plan.loss_targets(Yraw), L, plan.loss_targets(Yvraw), Lv))
+    h = heads[0]
+    return Setup(device, ds, h.task, h.loss_spec, model, code, h.plan, labels, names,
+                 Xs[0], h.Y, h.L, Xvs[0], h.Yv, h.Lv, [n.id for n, *_ in xs], Xs, Xvs, heads)

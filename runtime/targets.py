@@ -17,12 +17,9 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
+from graph.dataset_info import DataMismatch, target_fit
+
 from .errors import DataMismatchError
-from .optim import INDEX_LOSSES
-
-
-def _fmt(shape) -> str:
-    return "×".join(["N"] + [str(d) for d in shape])
 
 
 @dataclass
@@ -86,47 +83,17 @@ def plan_targets(out: torch.Tensor, y_sample_shape: tuple, loss_type: str, task:
         DataMismatchError: the output cannot be compared with the targets;
             the message names both shapes and suggests a change.
     """
-    if not isinstance(out, torch.Tensor) or not out.is_floating_point():
+    if not isinstance(out, torch.Tensor):
         raise DataMismatchError(f"{output_label} must be a float tensor to train on, "
-                                f"got {getattr(out, 'dtype', type(out).__name__)}")
+                                f"got {type(out).__name__}")
     o = tuple(out.shape[1:])
-    y = tuple(y_sample_shape)
-    if task == "classification":
-        c = num_classes or 0
-        if loss_type in INDEX_LOSSES:
-            kind = "index"
-        elif loss_type == "BCEWithLogitsLoss" and (o in ((), (1,)) or o == y):
-            kind = "binary"
-        else:
-            kind = "onehot"
-        if kind == "binary":
-            if c > 2:
-                raise DataMismatchError(
-                    f"BCEWithLogitsLoss with one output per sample needs 2 classes, but the "
-                    f"dataset has {c}; use CrossEntropyLoss, or make {output_label} give {c} "
-                    "outputs")
-            return TargetPlan("binary", True, False, 2, o)
-        if len(o) < 1 or o[:-1] != y:
-            want = _fmt(y + (c,))
-            raise DataMismatchError(
-                f"{output_label} gives {_fmt(o)} but the targets are {_fmt(y)} class labels "
-                f"of {c} classes; the output should be {want} (one score per class)")
-        if o[-1] < c:
-            raise DataMismatchError(
-                f"{output_label} gives {o[-1]} scores per prediction ({_fmt(o)}) but the dataset "
-                f"has {c} classes; set its size to {c}")
-        return TargetPlan(kind, True, len(o) > 1, c, o)
-    if loss_type in INDEX_LOSSES:
-        raise DataMismatchError(f"{loss_type} is a classification loss but the task is "
-                                "regression; use MSELoss, L1Loss, SmoothL1Loss or HuberLoss")
-    n_out = 1
-    for d in o:
-        n_out *= d
-    n_y = 1
-    for d in y:
-        n_y *= d
-    if n_out != n_y:
-        raise DataMismatchError(
-            f"{output_label} gives {_fmt(o)} but the regression targets are {_fmt(y)}; "
-            f"make it give {n_y} value(s) per sample")
-    return TargetPlan("value", False, False, 0, o)
+    try:  # validation's rule (graph.dataset_info), so the editor shows it before Start
+        kind = target_fit(o, out.is_floating_point(), tuple(y_sample_shape), loss_type, task,
+                          num_classes, output_label)
+    except DataMismatch as exc:
+        raise DataMismatchError(str(exc)) from None
+    if kind == "binary":
+        return TargetPlan("binary", True, False, 2, o)
+    if kind == "value":
+        return TargetPlan("value", False, False, 0, o)
+    return TargetPlan(kind, True, len(o) > 1, num_classes or 0, o)

@@ -6,67 +6,55 @@ already split into training and validation parts; :func:`builtin_catalog`
 describes the built-in sets without loading anything; :func:`check_fits` says
 in words when a dataset's samples do not fit the network's ``Input``.
 
+One public function per source gives a split :class:`Dataset` from plain
+arguments; :func:`load_dataset` calls them once it has checked the settings,
+and an exported training script copies them (by these names, with what they
+use) so that it reads the same samples and makes the same split:
+
+- :func:`from_csv` (``path, target=None, task=None``): a CSV file, features
+  standardised;
+- :func:`from_npz` (``path, task=None``): arrays ``X`` and ``y`` of an ``.npz``;
+- :func:`from_image_folder` (``path, size=None``): one subfolder per class
+  (needs Pillow);
+- :func:`builtin` (``name, n=None, target=None, **options``): a built-in set
+  (the bundled real ones need scikit-learn).
+
+Each also takes ``seed`` (default 0) and ``val_fraction`` (default 0.2) and
+raises :class:`DatasetError` with a message for a person.
+
 Importing this package is cheap (standard library only): numpy, scikit-learn
-and Pillow are imported by :func:`load_dataset` when it runs, so the editor can
-show the catalogue before torch or numpy are loaded.
+and Pillow are imported when a dataset is loaded (the functions above are
+looked up lazily), so the editor can show the catalogue before torch or numpy
+are loaded.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from ..errors import TrainingError
 from .catalog import BuiltinInfo, builtin_catalog
+from .dataset import Dataset, DatasetError, SampleShape
 from .fit import check_fits
 
-if TYPE_CHECKING:  # pragma: no cover
-    import numpy as np
-
 __all__ = ["Dataset", "DatasetError", "BuiltinInfo", "SampleShape", "load_dataset",
-           "sample_shape", "builtin_catalog", "check_fits"]
+           "sample_shape", "builtin_catalog", "check_fits", "from_csv", "from_npz",
+           "from_image_folder", "builtin", "READERS"]
+
+#: The public function that reads each source key of a ``training.dataset`` object.
+READERS = {"name": "builtin", "csv": "from_csv", "npz": "from_npz",
+           "image_folder": "from_image_folder"}
+#: The public per-source functions, by the module that defines them: imported
+#: on first use (they need numpy), so importing this package stays cheap.
+_SOURCES = {"from_csv": "tabular", "from_npz": "npz", "from_image_folder": "images",
+            "builtin": "builtin_sets"}
 
 
-class DatasetError(TrainingError):
-    """A dataset cannot be loaded; the message says why, for a person."""
+def __getattr__(name: str):
+    if name in _SOURCES:
+        import importlib
 
-
-@dataclass
-class Dataset:
-    """Arrays ready for training, split into training and validation parts.
-
-    ``X_*`` are float32 (int64 for token ids) with shape ``(n, *input_shape)``;
-    ``y_*`` are int64 class indices for classification (shape ``(n,)``, or
-    ``(n, T)`` for per-step token targets) and float32 ``(n, k)`` for
-    regression, so that ``y_*.shape[1:] == target_shape``.
-    """
-
-    name: str
-    task: str
-    X_train: np.ndarray
-    y_train: np.ndarray
-    X_val: np.ndarray
-    y_val: np.ndarray
-    input_shape: tuple
-    input_dtype: str
-    num_classes: int | None
-    class_names: list[str] | None
-    target_shape: tuple
-    description: str
-    #: How features were transformed (e.g. ``{"standardise": {"mean": [...],
-    #: "std": [...]}}``), so that new samples can be prepared the same way.
-    preprocessing: dict = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class SampleShape:
-    """What one sample of a file dataset looks like, told without loading it
-    (what :func:`check_fits` reads)."""
-
-    name: str
-    input_shape: tuple
-    input_dtype: str
+        return getattr(importlib.import_module(f"{__name__}.{_SOURCES[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def sample_shape(spec: dict, base_dir: Path | None = None) -> SampleShape | None:

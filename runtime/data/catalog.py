@@ -32,6 +32,22 @@ class BuiltinInfo(NamedTuple):
     #: option name -> default value (besides ``n`` and ``val_fraction``).
     options: tuple = ()
     class_names: tuple | None = None
+    #: A set with one array per ``Input`` (``X_<input id>``, as an ``.npz`` may
+    #: hold them): ``(input id, shape, dtype)`` of each, for the default
+    #: options; empty for a set of one array ``X`` (it feeds the only Input).
+    #: ``input_shape`` and ``input_dtype`` are then the first one's.
+    inputs: tuple = ()
+    #: The ``Output`` id its one target array belongs to (``y_<output id>``;
+    #: "" for a set of one array ``y``).
+    output: str = ""
+    #: Token ids below this are special (a start token), not data: a set with
+    #: ``vocab`` digit tokens then has ``vocab + reserved_tokens`` classes.
+    reserved_tokens: int = 0
+    #: A teacher-forced sequence-to-sequence set: ``{"source": <Input id>,
+    #: "decoder": <Input id fed the target shifted behind the start token>,
+    #: "start": <start token id>}``, so that a run can decode a few validation
+    #: samples greedily after each epoch; None for every other set.
+    decode: dict | None = None
 
 
 def _digits() -> tuple:
@@ -46,8 +62,11 @@ _C, _R = "classification", "regression"
 _F, _I = "float32", "int64"
 
 #: Defaults of the sequence sets (also read by the generators).
-SEQ_DEFAULTS = {"adding": 50, "majority_token": 20, "next_token": 16}
+SEQ_DEFAULTS = {"adding": 50, "majority_token": 20, "next_token": 16, "reverse": 8,
+                "masked_tokens": 24, "token_period": 24}
 VOCAB_DEFAULT = 8
+#: The reverse set's digit tokens by default (ids 1..10; 0 is the start token).
+REVERSE_VOCAB = 10
 
 _CATALOG: dict[str, BuiltinInfo] = {
     "digits": BuiltinInfo(
@@ -98,7 +117,36 @@ _CATALOG: dict[str, BuiltinInfo] = {
         target_shape=(SEQ_DEFAULTS["next_token"],),
         options=(("seq_len", SEQ_DEFAULTS["next_token"]), ("vocab", VOCAB_DEFAULT)),
         class_names=_tokens(VOCAB_DEFAULT)),
+    "reverse": BuiltinInfo(
+        "sequence to sequence: reverse T random digits 0..vocab−1 (token ids 1..vocab; "
+        "id 0 is the start token); Input src: the digits, Input tgt: the reversed digits "
+        "shifted right behind the start token (teacher forcing); Output y: the reversed "
+        "digits, one class per step (an encoder-decoder)",
+        (SEQ_DEFAULTS["reverse"],), _I, _C, REVERSE_VOCAB + 1, 4000,
+        target_shape=(SEQ_DEFAULTS["reverse"],),
+        options=(("seq_len", SEQ_DEFAULTS["reverse"]), ("vocab", REVERSE_VOCAB)),
+        class_names=("<start>", *_tokens(REVERSE_VOCAB)),
+        inputs=(("src", (SEQ_DEFAULTS["reverse"],), _I), ("tgt", (SEQ_DEFAULTS["reverse"],), _I)),
+        output="y", reserved_tokens=1, decode={"source": "src", "decoder": "tgt", "start": 0}),
 }
+# The pretraining pair (issue 17): one token distribution, two tasks.  Token ids
+# 1..16 (synthetic.PATTERN_VOCAB); id 0 is [MASK], so one Embedding(17) reads both.
+_PATTERN_TOKENS = ("[MASK]", *(str(i) for i in range(1, 17)))
+_CATALOG["masked_tokens"] = BuiltinInfo(
+    "masked-token pretraining (BERT style), unlabelled: token sequences (ids 1..16) that "
+    "repeat a pattern of period 2–4 with some noise; a share mask_rate of the tokens is "
+    "replaced by [MASK] (id 0); predict the original token at each masked position (the "
+    "other positions hold -100, CrossEntropyLoss's ignore_index, and are not scored)",
+    (SEQ_DEFAULTS["masked_tokens"],), _I, _C, len(_PATTERN_TOKENS), 4000,
+    target_shape=(SEQ_DEFAULTS["masked_tokens"],),
+    options=(("seq_len", SEQ_DEFAULTS["masked_tokens"]), ("mask_rate", 0.2), ("noise", 0.1)),
+    class_names=_PATTERN_TOKENS, reserved_tokens=1)
+_CATALOG["token_period"] = BuiltinInfo(
+    "a small labelled set on masked_tokens' sequences (ids 1..16): the class is the "
+    "period (2, 3 or 4) of the repeated pattern; for fine-tuning a pretrained encoder",
+    (SEQ_DEFAULTS["token_period"],), _I, _C, 3, 400,
+    options=(("seq_len", SEQ_DEFAULTS["token_period"]), ("noise", 0.1)),
+    class_names=("period 2", "period 3", "period 4"))
 _CATALOG = {k: v._replace(name=k) for k, v in _CATALOG.items()}
 
 #: The sets read from scikit-learn's bundled files (fixed size; ``n`` subsamples).
@@ -106,7 +154,30 @@ REAL = ("digits", "iris", "wine", "breast_cancer")
 
 #: The built-in sets' numeric options: (lowest, highest, whole numbers only).
 RANGES = {"n": (4, 10_000_000, True), "noise": (0.0, 10.0, False), "seq_len": (2, 100_000, True),
-          "vocab": (2, 1_000_000, True), "classes": (2, 5, True)}
+          "vocab": (2, 1_000_000, True), "classes": (2, 5, True),
+          "mask_rate": (0.01, 0.9, False)}
+
+
+def node_arrays(info: BuiltinInfo, seq_len: int | None = None, vocab: int | None = None
+                ) -> tuple[tuple, tuple, int | None]:
+    """A built-in set's arrays for the given options: ``((input id, shape,
+    dtype), ...)``, the target's shape and the class count.
+
+    A set of one array ``X`` gives one input with id None.  ``seq_len``
+    replaces the first sample axis (every sequence set has the sequence
+    there; per-step targets follow it, one target per sequence does not);
+    ``vocab`` sets the class count (plus the reserved tokens).  None: the
+    default.
+    """
+    inputs = info.inputs or ((None, info.input_shape, info.input_dtype),)
+    target, classes = tuple(info.target_shape), info.num_classes
+    if seq_len is not None:
+        if target and target[0] == info.input_shape[0]:
+            target = (seq_len, *target[1:])
+        inputs = tuple((i, (seq_len, *shape[1:]), dt) for i, shape, dt in inputs)
+    if vocab is not None:
+        classes = vocab + info.reserved_tokens
+    return tuple((i, tuple(s), dt) for i, s, dt in inputs), target, classes
 
 
 def builtin_catalog() -> dict[str, BuiltinInfo]:

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from . import DatasetError
+from .dataset import Dataset, DatasetError
+from .prepare import finish
 
 EXTENSIONS = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm",
               ".pgm", ".pbm"}
@@ -122,6 +123,30 @@ def image_sample_shape(folder: Path, size: tuple[int, int] | None) -> tuple[int,
     _names, files = _list(folder)
     gray, size = _headers(Image, folder, files, size)
     return (1 if gray else 3, *size)
+
+
+def from_image_folder(path: str | Path, size: tuple[int, int] | list[int] | None = None, *,
+                      seed: int = 0, val_fraction: float = 0.2) -> Dataset:
+    """A folder with one subfolder of images per class as a split
+    :class:`~runtime.data.Dataset` (public API; needs Pillow).
+
+    Args:
+        path: the folder; subfolder names are the class names, in sorted order.
+        size: ``[H, W]`` every image is resized to; None: they must all have one size.
+        seed: the split's random state.
+        val_fraction: the validation part's share, in (0, 1).
+
+    Returns:
+        ``X_*`` float32 ``(n, C, H, W)`` in [0, 1] (C = 1 when every image is
+        grayscale, else 3); ``y_*`` int64 class indices ``(n,)``.
+
+    Raises:
+        DatasetError: Pillow is missing, or the folder or an image cannot be used.
+    """
+    path = Path(path)
+    X, y, names, desc = read_image_folder(path, tuple(size) if size is not None else None)
+    return finish(path.name, "classification", X, y, seed=seed, val_fraction=val_fraction,
+                  description=desc, num_classes=len(names), class_names=names)
 
 
 def read_image_folder(folder: Path, size: tuple[int, int] | None):

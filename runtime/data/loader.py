@@ -4,6 +4,10 @@ The object names exactly one source (``name``, ``csv``, ``npz`` or
 ``image_folder``) and may add options; an unknown key, a misspelt built-in
 name or a value of the wrong type is a :class:`~runtime.data.DatasetError`
 naming the key (``training.dataset.noise: ...``), with a "did you mean" hint.
+The checked object is then read by the public per-source functions
+(:func:`~runtime.data.from_csv`, :func:`~runtime.data.from_npz`,
+:func:`~runtime.data.from_image_folder`, :func:`~runtime.data.builtin`), the
+ones an exported training script copies.
 """
 
 from __future__ import annotations
@@ -14,11 +18,8 @@ import stat
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from . import Dataset, DatasetError, SampleShape
-from .catalog import RANGES, REAL, builtin_catalog
-from .prepare import finish
+from .dataset import Dataset, DatasetError, SampleShape
+from .catalog import RANGES, builtin_catalog
 
 SOURCES = ("name", "csv", "npz", "image_folder")
 COMMON = ("val_fraction", "task")
@@ -162,26 +163,19 @@ def load(spec: Any, base_dir: Path | None, seed: int) -> Dataset:
     _check_keys(spec, (source, *COMMON, *FILE_OPTIONS[source]))
     path = _path(spec, source, base_dir)
     if source == "csv":
-        from .tabular import read_csv
+        from .tabular import from_csv
 
-        X, y, task, names, desc = read_csv(path, _target(spec), task)
-        return finish(path.name, task, X, y, seed=seed, val_fraction=vf, description=desc,
-                      num_classes=len(names) if names else None, class_names=names,
-                      standardise=True)
+        return from_csv(path, _target(spec), task, seed=seed, val_fraction=vf)
     if source == "npz":
-        from .npz import read_npz
+        from .npz import from_npz
 
-        X, y, task, k, names, desc = read_npz(path, task)
-        return finish(path.name, task, X, y, seed=seed, val_fraction=vf, description=desc,
-                      num_classes=k, class_names=names)
-    from .images import read_image_folder
+        return from_npz(path, task, seed=seed, val_fraction=vf)
+    from .images import from_image_folder
 
     if task == "regression":
         raise _bad("task", "an image folder gives class labels (one subfolder per class), "
                    'so the task must be "classification"')
-    X, y, names, desc = read_image_folder(path, _size(spec))
-    return finish(path.name, "classification", X, y, seed=seed, val_fraction=vf,
-                  description=desc, num_classes=len(names), class_names=names)
+    return from_image_folder(path, _size(spec), seed=seed, val_fraction=vf)
 
 
 def _builtin(spec: dict, seed: int, vf: float, task: str | None) -> Dataset:
@@ -201,41 +195,16 @@ def _builtin(spec: dict, seed: int, vf: float, task: str | None) -> Dataset:
                        '"input" needs float inputs')
         if task not in (None, "regression"):
             raise _bad("task", 'reconstructing the input (target "input") is a regression task')
-        return _reconstruction(_builtin({k: v for k, v in spec.items() if k not in ("target", "task")},
-                                        seed, vf, None), seed, vf)
+        from .builtin_sets import reconstruction
+
+        inner = _builtin({k: v for k, v in spec.items() if k not in ("target", "task")},
+                         seed, vf, None)
+        return reconstruction(inner, seed=seed, val_fraction=vf)
     if task is not None and task != info.task:
         raise _bad("task", f"{name} is a {info.task} dataset, but the task is set to {task!r}; "
                    "remove training.task or choose another dataset")
-    rng = np.random.default_rng(seed)
-    n = _option(spec, "n", info.default_n)
-    vals = {k: _option(spec, k, d) for k, d in opts.items()}
-    if name in REAL:
-        from .tabular import real
+    n = _option(spec, "n", info.default_n) if "n" in spec else None
+    given = {k: _option(spec, k, d) for k, d in opts.items() if k in spec}
+    from .builtin_sets import builtin
 
-        X, y, names = real(name, rng, n if "n" in spec else None)
-        return finish(name, info.task, X, y, seed=seed, val_fraction=vf,
-                      description=f"{name}: {info.description}", num_classes=len(names),
-                      class_names=names, standardise=name != "digits")
-    from .synthetic import GENERATORS
-
-    X, y = GENERATORS[name](rng, n, **vals)
-    k = vals.get("vocab", vals.get("classes", info.num_classes))
-    names = list(info.class_names or ())
-    if name == "spirals":
-        names = [f"arm {i}" for i in range(k)]
-    elif "vocab" in vals:
-        names = [str(i) for i in range(k)]
-    extra = ", ".join(f"{o}={v}" for o, v in vals.items() if o in spec)
-    desc = f"{name}: {info.description}" + (f" [{extra}]" if extra else "")
-    return finish(name, info.task, X, y, seed=seed, val_fraction=vf, description=desc,
-                  num_classes=k if info.task == "classification" else None,
-                  class_names=names or None)
-
-
-
-def _reconstruction(ds: Dataset, seed: int, vf: float) -> Dataset:
-    """The same samples with the input itself as the regression target."""
-    X = np.concatenate([ds.X_train, ds.X_val])
-    return finish(ds.name, "regression", X, X.copy(), seed=seed,
-                  val_fraction=vf, description=f"{ds.description.split(' (')[0]} — target: "
-                  "the input itself (reconstruction)")
+    return builtin(name, seed=seed, val_fraction=vf, n=n, **given)

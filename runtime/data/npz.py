@@ -27,8 +27,8 @@ import numpy as np
 from graph.humanize import size
 
 from ..memory import available_memory
-from . import DatasetError
-from .prepare import check_float32, encode_labels
+from .dataset import Dataset, DatasetError
+from .prepare import check_float32, encode_labels, finish
 
 #: The share of the memory available now that the arrays of a file may take
 #: once read (they are then converted, split and copied to the device).
@@ -71,13 +71,13 @@ def _header(f) -> tuple[tuple, np.dtype]:
     return shape, dtype
 
 
-def _check_sizes(name: str, z: zipfile.ZipFile) -> None:
+def _check_sizes(name: str, z: zipfile.ZipFile, keys=("X", "y")) -> None:
     """Refuse arrays that would not fit in memory once read, from what the
     archive and the ``.npy`` headers declare (before decompressing them)."""
     limit = memory_limit()
     if limit is None:
         return
-    for key in ("X", "y"):
+    for key in keys:
         try:
             info = z.getinfo(f"{key}.npy")
         except KeyError:
@@ -165,18 +165,68 @@ def _load(path: Path) -> tuple[np.ndarray, np.ndarray]:
         missing = [k for k in ("X", "y") if k not in f.files]
         if missing:
             raise _no_array(name, missing, f.files)
-        out = []
-        for k in ("X", "y"):
-            try:
-                out.append(f[k])
-            except ValueError as exc:
-                if "allow_pickle" in str(exc) or "Object" in str(exc):
-                    raise DatasetError(f"{name}: array {k} holds Python objects, which are "
-                                       "not loaded for safety; save a numeric array") from None
-                raise DatasetError(f"{name}: array {k} cannot be read ({exc})") from None
-            except _BROKEN as exc:
-                raise DatasetError(f"{name}: array {k} cannot be read ({exc})") from None
+        out = [_read_array(f, name, k) for k in ("X", "y")]
     return out[0], out[1]
+
+
+def _read_array(f, name: str, k: str) -> np.ndarray:
+    """Array ``k`` of an open ``.npz``, refusing pickled objects by name."""
+    try:
+        return f[k]
+    except ValueError as exc:
+        if "allow_pickle" in str(exc) or "Object" in str(exc):
+            raise DatasetError(f"{name}: array {k} holds Python objects, which are "
+                               "not loaded for safety; save a numeric array") from None
+        raise DatasetError(f"{name}: array {k} cannot be read ({exc})") from None
+    except _BROKEN as exc:
+        raise DatasetError(f"{name}: array {k} cannot be read ({exc})") from None
+
+
+def read_arrays(path: Path) -> dict[str, np.ndarray]:
+    """Every array of an ``.npz`` file by name, with the checks of ``X`` and ``y``
+    (no pickles, sizes checked before decompressing); for the files with one
+    array per ``Input`` and per ``Output`` (``X_<input id>``, ``y_<output id>``).
+
+    Raises:
+        DatasetError: the file or an array cannot be read; the message says why.
+    """
+    name = path.name
+    if _check_magic(path).startswith(b"\x93NUMPY"):
+        raise _single_array(name)
+    try:
+        with zipfile.ZipFile(path) as z:
+            keys = [n[:-4] for n in z.namelist() if n.endswith(".npy")]
+            _check_sizes(name, z, keys)
+        f = np.load(path, allow_pickle=False)
+    except (ValueError, *_BROKEN) as exc:
+        raise DatasetError(f"{name}: cannot be read as a NumPy .npz file ({exc})") from None
+    with f:
+        return {k: _read_array(f, name, k) for k in f.files}
+
+
+def from_npz(path: str | Path, task: str | None = None, *, seed: int = 0,
+             val_fraction: float = 0.2) -> Dataset:
+    """An ``.npz`` file's arrays ``X`` and ``y`` as a split
+    :class:`~runtime.data.Dataset` (public API); the arrays are used as they
+    are (not standardised).
+
+    Args:
+        path: the file, as ``numpy.savez(path, X=..., y=...)`` writes it.
+        task: ``"classification"`` or ``"regression"``; None: from ``y``'s dtype.
+        seed: the split's random state.
+        val_fraction: the validation part's share, in (0, 1).
+
+    Returns:
+        ``X_*`` float32, or int64 token ids for a signed-integer ``X``; ``y_*``
+        int64 class indices (``(n,)``, or ``(n, T)`` per step) or float32 values.
+
+    Raises:
+        DatasetError: the file or its arrays cannot be used; the message says why.
+    """
+    path = Path(path)
+    X, y, task, k, names, desc = read_npz(path, task)
+    return finish(path.name, task, X, y, seed=seed, val_fraction=val_fraction,
+                  description=desc, num_classes=k, class_names=names)
 
 
 def read_npz(path: Path, task: str | None):

@@ -1,6 +1,8 @@
 """From raw arrays to a :class:`~runtime.data.Dataset`: checks, split, scaling.
 
-The split is scikit-learn's ``train_test_split`` with ``random_state=seed``,
+The split (:func:`split_indices`) is scikit-learn's ``train_test_split`` with
+``random_state=seed``, written out in NumPy so that splitting needs numpy alone
+(an exported training script copies it and runs without scikit-learn):
 stratified by class for single-label classification when every class has at
 least two samples (otherwise a plain shuffled split, said in the description).
 Standardisation uses the mean and standard deviation of the *training* part
@@ -11,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import Dataset, DatasetError
+from .dataset import Dataset, DatasetError
 
 
 #: The largest magnitude a float32 (the features' and regression targets' type) holds.
@@ -67,6 +69,57 @@ def _name(v) -> str:
     return str(v.item() if isinstance(v, np.generic) else v)
 
 
+def split_indices(n: int, n_val: int, seed: int, stratify: np.ndarray | None = None
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """``(training, validation)`` indices of a shuffled split of ``n`` samples.
+
+    The same indices as scikit-learn's ``train_test_split(range(n),
+    test_size=n_val, random_state=seed, stratify=stratify)`` (its shuffle and
+    stratified-shuffle algorithms; a test compares the two).
+
+    Args:
+        n: the number of samples.
+        n_val: how many go to validation (1 .. n - 1).
+        seed: the random state (0 .. 2³² − 1).
+        stratify: one class label per sample, each class at least twice, and
+            at least as many samples in each part as classes; None: unstratified.
+    """
+    rng = np.random.RandomState(seed)
+    if stratify is None:
+        perm = rng.permutation(n)
+        return perm[n_val:], perm[:n_val]
+    classes, y_idx, counts = np.unique(stratify, return_inverse=True, return_counts=True)
+    members = np.split(np.argsort(y_idx.reshape(-1), kind="stable"), np.cumsum(counts)[:-1])
+    n_train = _approximate_mode(counts, n - n_val, rng)
+    n_valid = _approximate_mode(counts - n_train, n_val, rng)
+    train: list = []
+    val: list = []
+    for i in range(len(classes)):
+        mine = members[i].take(rng.permutation(counts[i]), mode="clip")
+        train.extend(mine[:n_train[i]])
+        val.extend(mine[n_train[i]:n_train[i] + n_valid[i]])
+    return rng.permutation(train), rng.permutation(val)
+
+
+def _approximate_mode(counts: np.ndarray, draws: int, rng: np.random.RandomState) -> np.ndarray:
+    """Samples per class when drawing ``draws`` of them in proportion to ``counts``:
+    the floors of the shares, then one more for the largest remainders (ties
+    broken at random), as scikit-learn's stratified split does."""
+    exact = counts / counts.sum() * draws
+    out = np.floor(exact)
+    need = int(draws - out.sum())
+    if need > 0:
+        rest = exact - out
+        for value in np.sort(np.unique(rest))[::-1]:
+            (inds,) = np.where(rest == value)
+            now = min(len(inds), need)
+            out[rng.choice(inds, size=now, replace=False)] += 1
+            need -= now
+            if need == 0:
+                break
+    return out.astype(int)
+
+
 def finish(name: str, task: str, X: np.ndarray, y: np.ndarray, *, seed: int,
            val_fraction: float, description: str, num_classes: int | None = None,
            class_names: list[str] | None = None, standardise: bool = False,
@@ -93,8 +146,6 @@ def finish(name: str, task: str, X: np.ndarray, y: np.ndarray, *, seed: int,
     if n_val < 1 or n - n_val < 1:
         raise DatasetError(f"{where}: {n} samples cannot be split with val_fraction "
                            f"{val_fraction}; both parts need at least one sample")
-    from sklearn.model_selection import train_test_split
-
     stratify = None
     note = ""
     if task == "classification" and y.ndim == 1:
@@ -104,9 +155,7 @@ def finish(name: str, task: str, X: np.ndarray, y: np.ndarray, *, seed: int,
             stratify = y
         else:
             note = "; split not stratified (some class has too few samples)"
-    idx = np.arange(n)
-    tr, va = train_test_split(idx, test_size=n_val, random_state=seed, shuffle=True,
-                              stratify=stratify)
+    tr, va = split_indices(n, n_val, seed, stratify)
     X_train, X_val = X[tr], X[va]
     prep: dict = {}
     if standardise:

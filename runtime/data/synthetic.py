@@ -138,6 +138,68 @@ def next_token(rng, n: int, seq_len: int = 16, vocab: int = 8):
     return seqs[:, :-1].copy(), seqs[:, 1:].copy()
 
 
+def reverse(rng, n: int, seq_len: int = 8, vocab: int = 10):
+    """A sequence-to-sequence task: reverse ``seq_len`` random digits.
+
+    Digits ``0..vocab-1`` are token ids ``1..vocab``; id 0 is the start
+    token.  Returns ``({"src": ..., "tgt": ...}, y)``, all int64 ``(n,
+    seq_len)``: ``src`` the digits, ``y`` them reversed, and ``tgt`` ``y``
+    shifted right one step behind the start token, so that a decoder trained
+    with teacher forcing sees at step t the true tokens before t.
+    """
+    src = rng.integers(1, vocab + 1, (n, seq_len)).astype(np.int64)
+    y = src[:, ::-1].copy()
+    tgt = np.concatenate([np.zeros((n, 1), dtype=np.int64), y[:, :-1]], axis=1)
+    return {"src": src, "tgt": tgt}, y
+
+
+#: Tokens of the pattern sets (ids 1..PATTERN_VOCAB; id 0 is the [MASK] token, so an
+#: Embedding of PATTERN_VOCAB + 1 rows reads both sets: the pretrained one and the labelled).
+PATTERN_VOCAB = 16
+#: What a target of the masked-token set holds where nothing was masked: the
+#: default ignore_index of torch's CrossEntropyLoss (those positions are not scored).
+IGNORE = -100
+
+
+def _patterned(rng, n: int, seq_len: int, noise: float):
+    """Token sequences (ids 1..PATTERN_VOCAB) that each repeat a pattern of
+    period 2, 3 or 4 made of distinct tokens, a share ``noise`` of positions
+    replaced by random tokens.  Returns the sequences and their periods."""
+    periods = rng.integers(2, 5, n)
+    # 4 distinct tokens per row (a pattern with a repeat would hide its period)
+    patterns = np.argsort(rng.random((n, PATTERN_VOCAB)), axis=1)[:, :4] + 1
+    pos = np.arange(seq_len)
+    seqs = patterns[np.arange(n)[:, None], pos[None, :] % periods[:, None]]
+    noisy = rng.random((n, seq_len)) < noise
+    seqs = np.where(noisy, rng.integers(1, PATTERN_VOCAB + 1, (n, seq_len)), seqs)
+    return seqs.astype(np.int64), periods
+
+
+def masked_tokens(rng, n: int, seq_len: int = 24, mask_rate: float = 0.2, noise: float = 0.1):
+    """Masked-token pretraining (BERT style) on unlabelled pattern sequences
+    (:func:`_patterned`): a share ``mask_rate`` of the tokens (at least one per
+    sequence) is replaced by the [MASK] id 0; the target is the original token
+    at each masked position and :data:`IGNORE` elsewhere, shape ``(n, seq_len)``."""
+    seqs, _ = _patterned(rng, n, seq_len, noise)
+    masked = rng.random((n, seq_len)) < mask_rate
+    masked[np.arange(n), rng.integers(0, seq_len, n)] = True
+    X = np.where(masked, 0, seqs)
+    y = np.where(masked, seqs, IGNORE)
+    return X.astype(np.int64), y.astype(np.int64)
+
+
+def token_period(rng, n: int, seq_len: int = 24, noise: float = 0.1):
+    """The labelled task on the masked-token set's sequences: the class is the
+    pattern's period (0: period 2, 1: period 3, 2: period 4)."""
+    seqs, periods = _patterned(rng, n, seq_len, noise)
+    return seqs, (periods - 2).astype(np.int64)
+
+
+#: The sets with one array per Input (``X_<input id>``); each returns
+#: ``({input id: X}, y)``.
+NODE_GENERATORS = {"reverse": reverse}
+
 GENERATORS = {"spirals": spirals, "moons": moons, "circles": circles, "xor": xor,
               "sine": sine, "adding": adding, "majority_token": majority_token,
-              "next_token": next_token}
+              "next_token": next_token, "masked_tokens": masked_tokens,
+              "token_period": token_period}

@@ -22,8 +22,8 @@ import numpy as np
 
 from graph.humanize import size
 
-from . import DatasetError
-from .prepare import FLOAT32_MAX, encode_labels
+from .dataset import Dataset, DatasetError
+from .prepare import FLOAT32_MAX, encode_labels, finish
 
 MAX_NUMERIC_CLASSES = 20
 
@@ -38,8 +38,12 @@ def real(name: str, rng: np.random.Generator, n: int | None):
         ``(X, y, class_names)``; digits as ``(n, 1, 8, 8)`` in [0, 1], the
         others raw features (standardised later, with training statistics).
     """
-    import sklearn.datasets
-
+    try:
+        import sklearn.datasets
+    except ImportError:
+        raise DatasetError(f"the built-in dataset {name} is read from scikit-learn's bundled "
+                           "files, and scikit-learn is not installed; install it with "
+                           "`pip install scikit-learn`") from None
     bunch = getattr(sklearn.datasets, _SKLEARN[name])()
     X = np.asarray(bunch.data, dtype=np.float64)
     y = np.asarray(bunch.target, dtype=np.int64)
@@ -172,6 +176,34 @@ def _number(s: str) -> float | None:
         return float(s)
     except ValueError:
         return None
+
+
+def from_csv(path: str | Path, target: str | None = None, task: str | None = None, *,
+             seed: int = 0, val_fraction: float = 0.2) -> Dataset:
+    """A CSV file's rows as a split :class:`~runtime.data.Dataset` (public API).
+
+    Features are standardised with the training part's statistics (the
+    means and deviations are in ``preprocessing``).
+
+    Args:
+        path: the file (a header row, then one row per sample).
+        target: the target column's name; the last column when None.
+        task: ``"classification"`` or ``"regression"``; None: from the target's values.
+        seed: the split's random state.
+        val_fraction: the validation part's share, in (0, 1).
+
+    Returns:
+        ``X_*`` float32 ``(n, features)``; ``y_*`` int64 class indices
+        ``(n,)`` or float32 values ``(n, 1)``.
+
+    Raises:
+        DatasetError: the file cannot give samples; the message names the line and column.
+    """
+    path = Path(path)
+    X, y, task, names, desc = read_csv(path, target, task)
+    return finish(path.name, task, X, y, seed=seed, val_fraction=val_fraction,
+                  description=desc, num_classes=len(names) if names else None,
+                  class_names=names, standardise=True)
 
 
 def read_csv(path: Path, target: str | None, task: str | None):

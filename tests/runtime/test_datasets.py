@@ -44,7 +44,9 @@ def test_builtin_matches_its_catalogue_entry(name):
     if d.task == "classification":
         assert d.class_names == list(info.class_names)
         assert len(d.class_names) == d.num_classes
-        assert 0 <= d.y_train.min() and d.y_train.max() < d.num_classes
+        # masked_tokens marks the unmasked positions with -100 (the loss's ignore_index)
+        scored = d.y_train[d.y_train != -100] if name == "masked_tokens" else d.y_train
+        assert 0 <= scored.min() and scored.max() < d.num_classes
     else:
         assert d.class_names is None
     assert name in d.description and "validation" in d.description
@@ -53,7 +55,8 @@ def test_builtin_matches_its_catalogue_entry(name):
 
 def test_catalogue_lists_every_built_in_of_the_product():
     assert list(CATALOG) == ["digits", "iris", "wine", "breast_cancer", "spirals", "moons",
-                             "circles", "xor", "sine", "adding", "majority_token", "next_token"]
+                             "circles", "xor", "sine", "adding", "majority_token", "next_token",
+                             "reverse", "masked_tokens", "token_period"]
     assert CATALOG["digits"][:6] == (CATALOG["digits"].description, (1, 8, 8), "float32",
                                      "classification", 10, 1797)
     assert CATALOG["iris"].class_names == ("setosa", "versicolor", "virginica")

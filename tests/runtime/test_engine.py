@@ -274,11 +274,11 @@ def test_gradient_accumulation_equals_a_larger_batch():
 def test_a_partial_accumulation_group_is_stepped_at_the_end_of_the_epoch():
     # 48 samples in batches of 16: 3 batches per epoch, fewer than the 4 to
     # accumulate, so every update is the end-of-epoch step of a partial group.
-    # Each batch loss is divided by the 4 asked for, so that step is the
-    # whole-set gradient times 3/4: one batch of 48 at 3/4 of the rate.
+    # Its loss is averaged over the 3 batches it really has, so the step is the
+    # whole-set gradient: one batch of 48 at the same rate.
     ds = blobs(n=48)
     a = Trainer(mlp(), {"epochs": 2, "batch_size": 48,
-                        "optimizer": {"type": "SGD", "lr": 0.075}}, dataset=ds)
+                        "optimizer": {"type": "SGD", "lr": 0.1}}, dataset=ds)
     b = Trainer(mlp(), {"epochs": 2, "batch_size": 16, "grad_accum_steps": 4,
                         "optimizer": {"type": "SGD", "lr": 0.1}}, dataset=ds)
     a.prepare()
@@ -290,6 +290,22 @@ def test_a_partial_accumulation_group_is_stepped_at_the_end_of_the_epoch():
         assert torch.allclose(va, vb, atol=1e-6), k
         moved = moved or not torch.equal(vb, v0)
     assert moved  # the weights did change: a step was taken
+
+
+@pytest.mark.parametrize("n, accum", [(80, 2), (72, 3)])
+def test_accumulation_with_a_shorter_last_group_equals_a_larger_batch(n, accum):
+    # 80 in 16s, groups of 2: the epoch's last group has one batch; 72 in 16s,
+    # groups of 3: the last group is a batch of 16 and one of 8. Each group's
+    # gradient is the mean over its own samples, as one batch of 16 * accum.
+    ds = blobs(n=n)
+    sgd = {"type": "SGD", "lr": 0.1}
+    big = Trainer(mlp(), {"epochs": 2, "batch_size": 16 * accum, "optimizer": sgd}, dataset=ds)
+    acc = Trainer(mlp(), {"epochs": 2, "batch_size": 16, "grad_accum_steps": accum,
+                          "optimizer": sgd}, dataset=ds)
+    rb, ra = big.run(), acc.run()
+    for (k, va), vb in zip(big.model.state_dict().items(), acc.model.state_dict().values()):
+        assert torch.allclose(va, vb, atol=1e-6), k
+    assert ra.history[-1]["train_loss"] == pytest.approx(rb.history[-1]["train_loss"], rel=1e-4)
 
 
 def test_grad_clip_norm_bounds_each_update():
@@ -346,12 +362,20 @@ def test_init_weights_starts_from_a_finished_runs_model(tmp_path):
         assert torch.equal(v, saved[k]), k
 
 
-def test_init_weights_from_another_network_is_refused_with_the_layers_named(tmp_path):
+def test_init_weights_load_what_matches_and_name_what_does_not(tmp_path):
+    # issue 17: by name and shape (fine-tuning), no longer all or nothing
     Trainer(mlp(width=8), {"epochs": 1}, dataset=blobs(), out_dir=tmp_path).run()
+    saved = load_checkpoint(tmp_path / "last.pt")["model"]
     other = Trainer(mlp(width=16), {"epochs": 1}, dataset=blobs(), init_weights=tmp_path / "last.pt")
-    with pytest.raises(Exception, match=r"do not fit this network: shape mismatch \S+\.weight: "
-                                        r"file \[8, 2\] vs network \[16, 2\]"):
-        other.prepare()
+    other.prepare()
+    rep = other.weights_report
+    (first_w, first_b, last_w, last_b) = list(other.model.state_dict())
+    assert rep.loaded == [(last_b, "2")]
+    assert rep.mismatched == [(first_w, "16×2", "8×2"), (first_b, "16", "8"),
+                              (last_w, "2×16", "2×8")]
+    assert rep.missing == [] and rep.unexpected == []
+    assert torch.equal(other.model.state_dict()[last_b], saved[last_b])
+    assert any("1 of 4 tensors" in n for n in other.notes)
 
 
 def test_a_last_batch_of_one_sample_is_left_out_so_batchnorm_trains():

@@ -154,11 +154,15 @@ def test_output_smaller_than_the_number_of_classes_is_refused():
                               "dataset has 3 classes; set its size to 3")
 
 
-def test_multiple_inputs_are_refused():
+def test_multiple_inputs_need_an_array_per_input():
     g = chain(("Linear", {"out_features": 2}), input_shape=(2,))
     g.add_node("Input", {"shape": [2]}, id="x2")
-    with pytest.raises(TrainingError, match="exactly one Input and one Output"):
+    with pytest.raises(TrainingError) as err:
         Trainer(g, {"epochs": 1}, dataset=blobs()).prepare()
+    assert str(err.value) == (
+        "the network has 2 Input(s) and 1 Output(s), but dataset 'blobs' gives one input "
+        "array and one target array; train it on an .npz file with one array per Input and "
+        "per Output (X_<input id>, y_<output id>)")
 
 
 def test_an_invalid_graph_is_refused_with_its_problems():

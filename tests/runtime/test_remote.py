@@ -12,7 +12,9 @@ import numpy as np
 import pytest
 
 from graph.project import Project, project_to_dict
-from runtime.remote import RemoteRun, describe_exit, result_from_dict, result_to_dict
+from runtime.protocol import (Kind, Paused, Refused, decode, encode, result_from_plain,
+                              result_to_plain)
+from runtime.remote import RemoteRun, describe_exit
 from support import chain
 
 
@@ -49,21 +51,31 @@ def test_every_event_arrives_and_the_result_is_plain_data(tmp_path):
     assert kinds[0] == "run_start" and kinds[-1] == "run_end"
     assert kinds.count("epoch") == 3 and kinds.count("grid") == 3 and "points" in kinds
     info = events[0][1]
-    assert info["nodes"]["l1"]["name"] == "hidden" and info["steps_per_epoch"] == 10
-    steps = [s for k, p in events if k == "steps" for s in p["steps"]]
+    assert info.nodes["l1"]["name"] == "hidden" and info.steps_per_epoch == 10
+    steps = [s for k, p in events if k == "steps" for s in p.steps]
     assert steps == list(range(1, 31))  # every step's loss, in order, none twice
     rows = [p for k, p in events if k == "epoch"]
-    assert [r["epoch"] for r in rows] == [1, 2, 3] and rows[-1]["step"] == 30
-    assert "hidden" in rows[0]["grad_norms"] and "l1" not in rows[0]["grad_norms"]  # names
-    grid, extent = next(p for k, p in events if k == "grid")
-    assert grid.shape == (64, 64, 2) and len(extent) == 4
-    node, what, edges, counts = next(p for k, p in events if k == "histogram")
-    assert node == "l1" and what in ("activations", "gradients") and len(edges) == len(counts) + 1
+    assert [r.epoch for r in rows] == [1, 2, 3] and rows[-1].step == 30
+    assert "hidden" in rows[0].grad_norms and "l1" not in rows[0].grad_norms  # names
+    # the engine's epoch metric of a payload field's name fills it: the epoch's mean loss
+    assert all(r.train_loss > 0 for r in rows) and "train_loss" not in rows[0].extra
+    grid = next(p for k, p in events if k == "grid")
+    assert grid.probabilities.shape == (64, 64, 2) and len(grid.extent) == 4
+    h = next(p for k, p in events if k == "histogram")
+    assert h.node == "l1" and h.quantity in ("activations", "gradients")
+    assert len(h.edges) == len(h.counts) + 1
+    assert all(isinstance(k, Kind) for k, _ in events)
+    for kind, payload in events:  # every event survives its plain form
+        plain = encode(kind, payload)
+        assert pickle.loads(pickle.dumps(plain))[0] == kind
+        if kind not in (Kind.GRID, Kind.HISTOGRAM, Kind.POINTS):  # numpy arrays inside
+            again = decode(*plain)
+            assert again == (kind, payload)
     result = events[-1][1]
     assert result.stopped == "completed" and result.epochs == 3 and len(result.step_losses) == 30
     assert result.checkpoints["last"] == str(tmp_path / "last.pt")
     again = pickle.loads(pickle.dumps(result))
-    assert again == result and result_from_dict(result_to_dict(result)) == result
+    assert again == result and result_from_plain(result_to_plain(result)) == result
 
 
 def test_stop_ends_the_run_with_its_metrics_and_a_checkpoint(tmp_path):
@@ -98,7 +110,7 @@ def test_pause_holds_training_until_resume():
     assert not [ev for ev in quiet if ev is not None and ev[0] == "steps"]
     run.resume()
     after = collect(run, until=lambda k, p: k == "steps")
-    assert ("paused", False) in after
+    assert ("paused", Paused(False)) in after
     run.stop()
     assert collect(run)[-1][1].stopped == "stopped"
     run.close()
@@ -115,7 +127,7 @@ def test_an_exception_in_a_layer_names_the_node():
 
 def test_a_killed_child_ends_the_run_with_a_message_and_the_metrics_so_far(tmp_path):
     run = started(epochs=500, n=2000, out_dir=str(tmp_path))
-    events = collect(run, until=lambda k, p: k == "epoch" and p["epoch"] == 2)
+    events = collect(run, until=lambda k, p: k == "epoch" and p.epoch == 2)
     os.kill(run.pid, signal.SIGKILL)
     kind, result = collect(run)[-1]
     assert kind == "run_end" and result.stopped == "error" and result.fault.kind == "crash"
@@ -123,10 +135,21 @@ def test_a_killed_child_ends_the_run_with_a_message_and_the_metrics_so_far(tmp_p
         "the training process ended unexpectedly (exit code -9, SIGKILL: killed, perhaps by "
         "the system for lack of memory); the metrics received so far are kept")
     assert [r["epoch"] for r in result.history][:2] == [1, 2] and result.task == "classification"
-    received = [x for k, p in events if k == "steps" for x in p["losses"]]
+    received = [x for k, p in events if k == "steps" for x in p.losses]
     assert result.step_losses[:len(received)] == received
     assert result.checkpoints["last"] == str(tmp_path / "last.pt")
     assert run.process.exitcode == -9
+
+
+def test_a_reader_that_keeps_the_metrics_itself_gets_an_end_that_says_how_far_it_got():
+    run = RemoteRun(spec(epochs=500, n=2000), keep_metrics=False)  # as the window's worker
+    run.start()
+    collect(run, until=lambda k, p: k == "epoch" and p.epoch == 2)
+    os.kill(run.pid, signal.SIGKILL)
+    kind, result = collect(run)[-1]
+    assert kind == "run_end" and result.fault.kind == "crash" and result.fault.epoch == 3
+    assert result.epochs == 2 and result.history == [] and result.step_losses == []
+    assert run.rows == [] and run.step_losses == []  # nothing held twice
 
 
 def test_a_crash_inside_a_native_library_is_named():
@@ -156,7 +179,7 @@ def test_a_refusal_before_training_is_an_event():
     kind, message = collect(run)[-1]
     run.close()
     assert kind == "refused"
-    assert message.startswith('Input "x_1": dataset "digits" gives samples of shape 1×8×8')
+    assert message.message.startswith('Input "x_1": dataset "digits" gives samples of shape 1×8×8')
 
 
 def test_a_child_whose_parent_stops_listening_stops_training():
@@ -180,7 +203,7 @@ def test_numpy_payloads_survive_the_pipe():
     run = started(epochs=1)
     points = next(p for k, p in collect(run) if k == "points")
     run.close()
-    assert isinstance(points["x"], np.ndarray) and points["num_classes"] == 2
+    assert isinstance(points.x, np.ndarray) and points.num_classes == 2
 
 
 def test_a_run_can_start_from_another_runs_checkpoint(tmp_path):
@@ -191,13 +214,13 @@ def test_a_run_can_start_from_another_runs_checkpoint(tmp_path):
     run = started(epochs=1, init_weights=ck)
     events = collect(run)
     run.close()
-    assert f"weights loaded from {ck!r}" in events[0][1]["notes"]
+    assert f"weights loaded from {ck!r}: 4 of 4 tensors" in events[0][1].notes
     assert events[-1][1].stopped == "completed" and events[-1][1].epochs == 1  # a new run
     missing = started(init_weights=str(tmp_path / "nope.pt"))
     kind, message = collect(missing)[-1]
     missing.close()
     nope = str(tmp_path / "nope.pt")
-    assert (kind, message) == ("refused", f"checkpoint {nope!r} does not exist")
+    assert (kind, message) == ("refused", Refused(f"checkpoint {nope!r} does not exist"))
 
 
 def test_each_epoch_carries_the_diagnosis_so_far():
@@ -208,15 +231,15 @@ def test_each_epoch_carries_the_diagnosis_so_far():
     events = collect(run)
     run.close()
     rows = [p for k, p in events if k == "epoch"]
-    assert [r["diagnosis"] for r in rows[:2]] == [[], []]
+    assert [r.diagnosis for r in rows[:2]] == [[], []]
     result = events[-1][1]
-    assert rows[-1]["diagnosis"] == result.diagnosis == [{
+    assert rows[-1].diagnosis == result.diagnosis == [{
         "kind": "underfitting", "message": "training accuracy is only 50% and has stopped "
         "improving", "suggestion": "train longer, raise the learning rate, or make the model "
         "larger (more units or layers)"}]
     assert all("diagnosis" not in r for r in run.rows)  # the kept history stays metrics only
     steps = [p for k, p in events if k == "steps"]
-    assert all(0.0 <= p["train_accuracy"] <= 1.0 for p in steps)
+    assert all(0.0 <= p.train_accuracy <= 1.0 for p in steps)
 
 
 def test_an_input_node_has_histograms_of_the_input_batch():
@@ -224,6 +247,6 @@ def test_an_input_node_has_histograms_of_the_input_batch():
     events = collect(run)
     run.close()
     hists = [p for k, p in events if k == "histogram"]
-    assert hists and {(node, what) for node, what, _, _ in hists} == {("x", "activations")}
-    _, _, edges, counts = hists[0]
+    assert hists and {(h.node, h.quantity) for h in hists} == {("x", "activations")}
+    edges, counts = hists[0].edges, hists[0].counts
     assert len(edges) == len(counts) + 1 and counts.sum() == 16 * 2  # one batch of 2 features

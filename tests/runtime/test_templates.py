@@ -36,6 +36,9 @@ BUDGETS = {
     "resnet_digits": ({"epochs": 3}, {"acc": 0.7}),
     "resnet18_digits": ({"epochs": 3}, {"acc": 0.7}),
     "depthwise_digits": ({"epochs": 3}, {"acc": 0.7}),
+    # 51 plain tanh convolutions: learns only thanks to its delta-orthogonal init
+    # (tests/runtime/test_deep_init.py trains the default-init variant too)
+    "deep_plain_cnn_digits": ({"epochs": 2}, {"acc": 0.6}),
     "autoencoder_digits": ({"epochs": 8}, {"mse": 0.5}),
     # The adding problem sits on the "predict the mean" plateau until the LSTM
     # finds the markers: epoch 14-20 over seeds 0-5, so the budget leaves room.
@@ -43,7 +46,14 @@ BUDGETS = {
     "bigru_majority": ({"epochs": 3, "n": 1000}, {"acc": 0.6}),
     "transformer_majority": ({"epochs": 3, "n": 1000}, {"acc": 0.6}),
     "gpt_next_token": ({"epochs": 8, "n": 1000}, {"acc": 0.3}),
+    "lstm_attention_reverse": ({"epochs": 2, "n": 2000}, {"acc": 0.4}),
+    "transformer_reverse": ({"epochs": 3, "n": 2000}, {"acc": 0.4}),
 }
+
+#: The sequence-to-sequence templates (two Inputs, src and tgt, on the built-in
+#: reverse task) and the validation token accuracy their full settings reach.
+SEQ2SEQ = ("lstm_attention_reverse", "transformer_reverse")
+SEQ2SEQ_BAR = 0.95
 
 
 def template_names() -> list[str]:
@@ -126,3 +136,53 @@ def test_a_template_that_cannot_learn_is_caught(name):
     result, guess = train_reduced(name, {"optimizer": frozen, "epochs": 2})
     problem = learning_failure(name, result, guess)
     assert problem is not None and name in problem
+
+
+@pytest.mark.parametrize("name", SEQ2SEQ)
+def test_seq2seq_template_feeds_src_and_tgt_from_the_reverse_set(name):
+    """Both Inputs take their arrays from the built-in set by id; the check of the
+    dataset against the graph finds nothing, and a wrong Input shape is named."""
+    project = load_project(TEMPLATES / f"{name}.json")
+    assert [n.id for n in project.graph.ends("input")] == ["src", "tgt"]
+    assert project.training["dataset"]["name"] == "reverse"
+    from runtime.data.header import dataset_info
+
+    info = dataset_info(project.training["dataset"])
+    problems = analyze(project.graph, project.training, dataset=info).problems()
+    assert not problems, [p.message for p in problems]
+    project.graph.nodes["tgt"].params["shape"] = [3, 4]
+    problems = analyze(project.graph, project.training, dataset=info).problems()
+    assert any("gives samples of shape 8" in p.message and p.node == "tgt" for p in problems), \
+        [p.message for p in problems]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", SEQ2SEQ)
+def test_seq2seq_template_reaches_the_bar_with_its_own_settings(name):
+    """The full training section (no overrides) reaches 95% validation token
+    accuracy: what ``bench/templates.py`` reports in RESULTS.md."""
+    result = Trainer.from_project(load_project(TEMPLATES / f"{name}.json")).run()
+    assert result.fault is None, result.fault.message
+    assert result.metrics["val_accuracy"] >= SEQ2SEQ_BAR, result.metrics
+
+
+def test_the_one_target_of_a_built_in_set_goes_to_the_one_output_whatever_its_id():
+    """A user's own seq2seq network on ``reverse`` whose Output is not called
+    ``y`` still trains: one target and one Output belong together."""
+    import json
+
+    from graph.project import project_from_dict
+
+    data = json.loads((TEMPLATES / "transformer_reverse.json").read_text())
+    for node in data["nodes"]:
+        if node["id"] == "y":
+            node["id"] = "tokens_out"
+    for edge in data["edges"]:
+        if edge["target"] == "y":
+            edge["target"] = "tokens_out"
+    data["training"]["dataset"]["n"] = 200
+    data["training"]["epochs"] = 1
+    project = project_from_dict(data)
+    result = Trainer.from_project(project).run()
+    assert result.fault is None, result.fault.message
+    assert "val_accuracy" in result.metrics

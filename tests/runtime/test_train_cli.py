@@ -165,3 +165,34 @@ def test_a_model_too_large_for_the_machine_is_refused_before_allocating(tmp_path
     assert msg.endswith('not even one sample fits — make Conv2d "wide" (10.0 G parameters) '
                         "smaller, or train on a device with more memory")
     assert f"error: {msg}" in p.stderr and "Traceback" not in p.stderr
+
+
+def test_a_two_input_two_output_network_trains_with_metrics_per_output(tmp_path):
+    from two_heads import write
+
+    out = tmp_path / "run"
+    p = train(write(tmp_path, {"loss_weights": {"reg": 0.5}}), "--epochs", 2, "--out", out)
+    assert p.returncode == 0, p.stderr
+    last = json.loads(p.stdout.strip().splitlines()[-1])
+    assert last["epochs"] == 2 and last["stopped"] == "completed"
+    for k in ("train_loss", "val_loss", "val_accuracy_cls", "val_mae_reg"):
+        assert isinstance(last[k], float), k
+    assert "val_accuracy" not in last and "val_mae" not in last
+    assert re.search(r"epoch 2/2 .*val_accuracy_cls \d+\.\d% .*val_mae_reg [0-9.]+", p.stderr)
+    assert (out / "last.pt").exists()
+    rows = list(csv.DictReader((out / "metrics.csv").open()))
+    assert {"val_loss", "val_loss_cls", "val_accuracy_cls", "val_loss_reg",
+            "val_mae_reg"} <= set(rows[0])
+
+
+def test_a_missing_input_array_is_refused_with_its_name(tmp_path):
+    from two_heads import arrays, write
+
+    p = train(write(tmp_path, data=arrays(**{"X_b": 1})), "--out", tmp_path / "run")
+    assert p.returncode == 1
+    msg = ("pairs.npz: has no array X_b for the network's Input(s) (arrays in the file: X_a, "
+           "y_cls, y_reg); save one array per Input with numpy.savez(path, X_<input id>=..., "
+           "y_<output id>=...)")
+    assert f"error: {msg}" in p.stderr
+    assert json.loads(p.stdout.strip().splitlines()[-1]) == {
+        "epochs": 0, "stopped": "refused", "error": msg}

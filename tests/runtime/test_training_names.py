@@ -61,3 +61,22 @@ def test_each_schedule_the_panel_offers_starts_from_valid_settings():
 
     for name, start in SCHEDULES.items():
         assert section_problems({"scheduler": {"type": name, **start}}) == [], name
+
+
+@pytest.mark.parametrize("name", list(names.SCHEDULES))
+def test_every_schedule_starts_from_settings_that_check_and_build(name):
+    # the panel offers every schedule from these starts: each must be valid
+    # for the check and build in torch, for an optimizer with momentum and one with betas
+    assert set(names.SCHEDULE_STARTS) == set(names.SCHEDULES)
+    spec = {"type": name, **names.SCHEDULE_STARTS[name]}
+    for opt in ({"type": "SGD", "lr": 0.1, "momentum": 0.9}, {"type": "Adam", "lr": 0.01}):
+        assert section_problems({"scheduler": spec, "optimizer": opt}) == [], (name, opt)
+        w = torch.nn.Parameter(torch.zeros(2))
+        o = optim.build_optimizer(opt, [w])
+        s = optim.build_schedule(spec, o, epochs=3, steps_per_epoch=4)
+        for _ in range(3):
+            for _ in range(4):
+                o.step()
+                s.step_batch()
+            s.step_epoch(1.0)
+        assert o.param_groups[0]["lr"] > 0, (name, opt)
