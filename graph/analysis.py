@@ -29,9 +29,10 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import networkx as nx
 
-from . import checks, training_check
+from . import checks, training_check, units
 from .blocks import FLOAT, INT, TT, Ctx, P
 from .blocks.base import init_problem
+from .dataset_checks import dataset_problems
 from .graph import Edge, Graph, Node
 from .problems import ERROR, WARNING, Code, ParamError, Problem, ShapeError
 from .unit_values import bind, param_refs, plain, rewrap
@@ -90,13 +91,17 @@ class Analyzer:
         bindings: unit parameter → value, for ``"$name"`` parameter values.
         symbolic: seeds and bindings carry :class:`graph.units.Sym` values;
             parameters bound to one keep it (so code can name it).
+        dataset: what the chosen dataset gives (:class:`graph.dataset_info.DatasetInfo`,
+            read by the caller): each Input and Output is checked against it.
     """
 
     def __init__(self, graph: Graph, training: dict | None = None,
                  dataset_samples: int | None = None, *, memory: int | None | str = "machine",
                  watch: bool = True, seeds: Mapping[str, TT] | None = None,
-                 bindings: Mapping[str, Any] | None = None, symbolic: bool = False):
+                 bindings: Mapping[str, Any] | None = None, symbolic: bool = False,
+                 dataset=None):
         self.graph = graph
+        self.dataset = dataset
         #: seeds and bindings hold :class:`graph.units.Sym` values that name
         #: their source (codegen of a unit's class): kept out of shared caches
         self._symbolic = symbolic
@@ -185,6 +190,13 @@ class Analyzer:
         self.dataset_samples = dataset_samples
         self._context_dirty = True
         self._training_key = None
+
+    def set_dataset(self, dataset) -> None:
+        """Check against what the chosen dataset gives from now on
+        (a :class:`graph.dataset_info.DatasetInfo`, or None: not known)."""
+        if dataset != self.dataset:
+            self.dataset = dataset
+            self._context_dirty = True
 
     # --------------------------------------------------------------- refresh
     def refresh(self) -> "Analyzer":
@@ -490,7 +502,8 @@ class Analyzer:
         # the loss-input warnings look at the blocks before the Outputs: cheap, always redone
         self._global = self._structural + self._training_problems + \
             training_check.loss_input_problems(g, self.training) + checks.context_problems(
-                g, self.training, self.results, self.dataset_samples, self.memory)
+                g, self.training, self.results, self.dataset_samples, self.memory) + \
+            dataset_problems(g, self.training, self.results, self.dataset)
 
     # --------------------------------------------------------------- reading
     def problems(self) -> list[Problem]:
@@ -550,9 +563,34 @@ class Analyzer:
         self.refresh()
         rs = self.results.values()
         n_params = sum(r.n_params for r in rs)
+        frozen = sum(_frozen_params(self.graph.nodes.get(nid), r, r.inner)
+                     for nid, r in self.results.items())
         return {"params": n_params, "flops": sum(r.flops for r in rs),
                 "activations": sum(r.activations for r in rs),
-                "size_bytes": 4 * n_params}
+                "size_bytes": 4 * n_params,
+                "frozen_params": frozen, "trainable_params": n_params - frozen}
+
+
+def _frozen_params(node: Node | None, res: NodeResult, inner: Mapping, prefix: str = "") -> int:
+    """The parameters of ``node`` that are not trained: all of a frozen block's
+    or unit instance's, else those of the frozen blocks inside a unit (each copy
+    of a repeated one; ``inner`` holds their results by dotted id)."""
+    if node is None or not res.n_params:
+        return 0
+    if node.frozen:
+        return res.n_params
+    unit = getattr(node.spec, "unit", None)
+    if unit is None:
+        return 0
+    n = node.repeat if type(node.repeat) is int and node.repeat > 1 else 1
+    total = 0
+    for k in range(n):
+        copy = f"{prefix}{k}." if n > 1 else prefix
+        for inner_node in unit.graph.nodes.values():
+            r = inner.get(copy + inner_node.id)
+            if r is not None:
+                total += _frozen_params(inner_node, r, inner, f"{copy}{inner_node.id}.")
+    return total
 
 
 def _inner(spec, ctx: Ctx, node: Node, res: NodeResult) -> None:
@@ -605,10 +643,11 @@ def _required(spec) -> tuple:
 
 
 def analyze(graph: Graph, training: dict | None = None,
-            dataset_samples: int | None = None) -> Analyzer:
+            dataset_samples: int | None = None, dataset=None) -> Analyzer:
     """Analyse a graph once (the analyzer stays subscribed; call ``close``
-    when done if the graph lives on)."""
-    return Analyzer(graph, training, dataset_samples).refresh()
+    when done if the graph lives on); ``dataset``: a
+    :class:`graph.dataset_info.DatasetInfo` to check the Inputs and Outputs against."""
+    return Analyzer(graph, training, dataset_samples, dataset=dataset).refresh()
 
 
 def shape_json(tt: TT) -> list:
@@ -624,3 +663,8 @@ def problem_counts(problems: Iterable[Problem]) -> tuple[int, int]:
         else:
             warnings += 1
     return errors, warnings
+
+
+# A unit's shape rule analyses its inner network with this class (see
+# graph.units.use_analyzer: units cannot import this module, which imports them).
+units.use_analyzer(Analyzer)

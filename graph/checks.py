@@ -9,7 +9,8 @@
   warning that says what the code calls the block instead, with a quick fix
   that renames the block to that name (redone with the structural checks);
 * :func:`context_problems`: warnings that depend on the training setup and
-  the machine — a Softmax right before a cross-entropy output, a model very
+  the machine — a block that outputs probabilities (``outputs_probabilities``
+  in its spec, e.g. Softmax) right before a cross-entropy output, a model very
   large for the number of training samples, a model whose weights alone do
   not fit in this machine's memory (:func:`machine_memory`; graph/ cannot ask
   torch, so it reads the operating system's figure).
@@ -142,12 +143,13 @@ def context_problems(g: Graph, training: dict, results: Mapping, dataset_samples
         if known and loss in (None, "CrossEntropyLoss"):
             for e in g.in_edges(o.id):
                 src = g.nodes[e.source]
-                if src.type == "Softmax" and (loss or classification):
+                spec = src.spec
+                if spec is not None and spec.outputs_probabilities and (loss or classification):
                     out.append(Problem(WARNING, Code.SOFTMAX_LOSS, src.id,
                                        f"{src.label()}: CrossEntropyLoss applies log-softmax "
-                                       "itself; a Softmax right before the output squashes "
-                                       "the gradients — remove it (apply softmax only for "
-                                       "predictions)"))
+                                       f"itself; a {src.type} right before the output "
+                                       "squashes the gradients — remove it (apply softmax "
+                                       "only for predictions)"))
     total = sum(r.n_params for r in results.values()) if dataset_samples or memory else 0
     if weights_too_large(total, memory):
         out.append(_too_large(g, results, total, memory))

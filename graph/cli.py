@@ -15,11 +15,13 @@ import argparse
 import json
 import re
 import sys
+from pathlib import Path
 from typing import Callable
 
 from . import dims, humanize
 from .analysis import Analyzer, problem_counts, shape_json
 from .blocks import TT
+from .dataset_info import DatasetInfo
 from .problems import ERROR, Code, Problem
 from .project import MAX_BYTES, Project, ProjectLoadError, load_project
 
@@ -27,6 +29,9 @@ EXIT_VALID, EXIT_INVALID, EXIT_UNREADABLE = 0, 1, 2
 
 #: ``training.dataset`` object → number of training samples, or None if unknown.
 SampleCounter = Callable[[object], "int | None"]
+#: ``(training.dataset object, folder of relative paths)`` → what the dataset
+#: gives (its header), or None when nothing can be told before loading.
+DatasetReader = Callable[[object, Path], "DatasetInfo | None"]
 
 
 def _open(path: str) -> Project | None:
@@ -87,7 +92,17 @@ def _samples(project: Project, dataset_samples: SampleCounter | None) -> int | N
     return dataset_samples(training.get("dataset"))
 
 
-def check(args: argparse.Namespace, dataset_samples: SampleCounter | None = None) -> int:
+def _dataset(project: Project, path: str, read: DatasetReader | None) -> DatasetInfo | None:
+    """What the project's dataset gives, read with ``read`` (relative paths from
+    the project file's folder), or None."""
+    if read is None:
+        return None
+    training = project.training if isinstance(project.training, dict) else {}
+    return read(training.get("dataset"), Path(path).resolve().parent)
+
+
+def check(args: argparse.Namespace, dataset_samples: SampleCounter | None = None,
+          dataset_info: DatasetReader | None = None) -> int:
     """``check FILE [--json]``: print problems and every output port's shape.
 
     Args:
@@ -97,6 +112,10 @@ def check(args: argparse.Namespace, dataset_samples: SampleCounter | None = None
             large model for the dataset" warning; graph/ cannot know dataset
             sizes itself (``main.py`` passes
             :func:`runtime.data.catalog.training_samples`).
+        dataset_info: reads what the chosen dataset gives (sample shapes,
+            targets), so each Input and Output is checked against it as Start
+            would (``main.py`` passes :func:`runtime.data.header.dataset_info`);
+            None: the dataset is not checked.
     """
     if getattr(args, "json", False):
         # JSON in every case: a tool reading stdout gets an answer it can parse
@@ -110,7 +129,8 @@ def check(args: argparse.Namespace, dataset_samples: SampleCounter | None = None
         if project is None:
             return EXIT_UNREADABLE
     g = project.graph
-    an = Analyzer(g, project.training, _samples(project, dataset_samples)).refresh()
+    an = Analyzer(g, project.training, _samples(project, dataset_samples),
+                  dataset=_dataset(project, args.file, dataset_info)).refresh()
     problems = an.problems()
     shapes = an.shapes()
     valid = not any(p.severity == ERROR for p in problems)
@@ -180,17 +200,20 @@ def _table(rows: list[list[str]], right: set[int]) -> list[str]:
     return lines
 
 
-def summary(args: argparse.Namespace, dataset_samples: SampleCounter | None = None) -> int:
+def summary(args: argparse.Namespace, dataset_samples: SampleCounter | None = None,
+            dataset_info: DatasetReader | None = None) -> int:
     """``summary FILE``: a per-layer table (output shape, parameters, FLOPs) and totals.
 
-    ``dataset_samples`` as for :func:`check` (it changes the warning count).
+    ``dataset_samples`` and ``dataset_info`` as for :func:`check` (they change
+    the problem counts).
     """
     project = _open(args.file)
     if project is None:
         return EXIT_UNREADABLE
     _safe_stdout()
     g = project.graph
-    an = Analyzer(g, project.training, _samples(project, dataset_samples)).refresh()
+    an = Analyzer(g, project.training, _samples(project, dataset_samples),
+                  dataset=_dataset(project, args.file, dataset_info)).refresh()
     rows = [["name", "type", "output shape", "parameters", "FLOPs"]]
     symbolic: set[str] = set()
     # the model's inputs first and its outputs last, each in node order (the

@@ -36,9 +36,14 @@ class GraphEvents:
 
     node_added(node), node_removed(node), edge_added(edge), edge_removed(edge),
     param_changed(node, name), node_renamed(node), node_moved(node),
-    meta_changed(key) for project-level settings; unit_defined(name),
-    unit_changed(name) (its definition, or a unit it uses, was edited) and
-    unit_removed(name) for the project's units.
+    node_frozen(node) (frozen set or cleared);
+    unit_defined(name), unit_changed(name) (its definition, or a unit it
+    uses, was edited) and unit_removed(name) for the project's units; and
+    changed() after each of these that can change validation (all but a
+    move), for a listener that only needs to know that something did (the
+    GUI's document: one re-analysis per undo step).  Project-level settings
+    (the training section, the name) are not the graph's: the GUI's
+    document announces those.
     """
 
     def __init__(self) -> None:
@@ -49,6 +54,7 @@ class GraphEvents:
         self.param_changed = Signal()
         self.node_renamed = Signal()
         self.node_moved = Signal()
+        self.node_frozen = Signal()
         self.unit_defined = Signal()
         self.unit_changed = Signal()
         self.unit_removed = Signal()

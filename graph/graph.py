@@ -11,81 +11,24 @@ whose message is the reason, and then notifies subscribers through
 :attr:`Graph.units` holds the project's unit definitions
 (:mod:`graph.units`); a node whose type is a unit's name is an instance and
 finds its spec there.  The unit edits (define, replace, remove, group,
-ungroup) are in :mod:`graph.unit_edits`.
+ungroup) are in :mod:`graph.unit_edits`; :class:`Node` and :class:`Edge` in
+:mod:`graph.elements` (so that module can build graphs without importing this
+one).
 """
 
 from __future__ import annotations
 
 import copy
 import itertools
-from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 import networkx as nx
 
 from . import blocks, unit_edits
+from .elements import Edge, Node
 from .events import GraphEvents
 from .names import DefaultNames, name_problem
 from .problems import GraphEditError
-
-
-@dataclass(eq=False, slots=True)
-class Node:
-    """One block on the canvas.
-
-    Attributes:
-        id: unique, stable string.
-        type: block type name from the catalogue.
-        name: label, and exactly the layer's attribute name in the generated
-            code (see :mod:`graph.names`).
-        params: the parameters the user set (others take the spec's defaults).
-        pos: canvas position ``(x, y)`` or None (laid out when opened).
-        auto_name: the name was made by the program, not typed by the user.
-        repeat: for a unit instance, how many copies in a chain (default 1).
-        frozen: the block's (or whole unit's) parameters are not trained.
-        units: the units table of the node's project (set by its graph), so
-            that a node of a unit type finds its spec.
-    """
-
-    id: str
-    type: str
-    name: str
-    params: dict = field(default_factory=dict)
-    pos: tuple[float, float] | None = None
-    auto_name: bool = False
-    repeat: int = 1
-    frozen: bool = False
-    units: dict | None = field(default=None, repr=False)
-
-    @property
-    def spec(self) -> blocks.BlockSpec | None:
-        spec = blocks.BLOCKS.get(self.type)
-        if spec is None and self.units:
-            unit = self.units.get(self.type)
-            if unit is not None:
-                return unit.spec(self.repeat if type(self.repeat) is int and self.repeat >= 1
-                                 else 1)
-        return spec
-
-    def label(self) -> str:
-        return f'{self.type} "{self.name}"'
-
-
-@dataclass(eq=False, slots=True)
-class Edge:
-    """A connection from an output port to an input port (identity matters:
-    the same pair of ports may be connected twice, e.g. ``x + x``)."""
-
-    source: str
-    target: str
-    source_port: str = "out"
-    target_port: str = "in"
-
-    def key(self) -> tuple[str, str, str, str]:
-        return (self.source, self.source_port, self.target, self.target_port)
-
-    def __repr__(self) -> str:
-        return f"Edge({self.source}.{self.source_port} -> {self.target}.{self.target_port})"
 
 
 class Graph:
@@ -384,6 +327,20 @@ class Graph:
         self._names[name] = self._names.get(name, 0) + 1
         self.events.node_renamed.emit(node)
         self.events.changed.emit()
+
+    def set_frozen(self, node_id: str, frozen: bool) -> None:
+        """Freeze a block or unit instance (its parameters are not trained) or
+        thaw it.
+
+        Raises:
+            GraphEditError: ``frozen`` is not a bool.
+        """
+        if type(frozen) is not bool:
+            raise GraphEditError(f"frozen must be true or false, got {frozen!r}")
+        node = self.node(node_id)
+        node.frozen = frozen
+        self.events.node_frozen.emit(node)
+        self.events.changed.emit()  # the status bar's trainable / frozen counts
 
     def move(self, node_id: str, pos: Iterable[float]) -> None:
         node = self.node(node_id)

@@ -64,6 +64,11 @@ def summary_totals(totals: Mapping[str, int]) -> list[str]:
 
 
 def status_totals(totals: Mapping[str, int]) -> str:
-    """The totals in one line (the editor's status bar)."""
-    return (f"Parameters: {count(totals['params'])}   FLOPs/sample: {flops(totals['flops'])}"
-            f"   Size: {size(totals['size_bytes'])}")
+    """The totals in one line (the editor's status bar); with frozen blocks the
+    parameters are counted apart: ``Parameters: 1.2k (200 trainable / 1.0k frozen)``."""
+    frozen = totals.get("frozen_params", 0)
+    apart = ""
+    if frozen:
+        apart = (f" ({count(totals['params'] - frozen)} trainable / {count(frozen)} frozen)")
+    return (f"Parameters: {count(totals['params'])}{apart}   FLOPs/sample: "
+            f"{flops(totals['flops'])}   Size: {size(totals['size_bytes'])}")

@@ -47,6 +47,8 @@ class Code:
     LOSS_INPUT = "loss_input"
     TOO_LARGE = "too_large_for_memory"
     BAD_NAME = "bad_name"
+    #: the chosen dataset does not fit an Input or Output (graph.dataset_checks)
+    DATASET = "dataset_mismatch"
 
     @classmethod
     def all(cls) -> frozenset[str]:

@@ -243,7 +243,7 @@ def _build_units(units: Any, g: Graph, repeats: list) -> list:
             why = unit_param_problem(pname)
             if why:
                 raise ProjectLoadError(why, f"{where}.params")
-        unit = UnitDef(name, params)
+        unit = UnitDef(name, params, Graph())
         unit.graph.units = g.units  # an instance of one unit may sit inside another
         g.units[name] = unit
         built.append((unit, ud))

@@ -32,8 +32,8 @@ from .graph import Graph
 from .problems import ERROR, WARNING, Code, Problem
 from .training_names import (AUGMENT, DATASET_SOURCES, DEVICES, LOG_PROB_LOSSES, LOSSES,
                              MAX_SEED, MONITORS, NO_MOMENTUM, OPTIMIZERS, SCHEDULES, TASKS,
-                             Rule, choice, flag, kind_of, listed, nonneg, number, positive,
-                             shown, whole)
+                             Rule, choice, flag, kind_of, listed, monitor_rule, nonneg, number,
+                             positive, shown, whole)
 
 #: Every key of the section (``compile`` is ours: ``torch.compile`` the model).
 KEYS = ("dataset", "task", "loss", "loss_weights", "optimizer", "scheduler", "epochs",
@@ -272,7 +272,7 @@ def _dataset(spec: Any) -> _Found:
             yield f"{where}.{key}", why
 
 
-def _early_stopping(spec: Any) -> _Found:
+def _early_stopping(spec: Any, outputs: list[str] | None = None) -> _Found:
     where = "training.early_stopping"
     if spec is None or spec is False:
         return
@@ -280,7 +280,8 @@ def _early_stopping(spec: Any) -> _Found:
         yield where, ('expected null or an object like {"patience": 5, "monitor": '
                       f'"val_loss"}}, got {shown(spec) if spec is not True else "true"}')
         return
-    yield from _options(spec, _EARLY, where)
+    # a network with several Outputs may watch one output's metric (val_accuracy_<id>)
+    yield from _options(spec, {**_EARLY, "monitor": monitor_rule(outputs)}, where)
 
 
 def _augment(spec: Any) -> _Found:
@@ -300,7 +301,8 @@ def _augment(spec: Any) -> _Found:
 def _section(training: Mapping, outputs: list[str] | None) -> _Found:
     objects = {"dataset": _dataset, "loss": lambda v: _losses(v, outputs),
                "loss_weights": lambda v: _loss_weights(v, outputs), "optimizer": _optimizer,
-               "scheduler": _scheduler, "early_stopping": _early_stopping, "augment": _augment}
+               "scheduler": _scheduler, "early_stopping": lambda v: _early_stopping(v, outputs),
+               "augment": _augment}
     for key, value in training.items():  # in the file's order
         if key in objects:
             yield from objects[key](value)

@@ -5,8 +5,9 @@ This is the one list of these names.  :mod:`graph.training_check` validates
 a project's ``training`` section against it (without torch, so ``check`` and
 the editor see every mistake); :mod:`runtime.optim` builds the torch objects
 from the same names (and still checks the keyword arguments against torch's
-own signatures); the settings panel offers them.  A test keeps the settings
-here a subset of what the installed torch accepts.
+own signatures); the settings panel offers exactly them, each schedule
+starting from :data:`SCHEDULE_STARTS`.  A test keeps the settings here a
+subset of what the installed torch accepts.
 
 Each setting is a :class:`Rule`: what it expects, in words for a message,
 and a test.  Settings torch has but that make no sense in a project (the
@@ -17,7 +18,7 @@ out, so naming one is reported as an unknown setting.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Mapping
 
 #: The largest whole number a size-like setting may take: anything larger is
@@ -84,9 +85,13 @@ class Rule:
     expect: str
     why: Callable[[Any], "str | None"]
     required: bool = False
+    #: what an editor offers: the choices of :func:`choice`, the bounds of :func:`number`
+    options: tuple = ()
+    lo: float | None = None
+    hi: float | None = None
 
     def needed(self) -> "Rule":
-        return Rule(self.expect, self.why, True)
+        return replace(self, required=True)
 
 
 def _num(x: float) -> str:
@@ -126,7 +131,7 @@ def number(lo: float | None = None, hi: float | None = None, *, lo_open: bool = 
         if hi is not None and (v > hi or hi_open and v == hi):
             return f"must be {'less than' if hi_open else 'at most'} {_num(hi)}, got {shown(v)}"
         return None
-    return Rule(expect, why)
+    return Rule(expect, why, lo=lo, hi=hi)
 
 
 def whole(lo: int | None = None, hi: int | None = None, nullable: bool = False) -> Rule:
@@ -164,7 +169,7 @@ def choice(*options: Any, expect: str | None = None) -> Rule:
     def why(v):
         ok = any(type(v) is type(o) and v == o for o in options)
         return None if ok else f"must be {expect}, got {shown(v)}"
-    return Rule(expect, why)
+    return Rule(expect, why, options=tuple(options))
 
 
 def numbers(lo: float | None = None, hi: float | None = None, *, length: int | None = None,
@@ -233,6 +238,11 @@ LOSSES: Mapping[str, Mapping[str, Rule]] = {
 INDEX_LOSSES = ("CrossEntropyLoss", "NLLLoss", "MultiMarginLoss")
 #: Losses that expect log-probabilities, so the network should end in LogSoftmax.
 LOG_PROB_LOSSES = ("NLLLoss", "KLDivLoss")
+
+
+def class_weighted(loss: str) -> bool:
+    """Whether the loss's ``weight`` is one weight per class (a class-index loss)."""
+    return loss in INDEX_LOSSES and "weight" in LOSSES.get(loss, {})
 
 # ---------------------------------------------------------------------- optimizers
 _BETAS = numbers(0, 1, length=2, hi_open=True)
@@ -311,11 +321,59 @@ OUR_SCHEDULES: Mapping[str, Mapping[str, Rule]] = {
 SCHEDULES: Mapping[str, Mapping[str, Rule]] = {**TORCH_SCHEDULES, **OUR_SCHEDULES}
 #: torch schedulers that advance once per optimizer step rather than per epoch.
 PER_STEP = ("OneCycleLR", "CyclicLR")
+#: Schedule name → the settings it starts from when chosen in the settings
+#: panel: its required settings and the usual ones (a test checks that every
+#: schedule has one and that each is valid and builds in torch).
+SCHEDULE_STARTS: Mapping[str, Mapping[str, Any]] = {
+    "StepLR": {"step_size": 10, "gamma": 0.5},
+    "MultiStepLR": {"milestones": [30, 60], "gamma": 0.1},
+    "ExponentialLR": {"gamma": 0.95},
+    "ConstantLR": {"factor": 0.5, "total_iters": 5},
+    "LinearLR": {"start_factor": 0.1, "total_iters": 5},
+    "PolynomialLR": {"total_iters": 10, "power": 1.0},
+    "CosineAnnealingLR": {"T_max": 10},
+    "CosineAnnealingWarmRestarts": {"T_0": 10},
+    "CyclicLR": {"base_lr": 0.0001, "max_lr": 0.01},
+    "OneCycleLR": {"max_lr": 0.01},
+    "ReduceLROnPlateau": {"factor": 0.5, "patience": 3},
+    "InverseTimeDecay": {"decay": 0.1},
+    "LinearWarmup": {"warmup_steps": 100},
+}
 
 # ---------------------------------------------------------------------- the rest
 DEVICES = ("auto", "cpu", "cuda", "mps")
 TASKS = ("classification", "regression")
 MONITORS = ("val_loss", "val_accuracy", "val_mae", "val_rmse", "train_loss")
+#: The metrics each trained Output of a network with several has, named
+#: ``<metric>_<output id>`` (``val_accuracy_cls``), which early stopping may watch.
+PER_OUTPUT_MONITORS = ("val_loss", "val_accuracy", "val_mae", "val_rmse")
+
+
+def monitors(outputs=None) -> tuple[str, ...]:
+    """The metrics early stopping may watch in a network with these ``Output`` ids:
+    :data:`MONITORS`, and with two or more Outputs each one's own (a single
+    Output's metrics keep their plain names)."""
+    outputs = list(outputs or ())
+    if len(outputs) < 2:
+        return MONITORS
+    return MONITORS + tuple(f"{m}_{oid}" for oid in outputs for m in PER_OUTPUT_MONITORS)
+
+
+def monitor_rule(outputs=None) -> Rule:
+    """The rule of ``early_stopping.monitor``: one of :func:`monitors` of the
+    network's Output ids; without them (no network at hand) any
+    ``<metric>_<id>`` of :data:`PER_OUTPUT_MONITORS` passes too (the engine
+    checks that the run measures it)."""
+    if outputs is not None:
+        return choice(*monitors(outputs))
+    plain = choice(*MONITORS)
+
+    def why(v):
+        if isinstance(v, str) and any(v.startswith(f"{m}_") and len(v) > len(m) + 1
+                                      for m in PER_OUTPUT_MONITORS):
+            return None
+        return plain.why(v)
+    return Rule(plain.expect + " (or <metric>_<output id>)", why, options=MONITORS)
 #: Dataset sources: exactly one names where the samples come from.
 DATASET_SOURCES = ("name", "csv", "npz", "image_folder")
 #: ``augment`` (project-format.md): each key optional.

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .elements import Edge, Node
 from .problems import GraphEditError
 from .units import UnitDef, dependents, unit_cycle, unit_name_problem
 
@@ -150,8 +151,6 @@ def _port_ids(prefix: str, count: int, taken: set[str]) -> list[str]:
 
 
 def group(g, node_ids, unit_name: str) -> Grouped:
-    from .graph import Edge, Graph, Node
-
     chosen = set(node_ids)
     if not chosen:
         raise GraphEditError("select the blocks to group first")
@@ -174,7 +173,7 @@ def group(g, node_ids, unit_name: str) -> Grouped:
     taken = set(ids)
     in_ids = _port_ids("x", len(inbound), taken)
     out_ids = _port_ids("y", len(outbound), taken)
-    inner = Graph()
+    inner = type(g)()  # the project's graph class (this module is imported by it)
     for pid in in_ids:
         inner.add_node("Input", {}, name=pid, id=pid)
     for nid in ids:
@@ -224,7 +223,6 @@ def undo_group(g, done: Grouped) -> None:
 
 # ------------------------------------------------------------------ ungroup
 def ungroup(g, instance_id: str) -> Ungrouped:
-    from .graph import Edge, Node
     from .unit_values import bind
 
     inst = g.node(instance_id)

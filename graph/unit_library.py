@@ -205,6 +205,28 @@ LIBRARY: dict[str, tuple[str, dict]] = {
 }
 
 
+_RESNET = ("residual", "skip", "shortcut", "resnet")
+_ATTENTION = ("transformer", "attention", "self-attention", "residual", "skip")
+#: other words people search a library unit by (the palette and Add Block
+#: Here match them, as they match a block spec's ``keywords``)
+LIBRARY_KEYWORDS: dict[str, tuple[str, ...]] = {
+    "BasicBlock": _RESNET, "BasicBlockDown": _RESNET + ("downsample",),
+    "Bottleneck": _RESNET, "BottleneckDown": _RESNET + ("downsample",),
+    "VGGBlock": ("vgg", "cnn", "convolution"),
+    "InvertedResidual": ("mobilenet", "residual", "skip", "depthwise"),
+    "InvertedResidualDown": ("mobilenet", "depthwise", "downsample"),
+    "SqueezeExcite": ("se", "channel attention", "attention", "gate"),
+    "InceptionModule": ("googlenet", "branches", "concat"),
+    "TransformerBlock": _ATTENTION + ("bert", "encoder"),
+    "GPTBlock": _ATTENTION + ("gpt", "decoder", "causal"),
+}
+
+
+def library_keywords(name: str) -> tuple[str, ...]:
+    """The search words of a library unit (empty for a name it lacks)."""
+    return LIBRARY_KEYWORDS.get(name, ())
+
+
 def library_names() -> list[str]:
     """The library's units, in the palette's order."""
     return list(LIBRARY)

@@ -109,6 +109,18 @@ KEPT_ANALYSERS = 64
 #: slipped past the file and editing checks)
 _ACTIVE: list[str] = []
 
+#: The :class:`graph.analysis.Analyzer` class, which analyses a unit's inner
+#: network.  The analyser imports graphs, whose nodes find their specs here, so
+#: this module cannot import it; :mod:`graph.analysis` hands itself in when it
+#: is imported (importing any ``graph`` module imports it first, through the
+#: package's ``__init__``).
+_ANALYZER: list = []
+
+
+def use_analyzer(analyzer_class) -> None:
+    """Set the class that analyses units' inner networks (done by :mod:`graph.analysis`)."""
+    _ANALYZER[:] = [analyzer_class]
+
 
 class UnitDef:
     """A unit definition.
@@ -118,16 +130,16 @@ class UnitDef:
         params: parameter name → default value (fixed once the unit is
             defined: a new set of parameters is a new definition, see
             :meth:`graph.graph.Graph.replace_unit`).
-        graph: the inner network; its Input/Output nodes are the ports.
+        graph: the inner network (a :class:`graph.graph.Graph`, given by the
+            caller: graphs hold units, so this module does not import them); its
+            Input/Output nodes are the ports.
         version: bumped on every change of the definition (or of a unit it uses).
     """
 
-    def __init__(self, name: str, params: dict | None = None, graph=None):
-        from .graph import Graph
-
+    def __init__(self, name: str, params: dict | None, graph):
         self.name = name
         self.params = dict(params or {})
-        self.graph = graph if graph is not None else Graph()
+        self.graph = graph
         self.version = 0
         #: (resolved params, input types) → :class:`_Once`; dropped by :meth:`touch`
         self.runs: dict = {}
@@ -197,8 +209,7 @@ class UnitDef:
         return hit
 
     def _analyser(self, p: Mapping[str, Any], ins: Mapping[str, TT], key):
-        from .analysis import Analyzer
-
+        Analyzer = _ANALYZER[0]
         an = self._analyzers.get(key)
         if an is None:
             if len(self._analyzers) >= KEPT_ANALYSERS:  # the oldest goes

@@ -10,23 +10,26 @@ generator writes only those a graph uses.
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable
 
 from ..problems import Code
 from ._common import module, norm_dim, same_shape
 from .base import TT, BlockSpec, Ctx, Param, call
-from .registry import register, register_helper
+from .module_import import read_module
+from .registry import get, register, register_helper
 
 
 def _act(type_: str, doc: str, formula: str, params: tuple[Param, ...] = (),
          saturating: bool = False, helper: bool = False,
          rule: Callable[[Ctx], TT] = same_shape, count: Callable[[Ctx], int] | None = None,
-         always: tuple[str, ...] = ()) -> BlockSpec:
+         always: tuple[str, ...] = (), **flags: Any) -> BlockSpec:
     """The spec of an activation whose code is ``nn.<Type>(params)`` (or the
     helper class ``<Type>(params)``).
 
     Our parameter defaults are PyTorch's, so arguments equal to them are left
     out of the generated call; names in ``always`` are written regardless.
+    ``flags`` are :class:`BlockSpec`'s behaviour flags (``dead_units``,
+    ``outputs_probabilities``).
     """
     defaults = {p.name: p.default for p in params if p.name not in always}
 
@@ -37,7 +40,8 @@ def _act(type_: str, doc: str, formula: str, params: tuple[Param, ...] = (),
 
     extra = {"count": count} if count is not None else {}
     return BlockSpec(type=type_, family="activation", doc=doc, formula=formula,
-                     params=params, rule=rule, emit=emit, saturating=saturating, **extra)
+                     params=params, rule=rule, emit=emit, saturating=saturating, **extra,
+                     **flags)
 
 
 # --------------------------------------------------------------------------
@@ -188,10 +192,12 @@ _POSITIVE_ALPHA = Param("alpha", "float", 1.0, "α: larger values saturate soone
 
 register(
     _act("ReLU", "Rectified linear unit: keeps positives, zeroes negatives.",
-         "ReLU(x) = max(0, x)"),
+         "ReLU(x) = max(0, x)", dead_units=True,
+         functional=("F.relu(input, inplace)", "torch.relu(input)", ".relu()")),
     _act("LeakyReLU", "ReLU with a small slope for negatives, so they still get gradient.",
          "LeakyReLU(x) = x if x≥0 else slope·x",
-         params=(Param("negative_slope", "float", 0.01, "slope for negative inputs"),)),
+         params=(Param("negative_slope", "float", 0.01, "slope for negative inputs"),),
+         functional=("F.leaky_relu(input, negative_slope, inplace)",)),
     _act("PReLU", "ReLU whose negative slope is learned (one shared, or one per channel).",
          "PReLU(x) = x if x≥0 else a·x (a learned)",
          params=(Param("num_parameters", "int", 1,
@@ -205,47 +211,68 @@ register(
                  Param("upper", "float", 1 / 3, "largest random slope")),
          rule=_rrelu_rule),
     _act("ELU", "Exponential linear unit: smooth, negative values saturate at -α.",
-         "ELU(x) = x if x>0 else α(eˣ−1)", params=(_ALPHA,)),
+         "ELU(x) = x if x>0 else α(eˣ−1)", params=(_ALPHA,),
+         functional=("F.elu(input, alpha, inplace)",)),
     _act("SELU", "Scaled ELU with fixed constants that keep activations normalised "
          "(self-normalising networks; pair with AlphaDropout).",
-         "SELU(x) = λ·(x if x>0 else α(eˣ−1)), λ≈1.0507, α≈1.6733"),
+         "SELU(x) = λ·(x if x>0 else α(eˣ−1)), λ≈1.0507, α≈1.6733",
+         functional=("F.selu(input, inplace)", "torch.selu(input)")),
     _act("CELU", "Continuously differentiable ELU.",
-         "CELU(x) = max(0, x) + min(0, α(e^(x/α)−1))", params=(_ALPHA,), rule=_celu_rule),
+         "CELU(x) = max(0, x) + min(0, α(e^(x/α)−1))", params=(_ALPHA,), rule=_celu_rule,
+         functional=("F.celu(input, alpha, inplace)",)),
     _act("GELU", "Gaussian error linear unit: x weighted by the chance it is positive "
          "(Transformers).",
          "GELU(x) = x·Φ(x)",
          params=(Param("approximate", "choice", "none",
-                       "\"tanh\" uses the faster tanh approximation", choices=("none", "tanh")),)),
+                       "\"tanh\" uses the faster tanh approximation", choices=("none", "tanh")),),
+         functional=("F.gelu(input, approximate)",)),
     _act("SiLU", "Sigmoid linear unit (Swish): smooth, slightly non-monotonic ReLU.",
-         "SiLU(x) = x·σ(x)"),
+         "SiLU(x) = x·σ(x)",
+         functional=("F.silu(input, inplace)",)),
     _act("Mish", "Mish: a smooth, self-gated ReLU-like curve.",
-         "Mish(x) = x·tanh(softplus(x))"),
+         "Mish(x) = x·tanh(softplus(x))",
+         functional=("F.mish(input, inplace)",)),
     _act("Sigmoid", "Logistic sigmoid: squashes to (0, 1); saturates for large |x|.",
-         "σ(x) = 1 / (1 + e⁻ˣ)", saturating=True),
+         "σ(x) = 1 / (1 + e⁻ˣ)", saturating=True,
+         functional=("F.sigmoid(input)", "torch.sigmoid(input)", ".sigmoid()")),
     _act("Tanh", "Hyperbolic tangent: squashes to (−1, 1); saturates for large |x|.",
-         "tanh(x) = (eˣ − e⁻ˣ) / (eˣ + e⁻ˣ)", saturating=True),
+         "tanh(x) = (eˣ − e⁻ˣ) / (eˣ + e⁻ˣ)", saturating=True,
+         functional=("F.tanh(input)", "torch.tanh(input)", ".tanh()")),
     _act("Hardtanh", "Clips values to [min_val, max_val].",
          "Hardtanh(x) = min(max(x, min_val), max_val)",
          params=(Param("min_val", "float", -1.0, "lower clip value"),
                  Param("max_val", "float", 1.0, "upper clip value")),
-         saturating=True, rule=_hardtanh_rule),
-    _act("ReLU6", "ReLU capped at 6 (mobile networks).", "ReLU6(x) = min(max(0, x), 6)"),
+         saturating=True, rule=_hardtanh_rule,
+         # min_value/max_value: deprecated spellings, folded into min_val/max_val
+         from_module=lambda mod, kw: read_module(get("Hardtanh"), mod,
+                                                 skip=("min_value", "max_value")),
+         functional=("F.hardtanh(input, min_val, max_val, inplace)",)),
+    _act("ReLU6", "ReLU capped at 6 (mobile networks).", "ReLU6(x) = min(max(0, x), 6)",
+         dead_units=True,
+         functional=("F.relu6(input, inplace)",)),
     _act("Softplus", "A smooth approximation of ReLU.",
          "Softplus(x) = log(1 + e^(βx)) / β",
          params=(Param("beta", "float", 1.0, "sharpness β", min=0, min_open=True),
-                 Param("threshold", "float", 20.0, "above β·x > threshold the output is x"))),
+                 Param("threshold", "float", 20.0, "above β·x > threshold the output is x")),
+         functional=("F.softplus(input, beta, threshold)",)),
     _act("Softsign", "Squashes to (−1, 1), more gently than tanh.",
-         "Softsign(x) = x / (1 + |x|)", saturating=True),
+         "Softsign(x) = x / (1 + |x|)", saturating=True,
+         functional=("F.softsign(input)",)),
     _act("Softmax", "Turns scores into probabilities that sum to 1 along dim.",
          "Softmax(x)ᵢ = eˣⁱ / Σⱼ eˣʲ",
          params=(Param("dim", "int", -1, "dimension that sums to 1 (batch = 0)"),),
-         rule=_softmax_rule, always=("dim",)),
+         rule=_softmax_rule, always=("dim",), outputs_probabilities=True,
+         functional=("F.softmax(input, dim!, _stacklevel, dtype)",
+                     "torch.softmax(input, dim!, dtype)", ".softmax(dim!, dtype)")),
     _act("LogSoftmax", "Logarithm of softmax along dim (pair with NLLLoss).",
          "LogSoftmax(x)ᵢ = xᵢ − log Σⱼ eˣʲ",
          params=(Param("dim", "int", -1, "dimension of the softmax (batch = 0)"),),
-         rule=_softmax_rule, always=("dim",)),
+         rule=_softmax_rule, always=("dim",),
+         functional=("F.log_softmax(input, dim!, _stacklevel, dtype)",
+                     "torch.log_softmax(input, dim!, dtype)", ".log_softmax(dim!, dtype)")),
     _act("ArcTan", "Arctangent: a smooth sigmoid-like curve in (−π/2, π/2).",
-         "ArcTan(x) = arctan(x)", saturating=True, helper=True),
+         "ArcTan(x) = arctan(x)", saturating=True, helper=True,
+         functional=("torch.atan(input)", ".atan()")),
     _act("BinaryStep", "Step function: 1 for x ≥ 0, else 0 (its gradient is zero, so "
          "nothing before it learns).", "BinaryStep(x) = 1 if x≥0 else 0", helper=True),
     _act("ISRU", "Inverse square root unit: a cheap sigmoid-like curve.",
@@ -257,5 +284,6 @@ register(
     _act("BipolarReLU", "ReLU on even channels, −ReLU(−x) on odd channels (dim 1): "
          "keeps the mean output near zero.",
          "BReLU(x)_c = max(0, x) if c even else min(0, x)", helper=True, rule=_bipolar_rule),
-    _act("AbsoluteReLU", "Absolute value: |x|.", "AbsoluteReLU(x) = |x|", helper=True),
+    _act("AbsoluteReLU", "Absolute value: |x|.", "AbsoluteReLU(x) = |x|", helper=True,
+         functional=("torch.abs(input)", ".abs()")),
 )

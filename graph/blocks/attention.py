@@ -6,7 +6,9 @@ size (``"T"``); the feature size E (``embed_dim``/``d_model``) is inferred
 from the input and must be fixed.  Causal masks are made in ``forward`` on
 the input's device by the small ``causal_mask`` helper, so the generated code
 runs unchanged on CPU and GPU.  The Transformer layers are PyTorch's own,
-always built with ``batch_first=True``.
+built with ``batch_first=True`` unless a block's ``batch_first`` is false
+(sequence first, T×N×E, PyTorch's default and how imported models often
+run): then the first two dimensions swap roles.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from __future__ import annotations
 from .. import dims
 from ..problems import Code
 from .base import FLOAT, TT, BlockSpec, Ctx, Emit, Param, Port, call
-from .registry import register, register_helper
+from .module_import import read_module
+from .registry import get, register, register_helper
 
 CAUSAL_MASK = '''
 def causal_mask(size, device):
@@ -52,7 +55,8 @@ ADDITIVE_ATTENTION = '''
 class AdditiveAttention(nn.Module):
     """Bahdanau (additive) attention: scores each key against the query with
     a small tanh network, softmax over time, and returns the score-weighted
-    sum of the keys (query N×Dq, keys N×T×Dk → N×Dk)."""
+    sum of the keys (query N×Dq, keys N×T×Dk → N×Dk; or a query per step,
+    N×Tq×Dq → N×Tq×Dk, as a teacher-forced decoder asks)."""
 
     def __init__(self, query_size, key_size, hidden_size, bias=True):
         super().__init__()
@@ -61,9 +65,18 @@ class AdditiveAttention(nn.Module):
         self.score = nn.Linear(hidden_size, 1, bias=False)
 
     def forward(self, query, keys):
-        hidden = torch.tanh(self.query_proj(query).unsqueeze(1) + self.key_proj(keys))
-        weights = torch.softmax(self.score(hidden), dim=1)
-        return (weights * keys).sum(dim=1)
+        if query.dim() == 2:
+            hidden = torch.tanh(
+                self.query_proj(query).unsqueeze(1) + self.key_proj(keys)
+            )
+            weights = torch.softmax(self.score(hidden), dim=1)
+            return (weights * keys).sum(dim=1)
+        # one query per decoder step: N×Tq×1×H + N×1×T×H scores every pair
+        hidden = torch.tanh(
+            self.query_proj(query).unsqueeze(2) + self.key_proj(keys).unsqueeze(1)
+        )
+        weights = torch.softmax(self.score(hidden).squeeze(-1), dim=-1)
+        return weights @ keys
 '''
 
 register_helper("causal_mask", CAUSAL_MASK)
@@ -71,6 +84,16 @@ register_helper("PositionalEncoding", POSITIONAL_ENCODING)
 register_helper("AdditiveAttention", ADDITIVE_ATTENTION)
 
 SEQUENCE = "N×T×E"
+
+
+BATCH_FIRST = Param("batch_first", "bool", True,
+                    "true: sequences are N×T×E; false: T×N×E (time first, PyTorch's "
+                    "default)", advanced=True)
+
+
+def time_axis(ctx: Ctx) -> int:
+    """Where the time steps are: 1 batch-first, 0 sequence-first."""
+    return 1 if ctx.p.get("batch_first", True) else 0
 
 
 def need_sequence(ctx: Ctx, port: str, what: str = "features") -> tuple[TT, int]:
@@ -120,10 +143,22 @@ def _embedding_rule(ctx: Ctx) -> TT:
     return TT(x.shape + (ctx.p.embedding_dim,), FLOAT)
 
 
+_EMBEDDING_DEFAULTS = {"padding_idx": None, "max_norm": None, "norm_type": 2.0,
+                       "scale_grad_by_freq": False}
+
+
 def _embedding_emit(ctx: Ctx) -> Emit:
     p = ctx.p
     return Emit(init=call("nn.Embedding", p.num_embeddings, p.embedding_dim,
-                          padding_idx=p.padding_idx, defaults={"padding_idx": None}))
+                          padding_idx=p.padding_idx, max_norm=p.max_norm,
+                          norm_type=p.norm_type, scale_grad_by_freq=p.scale_grad_by_freq,
+                          defaults=_EMBEDDING_DEFAULTS))
+
+
+def _embedding_from_module(mod, call_kwargs) -> dict:
+    # _freeze leaves no attribute: it is the weight's requires_grad
+    return read_module(get("Embedding"), mod,
+                       readers={"_freeze": lambda m: not m.weight.requires_grad})
 
 
 # --------------------------------------------------------------------------
@@ -139,6 +174,14 @@ def _positional_rule(ctx: Ctx) -> TT:
                  f"{ctx.p.max_len}; raise max_len to at least {t}",
                  fix={"kind": "set_param", "param": "max_len", "value": t})
     return x
+
+
+def _positional_from_module(mod, call_kwargs) -> dict:
+    learned = "pe" in dict(mod.named_parameters(recurse=False))
+    return read_module(get("PositionalEncoding"), mod, readers={
+        "max_len": lambda m: int(m.pe.shape[1]),
+        "kind": lambda m: "learned" if learned else "sinusoidal",
+        "dropout": lambda m: m.dropout.p})
 
 
 def _positional_emit(ctx: Ctx) -> Emit:
@@ -160,10 +203,11 @@ def _mha_rule(ctx: Ctx) -> TT:
     v_port = "value" if ctx.x("value") is not None else k_port
     k, kdim = need_sequence(ctx, k_port, "key features")
     v, vdim = need_sequence(ctx, v_port, "value features")
-    if not dims.equal(k.shape[1], v.shape[1]):
+    t = time_axis(ctx)
+    if not dims.equal(k.shape[t], v.shape[t]):
         ctx.fail(Code.SIZE, f"key and value must have the same number of time steps, but "
                  f"the key is {k} and the value is {v}", port=v_port)
-    if ctx.p.causal and not dims.equal(q.shape[1], k.shape[1]):
+    if ctx.p.causal and not dims.equal(q.shape[t], k.shape[t]):
         ctx.fail(Code.SIZE, f"a causal mask needs as many key as query time steps, but the "
                  f"query is {q} and the key is {k}; turn causal off for cross-attention",
                  port=k_port, fix={"kind": "set_param", "param": "causal", "value": False})
@@ -180,15 +224,17 @@ def _mha_count(ctx: Ctx) -> int:
 
 def _mha_flops(ctx: Ctx) -> int:
     i = ctx.inferred
-    tq = dims.nominal(ctx.x("query").shape[1])
+    t = time_axis(ctx)
+    tq = dims.nominal(ctx.x("query").shape[t])
     key = ctx.x("key") or ctx.x("query")
-    return attention_flops(tq, dims.nominal(key.shape[1]), i["embed_dim"], i["kdim"], i["vdim"])
+    return attention_flops(tq, dims.nominal(key.shape[t]), i["embed_dim"], i["kdim"], i["vdim"])
 
 
 def _mha_activations(ctx: Ctx) -> int:
-    tq = dims.nominal(ctx.x("query").shape[1])
+    t = time_axis(ctx)
+    tq = dims.nominal(ctx.x("query").shape[t])
     key = ctx.x("key") or ctx.x("query")
-    tk = dims.nominal(key.shape[1])
+    tk = dims.nominal(key.shape[t])
     # projected q, k, v, the attention weights of every head, and the output
     return 4 * tq * ctx.inferred["embed_dim"] + ctx.p.num_heads * tq * tk
 
@@ -197,19 +243,27 @@ def _mha_emit(ctx: Ctx) -> Emit:
     p, i = ctx.p, ctx.inferred
     e = i["embed_dim"]
     ctor = call("nn.MultiheadAttention", e, p.num_heads, dropout=p.dropout, bias=p.bias,
-                batch_first=True, kdim=i["kdim"], vdim=i["vdim"],
+                batch_first=p.batch_first, kdim=i["kdim"], vdim=i["vdim"],
                 defaults={"dropout": 0.0, "bias": True, "kdim": e, "vdim": e})
-    causal = p.causal
+    causal, t = p.causal, time_axis(ctx)
 
     def forward(v: dict) -> str:
         q = v["query"]
         k = v["key"] if v["key"] != "None" else q
         val = v["value"] if v["value"] != "None" else k
-        mask = (f", attn_mask=causal_mask({q}.size(1), {q}.device), is_causal=True"
+        mask = (f", attn_mask=causal_mask({q}.size({t}), {q}.device), is_causal=True"
                 if causal else "")
         return f"{v['out']}, _ = {v['self']}({q}, {k}, {val}, need_weights=False{mask})"
 
     return Emit(init=ctor, forward=forward, helpers=("causal_mask",) if causal else ())
+
+
+def _mha_from_module(mod, call_kwargs) -> dict:
+    """``nn.MultiheadAttention``; ``causal`` comes from the call (a mask)."""
+    values = read_module(get("MultiheadAttention"), mod,
+                         readers={"add_bias_kv": lambda m: m.bias_k is not None})
+    values["causal"] = bool(call_kwargs.get("is_causal") or "attn_mask" in call_kwargs)
+    return values
 
 
 # --------------------------------------------------------------------------
@@ -218,12 +272,13 @@ def _mha_emit(ctx: Ctx) -> Emit:
 
 def _additive_rule(ctx: Ctx) -> TT:
     q = ctx.x("query")
-    ctx.need_rank(q, (2,), "N×features (one query vector per sample)", port="query")
+    ctx.need_rank(q, (2, 3), "N×features (one query vector per sample) or N×T×features "
+                  "(one per step)", port="query")
     keys, dk = need_sequence(ctx, "keys", "key features")
     ctx.infer("query_size", ctx.need_concrete(q.shape[-1], "number of query features",
                                               port="query"))
     ctx.infer("key_size", dk)
-    return TT((keys.shape[0], dk))
+    return TT((*q.shape[:-1], dk))
 
 
 def _additive_count(ctx: Ctx) -> int:
@@ -234,7 +289,9 @@ def _additive_count(ctx: Ctx) -> int:
 def _additive_flops(ctx: Ctx) -> int:
     h, i = ctx.p.hidden_size, ctx.inferred
     t = dims.nominal(ctx.x("keys").shape[1])
-    return 2 * h * (i["query_size"] + t * (i["key_size"] + 2)) + 4 * t * i["key_size"]
+    q = ctx.x("query")
+    tq = dims.nominal(q.shape[1]) if len(q.shape) == 3 else 1  # scores every (query, key) pair
+    return tq * (2 * h * (i["query_size"] + t * (i["key_size"] + 2)) + 4 * t * i["key_size"])
 
 
 def _additive_emit(ctx: Ctx) -> Emit:
@@ -242,6 +299,12 @@ def _additive_emit(ctx: Ctx) -> Emit:
     ctor = call("AdditiveAttention", i["query_size"], i["key_size"], ctx.p.hidden_size,
                 bias=ctx.p.bias, defaults={"bias": True})
     return Emit(init=ctor, helpers=("AdditiveAttention",))
+
+
+def _additive_from_module(mod, call_kwargs) -> dict:
+    return read_module(get("AdditiveAttention"), mod, readers={
+        "hidden_size": lambda m: m.score.in_features,
+        "bias": lambda m: m.key_proj.bias is not None})
 
 
 register(
@@ -258,8 +321,16 @@ register(
             Param("padding_idx", "int", None,
                   "token id whose vector stays zero and is not trained (empty: none)",
                   nullable=True, advanced=True),
+            Param("max_norm", "float", None,
+                  "rescale each looked-up vector whose norm exceeds this (empty: never)",
+                  nullable=True, min=0, min_open=True, advanced=True),
+            Param("norm_type", "float", 2.0, "the p of the p-norm that max_norm bounds",
+                  advanced=True),
+            Param("scale_grad_by_freq", "bool", False,
+                  "scale gradients by the inverse frequency of the tokens in the batch",
+                  advanced=True),
         ),
-        rule=_embedding_rule,
+        rule=_embedding_rule, from_module=_embedding_from_module,
         count=lambda ctx: ctx.p.num_embeddings * ctx.p.embedding_dim,
         flops=lambda ctx: 0,
         emit=_embedding_emit,
@@ -278,13 +349,14 @@ register(
                   min=0, max=1),
         ),
         inferred=("d_model",),
-        rule=_positional_rule,
+        rule=_positional_rule, from_module=_positional_from_module,
         count=lambda ctx: (ctx.p.max_len * ctx.inferred["d_model"]
                            if ctx.p.kind == "learned" else 0),
         emit=_positional_emit,
     ),
     BlockSpec(
         type="MultiheadAttention", family="attention", weights=True,
+        keywords=("self-attention", "mha", "transformer", "heads"),
         doc="Scaled dot-product attention with several heads. With only the query "
             "connected it is self-attention (key = value = query).",
         formula="y = softmax(Q·Kᵀ/√d)·V per head, heads concatenated and projected",
@@ -300,17 +372,19 @@ register(
             Param("bias", "bool", True, "learn biases in the input and output projections"),
             Param("causal", "bool", False,
                   "each position attends only to itself and earlier positions"),
+            BATCH_FIRST,
         ),
         inferred=("embed_dim", "kdim", "vdim"),
         rule=_mha_rule, count=_mha_count, flops=_mha_flops, activations=_mha_activations,
-        emit=_mha_emit, name_prefix="attn",
+        emit=_mha_emit, name_prefix="attn", from_module=_mha_from_module,
     ),
     BlockSpec(
         type="AdditiveAttention", family="attention", weights=True,
+        keywords=("bahdanau", "seq2seq"),
         doc="Bahdanau attention: weighs the time steps of the keys by how well they "
             "match the query and returns their weighted sum.",
         formula="a = softmax_t(vᵀ·tanh(W_q·q + W_k·k_t + b)); y = Σ_t a_t·k_t",
-        inputs=(Port("query", doc="one vector per sample, N×Dq"),
+        inputs=(Port("query", doc="one vector per sample, N×Dq, or one per step, N×Tq×Dq"),
                 Port("keys", doc="a sequence, N×T×Dk")),
         params=(
             Param("hidden_size", "int", 64, "size of the scoring network's hidden layer",
@@ -319,6 +393,6 @@ register(
         ),
         inferred=("query_size", "key_size"),
         rule=_additive_rule, count=_additive_count, flops=_additive_flops,
-        emit=_additive_emit,
+        emit=_additive_emit, from_module=_additive_from_module,
     ),
 )

@@ -475,12 +475,37 @@ class BlockSpec:
     weights: bool = False
     #: sigmoid-like (counts towards the vanishing-gradient warning).
     saturating: bool = False
+    #: zero, with zero gradient, for every input <= 0 (ReLU-like): a unit that
+    #: is never positive has stopped learning, so training counts those units
+    #: during validation (the "dead units" diagnosis).
+    dead_units: bool = False
+    #: its output is a probability distribution (sums to 1 along a dimension):
+    #: right before an output trained with a loss that applies log-softmax
+    #: itself (CrossEntropyLoss), it squashes the gradients, and validation warns.
+    outputs_probabilities: bool = False
     details: str = ""
+    #: the functional forms and tensor methods that compute this block, as the
+    #: importer reads them (``codegen/import_functional.py``): each
+    #: ``"F.relu(input, inplace)"``, ``"torch.relu(input)"`` or ``".relu()"``
+    #: (a method of the input tensor), with its positional argument names;
+    #: an argument named like a parameter sets it, ``name!`` must be given,
+    #: ``name=value`` is PyTorch's default where it differs from the block's.
+    functional: tuple[str, ...] = ()
     #: prefix of default node names (``conv2d`` → ``conv2d_1``).
     name_prefix: str = ""
     #: the parameters a node on the canvas always shows; None: the first two
     #: that are neither advanced nor true/false.
     key_params: tuple[str, ...] | None = None
+    #: other words people search for this block by (``dense``, ``fc`` for
+    #: Linear): the palette and Add Block Here match them, and the doc.
+    keywords: tuple[str, ...] = ()
+    #: import: ``from_module(module, call_kwargs) -> params`` reads a module
+    #: of this block's class back into raw parameter values, raising
+    #: :class:`graph.blocks.module_import.ImportRefused` for a constructor
+    #: argument it cannot represent; None: the generic reader
+    #: (:func:`graph.blocks.module_import.read_module`: each constructor
+    #: argument is a parameter of the same name or keeps its default).
+    from_module: Callable[[Any, Mapping[str, Any]], dict] | None = None
     param_index: Mapping[str, Param] = field(default_factory=dict, repr=False)
 
     def __post_init__(self):

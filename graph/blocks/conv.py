@@ -19,7 +19,8 @@ from .. import dims
 from ..problems import Code
 from ._common import WEIGHT_NORM, expand, module, weight_norm, weight_norm_extra
 from .base import TT, BlockSpec, Ctx, Param, call
-from .registry import register, register_helper
+from .module_import import read_module
+from .registry import get, register, register_helper
 
 #: How the input of an N-d layer is laid out, for messages.
 LAYOUTS = {1: "N×C×L", 2: "N×C×H×W", 3: "N×C×D×H×W"}
@@ -263,6 +264,7 @@ def _conv_spec(n: int, transposed: bool = False) -> BlockSpec:
         params=tuple(params), inferred=("in_channels",),
         rule=rule, count=count, flops=flops, emit=emit,
         details=f"Input {LAYOUTS[n]}; in_channels is taken from C.",
+        keywords=("deconvolution", "upsample") if transposed else ("cnn", "filter", "kernel"),
     )
 
 
@@ -333,6 +335,17 @@ def _ds_emit(ctx: Ctx):
     return module(ctor, helpers=("DepthwiseSeparableConv2d",))
 
 
+def _ds_from_module(mod, call_kwargs) -> dict:
+    """Our helper class: the geometry is the depthwise half's, out_channels the
+    pointwise half's."""
+    depthwise = mod.depthwise
+    return read_module(get("DepthwiseSeparableConv2d"), mod, readers={
+        "out_channels": lambda m: m.pointwise.out_channels,
+        **{k: (lambda m, k=k: getattr(depthwise, k))
+           for k in ("kernel_size", "stride", "padding", "dilation")},
+        "bias": lambda m: depthwise.bias is not None})
+
+
 register(
     *(_conv_spec(n) for n in (1, 2, 3)),
     *(_conv_spec(n, transposed=True) for n in (1, 2)),
@@ -354,6 +367,7 @@ register(
         ),
         inferred=("in_channels",),
         rule=_ds_rule, count=_ds_count, flops=_ds_flops, emit=_ds_emit,
+        from_module=_ds_from_module,
         details="Input N×C×H×W; emitted as a small DepthwiseSeparableConv2d module.",
     ),
 )

@@ -54,6 +54,7 @@ def _bilinear_count(ctx: Ctx) -> int:
 register(
     BlockSpec(
         type="Linear", family="fully connected", weights=True,
+        keywords=("dense", "fc", "fully connected", "perceptron", "mlp", "projection"),
         doc="Fully connected layer: every output is a weighted sum of all input features.",
         formula="y = x·Wᵀ + b",
         params=(

@@ -16,9 +16,17 @@ from .. import dims
 from ..problems import Code
 from ._common import module
 from .base import TT, BlockSpec, Ctx, Emit, Param, call, lit
-from .registry import register
+from .module_import import read_module
+from .registry import get, register
 
 FAMILY = "normalization"
+
+
+def _trailing_from_module(kind: str):
+    """LayerNorm/RMSNorm: the block infers the sizes of ``normalized_shape``
+    from the input, so only how many trailing dimensions it spans is read."""
+    return lambda mod, kw: read_module(get(kind), mod, readers={
+        "normalized_dims": lambda m: len(m.normalized_shape)})
 
 _EPS = Param("eps", "float", 1e-5, "added to the variance for numerical stability",
              min=0, min_open=True, advanced=True)
@@ -178,7 +186,7 @@ register(
         formula="y = (x − mean) / √(var + ε) · γ + β  (over the trailing dims)",
         params=(_NORMALIZED_DIMS, _EPS, _AFFINE,
                 Param("bias", "bool", True, "learn the shift β (with elementwise_affine)")),
-        inferred=("normalized_shape",),
+        inferred=("normalized_shape",), from_module=_trailing_from_module("LayerNorm"),
         rule=_trailing_rule, count=_layer_norm_count,
         flops=lambda ctx: 5 * ctx.numel(ctx.out),
         emit=lambda ctx: module(call("nn.LayerNorm", _normalized_arg(ctx), eps=ctx.p.eps,
@@ -186,6 +194,8 @@ register(
                                      bias=ctx.p.bias,
                                      defaults={"eps": 1e-5, "elementwise_affine": True,
                                                "bias": True})),
+        # without weight and bias; the importer reads normalized_shape's length
+        functional=("F.layer_norm(input, normalized_shape!, weight, bias, eps)",),
     ),
     BlockSpec(
         type="RMSNorm", family=FAMILY,
@@ -196,7 +206,7 @@ register(
                 Param("eps", "float", None, "added to mean(x²); empty: the float type's "
                       "machine epsilon", min=0, min_open=True, nullable=True, advanced=True),
                 _AFFINE),
-        inferred=("normalized_shape",),
+        inferred=("normalized_shape",), from_module=_trailing_from_module("RMSNorm"),
         rule=_trailing_rule,
         count=lambda ctx: _trailing_size(ctx) if ctx.p.elementwise_affine else 0,
         flops=lambda ctx: 4 * ctx.numel(ctx.out),

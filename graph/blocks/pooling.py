@@ -121,9 +121,12 @@ def _pool_spec(kind: str, n: int) -> BlockSpec:
     else:
         doc = f"{n}-d average pooling: the mean of each window."
         formula = "y = mean over the window"
+    args = ("kernel_size, stride, padding, dilation, ceil_mode, return_indices" if is_max
+            else "kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override")
     return BlockSpec(
         type=name, family="pooling", doc=doc, formula=formula, params=tuple(params),
         rule=rule, flops=flops, emit=emit,
+        functional=(f"F.{kind.lower()}_pool{n}d(input, {args})",),
         details=f"Input {LAYOUTS[n]}; out = ⌊(in + 2·padding − dilation·(kernel − 1) − 1) "
                 "/ stride⌋ + 1 (⌈…⌉ with ceil_mode).",
     )
@@ -146,6 +149,8 @@ def _adaptive_spec(kind: str, n: int) -> BlockSpec:
         rule=rule,
         flops=lambda ctx: ctx.numel(ctx.x()),
         emit=lambda ctx: module(call(f"nn.{name}", compact(ctx.p.output_size))),
+        functional=(f"F.adaptive_{kind.lower()}_pool{n}d(input, output_size!"
+                    + (", return_indices)" if kind == "Max" else ")"),),
         details=f"Input {LAYOUTS[n]} → N×C×{by_dim(('out',) * n)}.",
     )
 

@@ -1,9 +1,13 @@
-"""Recurrent blocks: RNN, LSTM, GRU (always batch-first).
+"""Recurrent blocks: RNN, LSTM, GRU.
 
 Each takes a sequence N×T×F (T may be a variable size such as ``"T"``) and
 returns either every step's output, N×T×(D·H), or — with
 ``return_sequences`` false — the last layer's final hidden state, N×(D·H),
-where D is 2 for a bidirectional layer and H is ``hidden_size``.  The final
+where D is 2 for a bidirectional layer and H is ``hidden_size`` (an LSTM's
+``proj_size`` when set).  With ``batch_first`` false (PyTorch's default, as
+imported models use it) the sequence is T×N×F: the first two dimensions
+swap roles, and only every step's output is offered (the final state would
+lose the first dimension the network treats as its batch).  The final
 state is read from PyTorch's ``h_n`` rather than from the last time step,
 because the backward direction of a bidirectional layer ends at t = 0.
 """
@@ -11,14 +15,20 @@ because the backward direction of a bidirectional layer ends at t = 0.
 from __future__ import annotations
 
 from .. import dims
+from ..problems import Code
 from .base import TT, BlockSpec, Ctx, Emit, Param, call
-from .registry import register
+from .module_import import read_module
+from .registry import get, register
 
 #: Gate blocks per hidden unit: PyTorch stacks this many H×· matrices.
 GATES = {"RNN": 1, "LSTM": 4, "GRU": 3}
 
 _DEFAULTS = {"num_layers": 1, "bias": True, "dropout": 0.0, "bidirectional": False,
-             "nonlinearity": "tanh"}
+             "nonlinearity": "tanh", "proj_size": 0}
+
+BATCH_FIRST = Param("batch_first", "bool", True,
+                    "true: sequences are N×T×features; false: T×N×features (time "
+                    "first, PyTorch's default)", advanced=True)
 
 
 def _params(kind: str) -> tuple[Param, ...]:
@@ -34,7 +44,12 @@ def _params(kind: str) -> tuple[Param, ...]:
     if kind == "RNN":
         params += (Param("nonlinearity", "choice", "tanh", "activation of the hidden state",
                          choices=("tanh", "relu")),)
-    return params + (
+    if kind == "LSTM":
+        params += (Param("proj_size", "int", 0, "project the hidden state h to this many "
+                         "features (0: no projection); below hidden_size", min=0,
+                         advanced=True),)
+    return params + (BATCH_FIRST,
+
         Param("return_sequences", "bool", True,
               "true: every step's output N×T×(D·H); false: the final hidden state N×(D·H)"),
     )
@@ -44,39 +59,64 @@ def _directions(ctx: Ctx) -> int:
     return 2 if ctx.p.bidirectional else 1
 
 
+def _state_size(ctx: Ctx) -> int:
+    """Features of h per direction: the LSTM's projection, else hidden_size."""
+    return ctx.p.get("proj_size") or ctx.p.hidden_size
+
+
+def _time_axis(ctx: Ctx) -> int:
+    return 1 if ctx.p.batch_first else 0
+
+
 def _rule(ctx: Ctx) -> TT:
     x = ctx.x()
-    ctx.need_rank(x, (3,), "N×T×features", adds="steps")
+    layout = "N×T×features" if ctx.p.batch_first else "T×N×features"
+    ctx.need_rank(x, (3,), layout, adds="steps")
     ctx.infer("input_size", ctx.need_concrete(x.shape[-1], "number of input features"))
-    features = _directions(ctx) * ctx.p.hidden_size
+    proj = ctx.p.get("proj_size", 0)
+    if proj >= ctx.p.hidden_size:
+        ctx.fail(Code.PARAM, f"proj_size={proj} must be below hidden_size={ctx.p.hidden_size} "
+                 "(or 0 for no projection)",
+                 fix={"kind": "set_param", "param": "proj_size", "value": 0})
+    features = _directions(ctx) * _state_size(ctx)
     if ctx.p.return_sequences:
         return TT(x.shape[:2] + (features,))
+    if not ctx.p.batch_first:
+        # h_n is batch×features with the batch second in the input: no first
+        # dimension the rest of the network could keep as its batch
+        ctx.fail(Code.PARAM, "the final hidden state of a sequence-first layer (batch_first "
+                 "false) drops the first dimension; use batch_first true, or keep "
+                 "return_sequences and select a time step",
+                 fix={"kind": "set_param", "param": "batch_first", "value": True})
     return TT((x.shape[0], features))
 
 
 def _layer_inputs(ctx: Ctx) -> list[int]:
     """Input features of each stacked layer (later layers read both directions)."""
-    h = ctx.p.hidden_size
-    return [ctx.inferred["input_size"]] + [_directions(ctx) * h] * (ctx.p.num_layers - 1)
+    out = _state_size(ctx)
+    return [ctx.inferred["input_size"]] + [_directions(ctx) * out] * (ctx.p.num_layers - 1)
 
 
 def _count(ctx: Ctx) -> int:
-    g, h = GATES[ctx.spec.type], ctx.p.hidden_size
-    per_direction = sum(g * h * (n_in + h) + (2 * g * h if ctx.p.bias else 0)
+    g, h, out = GATES[ctx.spec.type], ctx.p.hidden_size, _state_size(ctx)
+    projection = out * h if out != h else 0  # LSTM's W_hr
+    per_direction = sum(g * h * (n_in + out) + (2 * g * h if ctx.p.bias else 0) + projection
                         for n_in in _layer_inputs(ctx))
     return _directions(ctx) * per_direction
 
 
 def _flops(ctx: Ctx) -> int:
-    g, h = GATES[ctx.spec.type], ctx.p.hidden_size
-    steps = dims.nominal(ctx.x().shape[1])
+    g, h, out = GATES[ctx.spec.type], ctx.p.hidden_size, _state_size(ctx)
+    steps = dims.nominal(ctx.x().shape[_time_axis(ctx)])
+    projection = 2 * out * h if out != h else 0
     # matrix products, plus a few element-wise operations per gate unit
-    per_step = sum(2 * g * h * (n_in + h) + 4 * g * h for n_in in _layer_inputs(ctx))
+    per_step = sum(2 * g * h * (n_in + out) + 4 * g * h + projection
+                   for n_in in _layer_inputs(ctx))
     return steps * _directions(ctx) * per_step
 
 
 def _activations(ctx: Ctx) -> int:
-    steps = dims.nominal(ctx.x().shape[1])
+    steps = dims.nominal(ctx.x().shape[_time_axis(ctx)])
     g, h = GATES[ctx.spec.type], ctx.p.hidden_size
     # gate values and hidden states of every layer and step are kept for backward
     return steps * _directions(ctx) * ctx.p.num_layers * (g + 1) * h
@@ -84,13 +124,15 @@ def _activations(ctx: Ctx) -> int:
 
 def _emit(ctx: Ctx) -> Emit:
     kind, p = ctx.spec.type, ctx.p
-    kwargs = {"num_layers": p.num_layers, "bias": p.bias, "batch_first": True}
+    kwargs = {"num_layers": p.num_layers, "bias": p.bias, "batch_first": p.batch_first}
     if p.num_layers > 1:
         # PyTorch warns about dropout on a single layer, where it does nothing
         kwargs["dropout"] = p.dropout
     kwargs["bidirectional"] = p.bidirectional
     if kind == "RNN":
         kwargs["nonlinearity"] = p.nonlinearity
+    if kind == "LSTM":
+        kwargs["proj_size"] = p.proj_size
     ctor = call(f"nn.{kind}", ctx.inferred["input_size"], p.hidden_size,
                 defaults=_DEFAULTS, **kwargs)
     if p.return_sequences:
@@ -102,11 +144,24 @@ def _emit(ctx: Ctx) -> Emit:
     return Emit(init=ctor, forward=f"_, {state} = {{self}}({{in}})\n{{out}} = {last}")
 
 
+def _reader(kind: str):
+    """``nn.RNN/LSTM/GRU`` → parameters; ``mode`` is the class itself, and an
+    RNN keeps ``nonlinearity`` outside the constructor it shares with the others."""
+
+    def from_module(mod, call_kwargs) -> dict:
+        readers = {"nonlinearity": lambda m: m.nonlinearity} if kind == "RNN" else {}
+        return read_module(get(kind), mod, readers=readers, skip=("mode",))
+
+    return from_module
+
+
 def _spec(kind: str, doc: str, formula: str) -> BlockSpec:
     return BlockSpec(
         type=kind, family="recurrence", weights=True, doc=doc, formula=formula,
         params=_params(kind), inferred=("input_size",),
         rule=_rule, count=_count, flops=_flops, activations=_activations, emit=_emit,
+        from_module=_reader(kind),
+        keywords=("recurrent", "rnn", "sequence", "time series"),
     )
 
 

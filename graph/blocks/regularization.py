@@ -26,10 +26,12 @@ def _ranked(ranks: tuple[int, ...], layout: str):
     return rule
 
 
-def _dropout(type_: str, doc: str, formula: str, rule=same_shape) -> BlockSpec:
+def _dropout(type_: str, doc: str, formula: str, rule=same_shape,
+             functional: str = "") -> BlockSpec:
     return BlockSpec(
         type=type_, family=FAMILY, doc=doc, formula=formula, params=(_P,), rule=rule,
         emit=lambda ctx: module(call(f"nn.{type_}", p=ctx.p.p, defaults={"p": 0.5})),
+        functional=(functional,),
     )
 
 
@@ -55,16 +57,20 @@ class GaussianNoise(nn.Module):
 register(
     _dropout("Dropout", "Zeroes random elements while training and scales the rest by "
              "1/(1−p); the identity in evaluation.",
-             "y = x·m/(1−p), m ~ Bernoulli(1−p) per element"),
+             "y = x·m/(1−p), m ~ Bernoulli(1−p) per element",
+             functional="F.dropout(input, p, training=True, inplace)"),
     _dropout("Dropout1d", "Zeroes whole random channels of a sequence (N×C×L) while training.",
              "y = x·m/(1−p), m ~ Bernoulli(1−p) per channel",
-             rule=_ranked((3,), "N×C×L")),
+             rule=_ranked((3,), "N×C×L"),
+             functional="F.dropout1d(input, p, training=True, inplace)"),
     _dropout("Dropout2d", "Zeroes whole random feature maps (N×C×H×W) while training.",
              "y = x·m/(1−p), m ~ Bernoulli(1−p) per channel",
-             rule=_ranked((4,), "N×C×H×W")),
+             rule=_ranked((4,), "N×C×H×W"),
+             functional="F.dropout2d(input, p, training=True, inplace)"),
     _dropout("AlphaDropout", "Dropout that keeps the mean and variance of its input "
              "(use with SELU).",
-             "y = a·(x·m + α′(1−m)) + b, keeping mean and variance"),
+             "y = a·(x·m + α′(1−m)) + b, keeping mean and variance",
+             functional="F.alpha_dropout(input, p, training=False, inplace)"),
     BlockSpec(
         type="GaussianNoise", family=FAMILY,
         doc="Adds Gaussian noise while training (a regulariser); the identity in evaluation.",

@@ -1,5 +1,6 @@
-"""Structure blocks: combining tensors (Add, Multiply, Concat) and rearranging
-one (Flatten, Reshape, Permute, Mean, SelectTimestep).
+"""Structure blocks: combining tensors (Add, Multiply, Concat), rearranging
+one (Flatten, Reshape, Permute, Mean, SelectTimestep, Select) and scaling it
+by a constant (Scale).
 
 None of them has weights; each becomes one readable line in ``forward``
 (``x = a + b``, ``x = torch.cat([a, b], dim=1)``, ``x = x.flatten(1)``, ...).
@@ -264,6 +265,40 @@ def _select_rule(ctx: Ctx) -> TT:
     return TT(x.shape[:1] + x.shape[2:], x.dtype)
 
 
+def _scale_rule(ctx: Ctx) -> TT:
+    x = ctx.x()
+    if x.dtype != "float32":
+        ctx.fail(Code.DTYPE, f"scales floating-point values but receives {x} ({x.dtype}); "
+                 "put it after an Embedding or another layer that gives floats")
+    return x
+
+
+def _index_rule(ctx: Ctx) -> TT:
+    x = ctx.x()
+    if x.rank < 2:
+        ctx.need_rank(x, (2,), "N×... (a dimension after the batch to index)")
+    d = _not_batch(ctx, "dim", ctx.p.dim, x)
+    length, i = x.shape[d], ctx.p.index
+    if isinstance(length, int):
+        if not -length <= i < length:
+            ctx.fail(Code.SIZE, f"index {i} is out of range for dim {ctx.p.dim} of {x} "
+                     f"(length {length}: valid {-length}..{length - 1}); use -1 for the last",
+                     fix={"kind": "set_param", "param": "index", "value": -1})
+    elif i not in (0, -1):
+        ctx.fail(Code.SYMBOLIC, f"index {i} may be out of range for the variable length "
+                 f"{length} of {x}; use 0 (the first) or -1 (the last)")
+    return TT(x.shape[:d] + x.shape[d + 1:], x.dtype)
+
+
+def _index_code(ctx: Ctx, m: Mapping) -> str:
+    # x[:, :, i] reads as the indexing a person writes; a negative dim counts
+    # from the end, which the ellipsis says without knowing the rank
+    d, i = ctx.p.dim, lit(ctx.p.index)
+    if d < 0:
+        return f"{m['in']}[..., {i}{', :' * (-d - 1)}]"
+    return f"{m['in']}[{':, ' * d}{i}]"
+
+
 #: Operands up to which Add and Multiply read as one expression (``a + b + c``).
 #: Python parses ``a + b + ...`` into a tree as deep as its operands, which
 #: overflows the parser's recursion at a few thousand; more operands become one
@@ -285,21 +320,21 @@ def _joined(op: str, reduce: str) -> Callable[[Ctx, Mapping], str]:
 
 register(
     BlockSpec(
-        type="Add", family=FAMILY,
+        type="Add", family=FAMILY, keywords=("skip", "residual", "shortcut", "sum", "plus"),
         doc="Adds its inputs element-wise (residual connections); shapes must broadcast.",
         formula="y = x₁ + x₂ + …", inputs=_MANY_IN,
         rule=_broadcast_rule, emit=_line(_joined("+", "sum([{rest}], {first})")),
         flops=lambda ctx: (len(ctx.xs()) - 1) * ctx.numel(ctx.out),
     ),
     BlockSpec(
-        type="Multiply", family=FAMILY,
+        type="Multiply", family=FAMILY, keywords=("product", "gate", "mul"),
         doc="Multiplies its inputs element-wise (gating); shapes must broadcast.",
         formula="y = x₁ ⊙ x₂ ⊙ …", inputs=_MANY_IN,
         rule=_broadcast_rule, emit=_line(_joined("*", "math.prod([{rest}], start={first})")),
         flops=lambda ctx: (len(ctx.xs()) - 1) * ctx.numel(ctx.out),
     ),
     BlockSpec(
-        type="Concat", family=FAMILY,
+        type="Concat", family=FAMILY, keywords=("cat", "merge", "join", "stack"),
         doc="Joins its inputs along one dimension (e.g. channels); the other sizes must agree.",
         formula="y = [x₁, x₂, …] along dim", inputs=_MANY_IN,
         params=(Param("dim", "int", 1, "dimension to join along (batch = 0)"),),
@@ -348,5 +383,25 @@ register(
         params=(Param("index", "int", -1, "which step: 0 the first, -1 the last"),),
         rule=_select_rule, emit=_line(lambda ctx, m: f"{m['in']}[:, {lit(ctx.p.index)}]"),
         flops=lambda ctx: 0, activations=_no_activations,
+    ),
+    BlockSpec(
+        type="Select", family=FAMILY,
+        doc="Takes one entry along a dimension and drops that dimension "
+            "(e.g. one channel, or one step of a sequence).",
+        formula="y = x.select(dim, index)", inputs=_ANY_IN,
+        # dim 1 is SelectTimestep's (an import of x[:, i] gives that block)
+        params=(Param("dim", "int", -1, "dimension to index (-1: the last; not the batch, 0)"),
+                Param("index", "int", -1, "which entry: 0 the first, -1 the last")),
+        rule=_index_rule, emit=_line(_index_code),
+        flops=lambda ctx: 0, activations=_no_activations,
+    ),
+    BlockSpec(
+        type="Scale", family=FAMILY,
+        doc="Multiplies by a constant (e.g. embeddings by √d in a Transformer).",
+        formula="y = x · c",
+        params=(Param("value", "float", 1.0, "the constant factor c"),),
+        rule=_scale_rule, emit=_line(lambda ctx, m: f"{m['in']} * {lit(ctx.p.value)}"),
+        functional=("operator.mul(input, value)", "operator.mul(value, input)",
+                    "torch.mul(input, value)", ".mul(value)"),
     ),
 )

@@ -1,6 +1,8 @@
 """Transformer layers: TransformerEncoderLayer, TransformerDecoderLayer, TransformerEncoder.
 
-Always batch-first; ``d_model`` is inferred from the input's last dimension.
+Batch-first unless ``batch_first`` is false (sequence first, T×N×E, as
+PyTorch's default builds them); ``d_model`` is inferred from the input's last
+dimension.
 The attention helpers (head checks, counts) are shared with
 :mod:`graph.blocks.attention`.
 """
@@ -9,9 +11,11 @@ from __future__ import annotations
 
 from .. import dims
 from ..problems import Code
-from .attention import attention_flops, check_heads, mha_count, need_sequence
+from .attention import (BATCH_FIRST, attention_flops, check_heads, mha_count, need_sequence,
+                        time_axis)
 from .base import TT, BlockSpec, Ctx, Emit, Param, Port, Src, call
-from .registry import register
+from .module_import import ImportRefused, read_module, same
+from .registry import get, register
 
 # --------------------------------------------------------------------------
 # Transformer layers
@@ -42,7 +46,11 @@ def _transformer_params(stack: bool = False, decoder: bool = False) -> tuple[Par
     if decoder:
         params += (Param("causal", "bool", True, "each target position attends only to "
                          "itself and earlier target positions"),)
-    return params
+    if stack:
+        params += (Param("norm", "bool", False, "a final LayerNorm after the last layer "
+                         "(with the layers' layer_norm_eps and bias); pre-norm stacks "
+                         "usually have one"),)
+    return params + (BATCH_FIRST,)
 
 
 def _encoder_rule(ctx: Ctx) -> TT:
@@ -56,6 +64,10 @@ def _decoder_rule(ctx: Ctx) -> TT:
     tgt, e = need_sequence(ctx, "tgt", "features (d_model)")
     check_heads(ctx, e, "nhead", "d_model")
     memory, e_mem = need_sequence(ctx, "memory", "memory features")
+    if not ctx.p.batch_first and not dims.equal(tgt.shape[1], memory.shape[1]):
+        ctx.fail(Code.SIZE, f"sequence-first (batch_first false): the target {tgt} and the "
+                 f"memory {memory} must agree in their second dimension, the batch",
+                 port="memory")
     if e_mem != e:
         ctx.fail(Code.SIZE, f"memory must have the target's feature size d_model={e}, but "
                  f"the target is {tgt} and the memory is {memory}; add a Linear with "
@@ -63,6 +75,10 @@ def _decoder_rule(ctx: Ctx) -> TT:
                  fix={"kind": "insert", "type": "Linear", "params": {"out_features": e}})
     ctx.infer("d_model", e)
     return tgt
+
+
+def _final_norm_count(ctx: Ctx) -> int:
+    return ctx.inferred["d_model"] * (2 if ctx.p.bias else 1) if ctx.p.norm else 0
 
 
 def _layer_count(ctx: Ctx, attentions: int, norms: int) -> int:
@@ -83,30 +99,34 @@ def _layer_activations(ctx: Ctx, t: int) -> int:
 
 
 def _seq_len(ctx: Ctx, port: str) -> int:
-    return dims.nominal(ctx.x(port).shape[1])
+    return dims.nominal(ctx.x(port).shape[time_axis(ctx)])
 
 
 def _layer_ctor(ctx: Ctx, kind: str) -> str:
     p = ctx.p
     return call(f"nn.{kind}", ctx.inferred["d_model"], p.nhead,
                 dim_feedforward=p.dim_feedforward, dropout=p.dropout, activation=p.activation,
-                layer_norm_eps=p.layer_norm_eps, batch_first=True, norm_first=p.norm_first,
+                layer_norm_eps=p.layer_norm_eps, batch_first=p.batch_first, norm_first=p.norm_first,
                 bias=p.bias, defaults=_LAYER_DEFAULTS)
 
 
 def _encoder_stack_emit(ctx: Ctx) -> Emit:
     # nested tensors only speed up padded batches and warn for some settings
+    p = ctx.p
+    norm = Src(call("nn.LayerNorm", ctx.inferred["d_model"], eps=p.layer_norm_eps, bias=p.bias,
+                    defaults={"eps": 1e-5, "bias": True})) if p.norm else None
     return Emit(init=call("nn.TransformerEncoder",
                           Src(_layer_ctor(ctx, "TransformerEncoderLayer")),
-                          num_layers=ctx.p.num_layers, enable_nested_tensor=False))
+                          num_layers=p.num_layers, norm=norm, enable_nested_tensor=False,
+                          defaults={"norm": None}))
 
 
 def _decoder_emit(ctx: Ctx) -> Emit:
-    causal = ctx.p.causal
+    causal, t = ctx.p.causal, time_axis(ctx)
 
     def forward(v: dict) -> str:
         tgt = v["tgt"]
-        mask = (f", tgt_mask=causal_mask({tgt}.size(1), {tgt}.device), tgt_is_causal=True"
+        mask = (f", tgt_mask=causal_mask({tgt}.size({t}), {tgt}.device), tgt_is_causal=True"
                 if causal else "")
         return f"{v['out']} = {v['self']}({tgt}, {v['memory']}{mask})"
 
@@ -114,9 +134,83 @@ def _decoder_emit(ctx: Ctx) -> Emit:
                 helpers=("causal_mask",) if causal else ())
 
 
+# --------------------------------------------------------------------------
+# Import: reading PyTorch's layers back
+# --------------------------------------------------------------------------
+
+def _activation(mod):
+    """``"relu"``/``"gelu"`` for the activations the block offers, refused otherwise
+    (a GELU with ``approximate="tanh"`` or any other function computes differently)."""
+    act = mod.activation
+    if isinstance(act, str):
+        return act
+    name = getattr(act, "__name__", None)
+    if name in ("relu", "gelu") and getattr(act, "__module__", "") == "torch.nn.functional":
+        return name
+    kind = type(act).__name__
+    if (kind in ("ReLU", "GELU") and type(act).__module__.startswith("torch.nn")
+            and getattr(act, "approximate", "none") == "none"):
+        return kind.lower()
+    raise ImportRefused("activation", act)
+
+
+_LAYER_READERS = {
+    "nhead": lambda m: m.self_attn.num_heads,
+    "dim_feedforward": lambda m: m.linear1.out_features,
+    "dropout": lambda m: m.dropout.p,
+    "activation": _activation,
+    "layer_norm_eps": lambda m: m.norm1.eps,
+    "batch_first": lambda m: m.self_attn.batch_first,
+    "bias": lambda m: m.linear1.bias is not None,
+}
+
+
+def _layer_from_module(kind: str):
+    def from_module(mod, call_kwargs) -> dict:
+        values = read_module(get(kind), mod, readers=_LAYER_READERS)
+        if kind == "TransformerDecoderLayer":
+            values["causal"] = bool(call_kwargs.get("tgt_is_causal") or "tgt_mask" in call_kwargs)
+        return values
+
+    return from_module
+
+
+def _final_norm(mod, layer: dict) -> bool:
+    """Whether the stack ends in the LayerNorm the block's ``norm`` makes."""
+    norm = mod.norm
+    if norm is None:
+        return False
+    ok = (type(norm).__name__ == "LayerNorm" and type(norm).__module__.startswith("torch.nn")
+          and len(norm.normalized_shape) == 1 and norm.elementwise_affine
+          and same(norm.eps, layer["layer_norm_eps"]) and (norm.bias is not None) == layer["bias"])
+    if not ok:
+        raise ImportRefused("norm", norm, "is not supported (only a LayerNorm over the "
+                            "features with the layers' eps and bias is)")
+    return True
+
+
+def _encoder_from_module(mod, call_kwargs) -> dict:
+    """``nn.TransformerEncoder``: the layer's settings (every copy alike),
+    the count and the final norm.  ``enable_nested_tensor`` and ``mask_check``
+    only act on padding masks, which the block's code never passes."""
+    layers = [read_module(get("TransformerEncoderLayer"), m, readers=_LAYER_READERS)
+              for m in mod.layers]
+    if any(other != layers[0] for other in layers[1:]):
+        raise ImportRefused("encoder_layer", mod.layers[0], "is not supported with layers "
+                            "that differ from each other")
+    if type(mod.layers[0]).__name__ != "TransformerEncoderLayer":
+        raise ImportRefused("encoder_layer", mod.layers[0])
+    values = read_module(get("TransformerEncoder"), mod, readers={
+        "norm": lambda m: _final_norm(m, layers[0]),
+        "num_layers": lambda m: len(m.layers)},
+        skip=("encoder_layer", "enable_nested_tensor", "mask_check"))
+    return {**layers[0], **values}
+
+
 register(
     BlockSpec(
         type="TransformerEncoderLayer", family="attention", weights=True,
+        keywords=("transformer", "self-attention", "bert"),
         doc="One Transformer encoder layer: self-attention then a feed-forward "
             "network, each with a residual connection and LayerNorm.",
         formula="x = norm(x + attn(x)); y = norm(x + W₂·act(W₁·x))",
@@ -127,9 +221,11 @@ register(
         activations=lambda ctx: _layer_activations(ctx, _seq_len(ctx, "in")),
         emit=lambda ctx: Emit(init=_layer_ctor(ctx, "TransformerEncoderLayer")),
         name_prefix="encoder_layer",
+        from_module=_layer_from_module("TransformerEncoderLayer"),
     ),
     BlockSpec(
         type="TransformerDecoderLayer", family="attention", weights=True,
+        keywords=("transformer", "self-attention", "gpt"),
         doc="One Transformer decoder layer: (causal) self-attention on the target, "
             "attention to the encoder's memory, then a feed-forward network.",
         formula="x = norm(x + self_attn(x)); x = norm(x + attn(x, memory)); "
@@ -142,16 +238,18 @@ register(
         flops=lambda ctx: _layer_flops(ctx, _seq_len(ctx, "tgt"), _seq_len(ctx, "memory")),
         activations=lambda ctx: 2 * _layer_activations(ctx, _seq_len(ctx, "tgt")),
         emit=_decoder_emit, name_prefix="decoder_layer",
+        from_module=_layer_from_module("TransformerDecoderLayer"),
     ),
     BlockSpec(
         type="TransformerEncoder", family="attention", weights=True,
+        keywords=("transformer", "self-attention", "bert"),
         doc="A stack of num_layers identical Transformer encoder layers.",
         formula="y = layer_L(… layer_1(x))",
         params=_transformer_params(stack=True), inferred=("d_model",),
         rule=_encoder_rule,
-        count=lambda ctx: ctx.p.num_layers * _layer_count(ctx, 1, 2),
+        count=lambda ctx: ctx.p.num_layers * _layer_count(ctx, 1, 2) + _final_norm_count(ctx),
         flops=lambda ctx: ctx.p.num_layers * _layer_flops(ctx, _seq_len(ctx, "in"), None),
         activations=lambda ctx: ctx.p.num_layers * _layer_activations(ctx, _seq_len(ctx, "in")),
-        emit=_encoder_stack_emit, name_prefix="encoder",
+        emit=_encoder_stack_emit, name_prefix="encoder", from_module=_encoder_from_module,
     ),
 )

@@ -260,10 +260,25 @@ def test_attention_key_must_be_a_sequence():
     assert "receives N×8 (rank 2)" in msg
 
 
-def test_additive_attention_query_is_one_vector():
-    check_rejects("AdditiveAttention", {}, {"query": (3, 4), "keys": (5, 4)}, Code.RANK,
-                  contains=("expects input N×features (one query vector per sample) (rank 2) "
-                            "but receives N×3×4 (rank 3)",))
+def test_additive_attention_query_is_a_vector_or_one_per_step():
+    check_rejects("AdditiveAttention", {}, {"query": (2, 3, 4), "keys": (5, 4)}, Code.RANK,
+                  contains=("(one query vector per sample) or N×T×features (one per step) "
+                            "(rank 2 or 3) but receives N×2×3×4 (rank 4)",))
+
+
+def test_additive_attention_one_query_per_step():
+    """A teacher-forced decoder asks once per step: each step gets its own
+    weighted sum of the keys, the same as asking with that step's vector alone."""
+    import torch
+
+    got = run_and_compare(single("AdditiveAttention", {"hidden_size": 4},
+                                 {"query": (6, 3), "keys": (5, 2)}))
+    q, keys = torch.randn(2, 6, 3), torch.randn(2, 5, 2)
+    with torch.no_grad():
+        out = got["model"](q, keys)
+        one = torch.stack([got["model"](q[:, t], keys) for t in range(6)], dim=1)
+    assert out.shape == (2, 6, 2)
+    torch.testing.assert_close(out, one)
 
 
 def test_additive_attention_keys_are_a_sequence():

@@ -8,7 +8,7 @@ validates (and, for a few, that the generated model runs with those shapes).
 import pytest
 
 from graph import Graph, analyze
-from graph.fixes import apply_fix, plan_fix
+from graph.fixes import DEFAULT_SIZE, apply_fix, plan_fix
 from graph.problems import Code
 from support import chain, run_and_compare, single
 
@@ -79,7 +79,8 @@ def test_too_high_rank_for_a_sequence_layer_gets_a_flatten_keeping_dim_1():
 
 
 def test_flatten_fix_for_a_vector_input_still_works_on_a_named_port():
-    g = single("AdditiveAttention", {}, {"query": (2, 3), "keys": ("T", 4)})
+    # a query of rank 4 (N×2×3×4): neither one vector nor one per step
+    g = single("AdditiveAttention", {}, {"query": (2, 3, 4), "keys": ("T", 4)})
     problem = _only_error(g, Code.RANK)
     assert problem.port == "query"
     assert problem.fix == {"kind": "insert", "type": "Flatten"}
@@ -89,7 +90,13 @@ def test_flatten_fix_for_a_vector_input_still_works_on_a_named_port():
     new = apply_fix(g, problem)
     assert g.in_edges("b", "query")[0].source == new
     assert analyze(g).valid()
-    assert g.nodes[new].pos == (150, 130)  # between the edge's ends, a little below
+    # on the edge's line, between its ends, overlapping no block (the target
+    # shifted along the flow to make room)
+    w, h = DEFAULT_SIZE
+    x, y = g.nodes[new].pos
+    assert g.nodes[source].pos[0] + w < x < x + w < g.nodes["b"].pos[0]
+    assert not any(n.pos is not None and n.id != new and abs(n.pos[0] - x) < w
+                   and abs(n.pos[1] - y) < h for n in g.nodes.values())
 
 
 @pytest.mark.parametrize("block,params,inputs,port", [

@@ -46,6 +46,13 @@ ONE = [
     ("SelectTimestep", {"index": 2}, (5, 8), "float32"),
     ("SelectTimestep", {"index": -5}, (5, 2, 2), "float32"),
     ("SelectTimestep", {"index": 0}, ("T",), "int64"),
+    ("Select", {}, (3, 4), "float32"),
+    ("Select", {"dim": 2, "index": 0}, (3, 4, 5), "float32"),
+    ("Select", {"dim": -1, "index": 1}, ("T", 4), "float32"),
+    ("Select", {"dim": -2, "index": -1}, (2, 3, 4), "float32"),
+    ("Select", {"dim": 1, "index": 0}, ("T",), "int64"),
+    ("Scale", {"value": 2.5}, (3, 4), "float32"),
+    ("Scale", {"value": -0.125}, ("T", 8), "float32"),
 ]
 
 
