@@ -78,15 +78,18 @@ def write_training_script(graph: Graph, code: GeneratedCode, model_path: str | o
     """
     an = analyze(graph, training)
     try:
-        first = code.inputs[0] if code.inputs else None
-        tt = an.output_type(first) if first is not None else None
+        # every Input in the order the model takes them (its forward's arguments)
+        inputs = []
+        for nid in code.inputs:
+            tt = an.output_type(nid)
+            inputs.append((nid, tuple(tt.shape[1:]) if tt is not None else (),
+                           tt.dtype if tt is not None else "float32"))
     finally:
         an.close()
-    shape = tuple(tt.shape[1:]) if tt is not None else ()
-    dtype = tt.dtype if tt is not None else "float32"
+    shape, dtype = (inputs[0][1], inputs[0][2]) if inputs else ((), "float32")
     script = training_script_path(model_path)
     src = render(Path(model_path).name, code.class_name, script.name, shape, dtype, training,
-                 project_dir)
+                 project_dir, inputs or None, [n.id for n in graph.ends("output")] or None)
     _atomic_write(script, src)
     return script
 

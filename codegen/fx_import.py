@@ -7,8 +7,16 @@ tensor, a module's tuple result (``x, _ = self.lstm(x)``), an RNN's final
 hidden state, or *meta* values (sizes, devices, masks: anything computed
 without a tensor input), which are folded into the parameters of the block
 that uses them.  Module parameters are read back from the instance
-(``Conv2d.out_channels``, ``kernel_size``, ...).  Whatever has no block is
-collected and reported, all at once, in a :class:`ModelImportError`.
+by the block spec's ``from_module`` hook
+(:mod:`graph.blocks.module_import`): every constructor argument is
+represented by a parameter or refused by name.  A module is matched by
+identity only: a torch class of the catalogue, or one of the helper classes
+NetCanvas's generated code defines (marked ``__netcanvas_block__``), never
+by its name.  Whatever has no block is collected and reported, one line per
+distinct cause with its source line (never the knock-on failures of what
+consumes it), in a :class:`ModelImportError`.  Last, the finished graph is
+compiled, given the original's weights and run against the original
+(:func:`codegen.import_checks.verify`): an import is exact or it is refused.
 
 Importing from a file executes that file: an explicit user action, never
 done when a project is opened.
@@ -23,17 +31,14 @@ import re
 from pathlib import Path
 
 from graph import Analyzer, Graph, blocks, dims
+from graph.blocks.module_import import ImportRefused, module_params
 from graph.problems import ParamError
 
-from .errors import CodegenError
-
-
-class ModelImportError(CodegenError, ImportError):
-    """The model cannot be brought onto the canvas; the message lists every reason."""
+from . import import_functional, import_units
+from .import_checks import ModelImportError, Problems, module_spec, verify
 
 
 _DOC_INPUT = re.compile(r"^\s*Input (\w+): ([^(]+?) \((float32|int64)\)\s*$", re.M)
-_MISSING = object()
 
 
 def parse_shape(text: str) -> list:
@@ -103,7 +108,7 @@ def doc_inputs(cls) -> list[tuple[tuple, str]] | None:
 
 
 def import_model(module_or_path, class_name: str | None = None, input_shapes=None,
-                 input_dtypes=None) -> Graph:
+                 input_dtypes=None, *, _verify: bool = True) -> Graph:
     """Trace a model and return the equivalent graph.
 
     Args:
@@ -132,11 +137,24 @@ def import_model(module_or_path, class_name: str | None = None, input_shapes=Non
     try:
         # the traced graph with the module itself (a GraphModule would clash
         # with layers named like its own attributes, e.g. "code" or "graph")
-        traced = _Tracer(_helper_functions(module)).trace(module)
+        units = import_units.Plan(module, list(input_shapes), input_dtypes, _unit_importer,
+                                  is_block=lambda m: module_spec(m) is not None)
+        traced = _Tracer(_helper_functions(module), units.is_leaf).trace(module)
     except Exception as exc:  # fx raises many types for untraceable code
         raise ModelImportError(f"cannot trace {type(module).__name__}: {type(exc).__name__}: "
                                f"{exc}") from None
-    return _Builder(module, traced, list(input_shapes), input_dtypes).build()
+    builder = _Builder(module, traced, list(input_shapes), input_dtypes)
+    builder.units = units
+    graph = builder.build()
+    if _verify:  # a submodule imported as a unit is verified within its model
+        verify(module, graph, builder.origin)
+    return graph
+
+
+def _unit_importer(module, shapes, dtypes) -> Graph:
+    """A submodule's own import, for :class:`import_units.Plan` (verified as
+    part of the model it is in)."""
+    return import_model(module, input_shapes=shapes, input_dtypes=dtypes, _verify=False)
 
 
 def import_project(path: str | Path, class_name: str | None = None, input_shapes=None,
@@ -175,17 +193,18 @@ def _helper_functions(module) -> tuple:
 class _Tracer:
     """fx tracer keeping catalogue modules (and helper classes) as leaves."""
 
-    def __new__(cls, functions: tuple = ()):
+    def __new__(cls, functions: tuple = (), unit=lambda m: False):
         import torch.fx
 
         class Tracer(torch.fx.Tracer):
             def is_leaf_module(self, m, qualname):
-                name = type(m).__name__
-                if blocks.get(name) is not None or blocks.get(name.replace("Parametrized", "")):
+                if module_spec(m) is not None or unit(m):  # a unit: import_units
                     return True
                 return super().is_leaf_module(m, qualname)
 
-        return Tracer(autowrap_functions=functions)
+        tracer = Tracer(autowrap_functions=functions)
+        tracer.record_stack_traces = True  # refusals name the user's source line
+        return tracer
 
 
 _FUNCS = {"add": "Add", "mul": "Multiply", "relu": "ReLU", "tanh": "Tanh",
@@ -200,9 +219,12 @@ class _Builder:
         self.root, self.fx_graph, self.shapes, self.dtypes = module, fx_graph, shapes, dtypes
         self.g = Graph()
         self.val: dict = {}
-        self.bad: list[str] = []
+        self.bad = Problems()
+        #: node id → path of the original submodule whose weights it takes
+        self.origin: dict[str, str] = {}
         self.depth: dict[str, int] = {}
         self.an: Analyzer | None = None  # made on first use, follows the graph
+        self.units = None  # an import_units.Plan: submodules that become unit instances
 
     def add(self, type_name: str, params: dict, inputs: list[tuple[str, str]], name=None) -> str:
         if name is not None and self.g.name_problem(name) is not None:
@@ -226,57 +248,106 @@ class _Builder:
             return all(self.is_meta(x) for x in a.values())
         return True
 
+    def failed(self, a) -> bool:
+        """Whether an argument (nested) is the value of a node that could not be mapped."""
+        if hasattr(a, "op"):
+            return self.val.get(a, ("?",))[0] == "X"
+        if isinstance(a, (list, tuple)):
+            return any(self.failed(x) for x in a)
+        if isinstance(a, dict):
+            return any(self.failed(x) for x in a.values())
+        return False
+
+    def known(self, n) -> bool:
+        """Whether a node's operation has a mapping at all (its input aside)."""
+        if n.op == "call_module":
+            mod = self.root.get_submodule(n.target)
+            return module_spec(mod) is not None or bool(self.units and self.units.is_leaf(mod))
+        if n.op not in ("call_function", "call_method"):
+            return True
+        t = n.target
+        name = t if isinstance(t, str) else getattr(t, "__name__", str(t))
+        if name == "getattr":
+            return n.args[1] in ("shape", "device", "dtype", "ndim")
+        return (t is operator.getitem or name in ("size", "dim", "iadd", "imul")
+                or name in _FUNCS
+                or bool(import_functional.forms_for(t, n.op == "call_method")))
+
     def build(self) -> Graph:
         k = 0
         for n in self.fx_graph.nodes:
-            if n.op == "placeholder":
-                if k >= len(self.shapes):
-                    raise ModelImportError(f"forward() has more arguments than input_shapes ({len(self.shapes)})")
-                nid = self.add("Input", {"shape": list(self.shapes[k]), "dtype": self.dtypes[k]}, [],
-                               name=n.name)
-                self.val[n] = ("T", nid)
-                k += 1
-            elif n.op == "output":
-                outs = n.args[0] if isinstance(n.args[0], (tuple, list)) else (n.args[0],)
-                for o in outs:
-                    t = self.tensor(o)
-                    if t is None:
-                        self.bad.append(f"output {o}")
-                        continue
-                    self.add("Output", {}, [(t, "in")])
-            elif self.is_meta(list(n.args) + list(n.kwargs.values())) and n.op != "call_module":
-                self.val[n] = ("M", None)
-            elif n.op == "call_module":
-                self.module(n)
-            else:
-                self.function(n)
+            self.bad.node = n
+            before = len(self.bad)
+            if self.failed(list(n.args) + list(n.kwargs.values())):
+                # a knock-on of an earlier cause: reported only if it is a cause itself
+                if not self.known(n):
+                    self.bad.append(self.unsupported(n))
+                self.val[n] = ("X", None)
+                continue
+            self.step(n, k)
+            k += n.op == "placeholder"
+            if len(self.bad) > before:
+                self.val[n] = ("X", None)
         if self.an is not None:
             self.an.close()
         if self.bad:
-            raise ModelImportError("no block for: " + ", ".join(dict.fromkeys(self.bad)))
+            raise ModelImportError(self.bad.message(type(self.root).__name__))
         for nid, node in self.g.nodes.items():
             rows = [m for m in self.g.nodes if self.depth[m] == self.depth[nid]]
             self.g.move(nid, (220.0 * self.depth[nid], 120.0 * rows.index(nid)))
         return self.g
 
+    def unsupported(self, n) -> str:
+        if n.op == "call_module":
+            return f"module {n.target} ({type(self.root.get_submodule(n.target)).__name__}) has no block"
+        if n.op == "call_function" and getattr(n.target, "__name__", "") == "getattr":
+            return f"attribute .{n.args[1]} has no block"
+        t = n.target
+        return f"function {t if isinstance(t, str) else getattr(t, '__name__', t)} has no block"
+
+    def step(self, n, k: int) -> None:
+        """Map one fx node (``k``: how many forward arguments came before it)."""
+        if n.op == "placeholder":
+            if k >= len(self.shapes):
+                raise ModelImportError(f"forward() has more arguments than input_shapes ({len(self.shapes)})")
+            nid = self.add("Input", {"shape": list(self.shapes[k]), "dtype": self.dtypes[k]}, [],
+                           name=n.name)
+            self.val[n] = ("T", nid)
+        elif n.op == "output":
+            outs = n.args[0] if isinstance(n.args[0], (tuple, list)) else (n.args[0],)
+            for o in outs:
+                t = self.tensor(o)
+                if t is None:
+                    self.bad.append(f"output {o} is not a tensor of a block")
+                    continue
+                self.add("Output", {}, [(t, "in")])
+        elif self.is_meta(list(n.args) + list(n.kwargs.values())) and n.op != "call_module":
+            self.val[n] = ("M", None)
+        elif n.op == "call_module":
+            self.module(n)
+        else:
+            self.function(n)
+
     # ----------------------------------------------------------------- modules
     def module(self, n) -> None:
-        mod = self.root.get_submodule(n.target)
-        tname = type(mod).__name__
-        spec = blocks.get(tname) or blocks.get(tname.replace("Parametrized", ""))
-        if spec is None or spec.role != "layer":
-            self.bad.append(f"module {n.target} ({tname})")
+        if self.units is not None and self.units.instance(self, n):
             return
-        params = _module_params(spec, mod)
-        if tname.startswith("Parametrized"):
-            params["weight_norm"] = True
+        mod = self.root.get_submodule(n.target)
+        spec = module_spec(mod)
+        if spec is None:
+            self.bad.append(self.unsupported(n))
+            return
+        cls_name = type(mod).__name__.replace("Parametrized", "")
+        try:
+            params = module_params(spec, mod, n.kwargs)
+            params.update(_parametrization(spec, mod))
+        except ImportRefused as exc:
+            self.bad.append(f"{n.target}: {exc.describe(cls_name)}")
+            return
         ins = [a for a in n.args if not self.is_meta(a)]
         ports = list(spec.inputs)
-        if spec.type == "MultiheadAttention":
-            params["causal"] = bool(n.kwargs.get("is_causal") or "attn_mask" in n.kwargs)
-            ins = list(dict.fromkeys(ins)) if len(set(ins)) == 1 else ins
-        if spec.type == "TransformerDecoderLayer":
-            params["causal"] = "tgt_mask" in n.kwargs
+        if len(ins) > 1 and len(set(ins)) == 1 and all(p.optional for p in ports[1:]):
+            ins = ins[:1]  # self-attention: key and value default to the query
         edges = []
         for port, a in zip(ports, ins):
             t = self.tensor(a)
@@ -284,26 +355,29 @@ class _Builder:
                 self.bad.append(f"input {a} of {n.target}")
                 return
             edges.append((t, port.name))
-        nid = self.add(spec.type, _prune(spec, params), edges, name=n.target.replace(".", "_"))
+        nid = self.add(spec.type, params, edges, name=n.target.replace(".", "_"))
+        self.origin[nid] = n.target
         multi = spec.type in ("RNN", "LSTM", "GRU", "MultiheadAttention")
         self.val[n] = ("TUP", nid) if multi else ("T", nid)
 
     # --------------------------------------------------------------- functions
     def function(self, n) -> None:
+        if import_functional.convert(self, n):  # forms declared by the block specs
+            return
         t = n.target
         name = t if isinstance(t, str) else getattr(t, "__name__", str(t))
         args = list(n.args)
         if t is operator.getitem:
             return self.getitem(n, args)
         if name == "getattr" and args[1] not in ("shape", "device", "dtype", "ndim"):
-            self.bad.append(f"attribute .{args[1]}")
+            self.bad.append(self.unsupported(n))
             return
         if name in ("getattr", "size", "dim"):
             self.val[n] = ("M", None)
             return
         kind = _FUNCS.get({"iadd": "add", "imul": "mul"}.get(name, name))
         if kind is None:
-            self.bad.append(f"function {name}")
+            self.bad.append(self.unsupported(n))
             return
         if kind == "Concat":
             items = args[0]
@@ -415,52 +489,19 @@ def _prune(spec, params: dict) -> dict:
     return out
 
 
-def _plain(v):
+def _parametrization(spec, mod) -> dict:
+    """``weight_norm=True`` for a weight-normalised layer; any other
+    parametrization has no block parameter and is refused."""
     import torch
 
-    if isinstance(v, torch.nn.Dropout):
-        return v.p
-    if isinstance(v, (tuple, list)):
-        v = [_plain(x) for x in v]
-        return v[0] if v and all(x == v[0] for x in v) else v
-    if isinstance(v, torch.Tensor) or v is None:
-        return _MISSING
-    if isinstance(v, torch.nn.Module):
-        return _MISSING
-    return v
-
-
-def _module_params(spec, mod) -> dict:
-    """Parameter values read back from a module instance."""
-    out = {}
-    layer = mod.layers[0] if spec.type == "TransformerEncoder" else mod
-    if spec.type == "DepthwiseSeparableConv2d":
-        layer = mod.depthwise  # holds the geometry; the pointwise half the out_channels
-    for p in spec.params:
-        if p.name in ("init", "init_scale", "weight_norm") or p.name in spec.inferred:
-            continue
-        v = getattr(layer, p.name, _MISSING)
-        if p.name == "bias" and not isinstance(v, bool):
-            v = any(k.endswith("bias") for k, _ in layer.named_parameters())
-        elif p.name == "normalized_dims":
-            v = len(getattr(mod, "normalized_shape", ()) or ()) or _MISSING
-        else:
-            v = _plain(v)
-        if v is not _MISSING:
-            out[p.name] = v
-    if spec.type in ("TransformerEncoderLayer", "TransformerDecoderLayer", "TransformerEncoder"):
-        out.update(nhead=layer.self_attn.num_heads, dim_feedforward=layer.linear1.out_features,
-                   dropout=layer.dropout.p, layer_norm_eps=layer.norm1.eps)
-        act = getattr(layer.activation, "__name__", type(layer.activation).__name__).lower()
-        out["activation"] = "gelu" if "gelu" in act else "relu"
-        if spec.type == "TransformerEncoder":
-            out["num_layers"] = len(mod.layers)
-    if spec.type == "DepthwiseSeparableConv2d":
-        out["out_channels"] = mod.pointwise.out_channels
-    if spec.type == "PositionalEncoding":
-        import torch
-
-        out["kind"] = "learned" if isinstance(mod.pe, torch.nn.Parameter) else "sinusoidal"
-        out["max_len"] = int(mod.pe.shape[1])
-    return out
-
+    if not torch.nn.utils.parametrize.is_parametrized(mod):
+        return {}
+    found = {name: [type(p).__name__ for p in plist]
+             for name, plist in mod.parametrizations.items()}
+    plain_weight_norm = (found == {"weight": ["_WeightNorm"]}
+                         and mod.parametrizations.weight[0].dim == 0)
+    if not plain_weight_norm or "weight_norm" not in spec.param_index:
+        what = ", ".join(f"{k}={'+'.join(v)}" for k, v in found.items())
+        raise ImportRefused("parametrizations", what, "is not supported (only weight_norm "
+                            "of the weight over dim 0 is)")
+    return {"weight_norm": True}

@@ -5,14 +5,24 @@ file's name, the class name, the input's sample shape, the dataset's place and
 the project's ``training`` section (as a Python literal made with ``pprint``,
 so user text appears only as ``repr``).
 
-The script never imports NetCanvas, yet its data are the app's: the dataset
-code it needs (the generators of :mod:`runtime.data.synthetic`, the readers of
-:mod:`runtime.data.tabular`, :mod:`runtime.data.npz` and
-:mod:`runtime.data.images`, and the split of :mod:`runtime.data.prepare`) is
-copied into it, verbatim, from those modules' source at export time, so there
-is one definition of each dataset and the same seed gives the same samples.
-With ``torchrun`` (``WORLD_SIZE`` > 1) it trains with ``DistributedDataParallel``
-and a ``DistributedSampler``.
+The script never imports NetCanvas, yet its data are the app's: the public
+function of :mod:`runtime.data` that reads the project's kind of dataset
+(``builtin``, ``from_csv``, ``from_npz`` or ``from_image_folder``, by the name
+:data:`runtime.data.READERS` gives) is copied into it verbatim at export time,
+with every definition it uses (:func:`codegen.bundle.bundle`), so there is one
+definition of each dataset and the same seed gives the same samples and split.
+The script's docstring names what it needs to run: torch and numpy, plus
+scikit-learn for the sets read from its bundled files and Pillow for an image
+folder.  With ``torchrun`` (``WORLD_SIZE`` > 1) it trains with
+``DistributedDataParallel`` and a ``DistributedSampler``; in one process it
+draws each epoch's order as the engine does, so it trains on the app's batches.
+
+With several Inputs or Outputs (project-format.md, "Several inputs and outputs
+in training") the script reads an ``.npz`` by node id with the engine's own
+:func:`runtime.data.node_arrays.load_node_arrays` (copied), trains one loss per
+Output with a target (``loss`` by Output id, weighed by ``loss_weights``) and
+prints, like ``train``, ``val_loss`` (the weighted sum) and per Output
+``val_accuracy_<id>`` or ``val_mae_<id>``.
 """
 
 from __future__ import annotations
@@ -25,33 +35,25 @@ import pprint
 import re
 from pathlib import Path
 
-from graph.training_check import first_error_text, per_output, training_errors
+from graph import training_names as vocab
+from graph.training_check import first_error_text, training_errors
 
+from .bundle import bundle
 from .errors import CodegenError
-from .training_template import LOAD_BUILTIN, LOAD_FILE, TEMPLATE
+from .training_template import LOAD_BUILTIN, LOAD_FILE, LOAD_NPZ, TEMPLATE
 
-#: What the script copies from runtime/data, per module: top-level names in
-#: file order, or None for every definition (imports and docstring left out)
-#: but the editor's header readers, which a script never calls.
-_ALWAYS = (("graph.humanize", ("_PREFIXES", "_scaled", "size")),
-           ("runtime.memory", ("available_memory",)),
-           ("prepare", ("FLOAT32_MAX", "check_float32", "check_arrays", "encode_labels", "_name",
-                        "finish")))
-_BY_SOURCE = {
-    "generated": (("synthetic", None),),
-    "real": (("tabular", ("_SKLEARN", "real")),),
-    "csv": (("tabular", ("MAX_NUMERIC_CLASSES", "_decode", "_parse", "_target_column",
-                         "_read_rows", "_number", "read_csv", "_target")),),
-    "npz": (("npz", None),),
-    "image_folder": (("images", None),),
-}
 FILE_SOURCES = ("csv", "npz", "image_folder")
+#: Defined by the template itself, not copied: the dataset containers and error
+#: (plain classes, so the script also runs when executed in a bare namespace).
+PROVIDED = ("Dataset", "DatasetError", "NodeDataset", "TargetArrays")
+#: For an ``.npz`` file, also the reader of arrays by node id (``X_<input id>``,
+#: ``y_<output id>``) and its test, copied as the engine calls them.
+NODE_READERS = (("runtime.data.node_arrays", "holds_node_arrays"),
+                ("runtime.data.node_arrays", "load_node_arrays"))
+#: The reader's arguments the script fills itself (the others come from the settings).
+_FILLED = ("path", "seed", "val_fraction")
 #: Documented settings the script does not apply yet: refused, never silently dropped.
-_UNSUPPORTED = {
-    "augment": "the training script does not apply data augmentation yet; remove augment "
-               "(or set it to null) to export one",
-    "loss_weights": "the training script trains one loss; remove loss_weights to export one",
-}
+_UNSUPPORTED: dict[str, str] = {}
 
 
 def refusal(training, graph=None) -> str | None:
@@ -69,83 +71,69 @@ def refusal(training, graph=None) -> str | None:
     for key, why in _UNSUPPORTED.items():
         if t.get(key):
             return f"training.{key}: {why}"
-    if per_output(t.get("loss")):
-        return ("training.loss: the training script trains one loss; a loss per Output is "
-                "not supported there yet")
     return None
 
 
-def _module_path(module_name: str) -> str:
-    """``"prepare"`` → ``"runtime.data.prepare"``; a dotted name is already whole."""
-    return module_name if "." in module_name else f"runtime.data.{module_name}"
+def _reader(kind: str):
+    """The public function of :mod:`runtime.data` that reads a kind of source."""
+    import runtime.data as data
+
+    return getattr(data, data.READERS[kind])
 
 
-def _definitions(module_name: str, names: tuple[str, ...] | None) -> list[tuple[str, str]]:
-    """``(name, source)`` of a runtime.data module's top-level definitions."""
-    import importlib
+def data_code(kind: str) -> str:
+    """The dataset code the script needs for one kind of source (a key of
+    :data:`runtime.data.READERS`): the reader, copied with what it uses."""
+    fn = _reader(kind)
+    extra = list(NODE_READERS) if kind == "npz" else []
+    return bundle([(fn.__module__, fn.__name__), *extra], provided=PROVIDED)
 
-    module = importlib.import_module(_module_path(module_name))
-    text = inspect.getsource(module)
-    found = []
-    for node in ast.parse(text).body:
-        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
-            name = node.name
+
+def augment_code() -> str:
+    """NetCanvas's augmentation (:func:`runtime.augment.augment_batch` and the
+    generator it draws from), copied with what it uses, so the script changes
+    its training batches exactly as the app does."""
+    return bundle([("runtime.augment", "augment_batch"),
+                   ("runtime.augment", "augment_generator")], provided=PROVIDED)
+
+
+def _top_names(src: str) -> set[str]:
+    """The names a module's top level defines."""
+    out = set()
+    for node in ast.parse(src).body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            out.add(node.name)
         elif isinstance(node, (ast.Assign, ast.AnnAssign)):
-            target = node.targets[0] if isinstance(node, ast.Assign) else node.target
-            if not isinstance(target, ast.Name):
-                continue
-            name = target.id
-        else:
-            continue  # the docstring and the imports
-        if name in names if names is not None else not name.endswith("_sample_shape"):
-            if getattr(node, "decorator_list", None):
-                raise CodegenError(f"internal error: cannot copy decorated {name}")
-            found.append((name, ast.get_source_segment(text, node)))
-    missing = set(names or ()) - {n for n, _ in found}
-    if missing:
-        raise CodegenError(f"internal error: {_module_path(module_name)} has no "
-                           f"{', '.join(sorted(missing))} to copy into the training script")
-    return found
+            for t in node.targets if isinstance(node, ast.Assign) else [node.target]:
+                out.update(n.id for n in ast.walk(t) if isinstance(n, ast.Name))
+    return out
 
 
-def data_code(source: str) -> str:
-    """The dataset code the script needs for one kind of ``source``
-    (``"generated"``, ``"real"``, ``"csv"``, ``"npz"`` or ``"image_folder"``)."""
-    seen: set[str] = set()
-    blocks = []
-    for module_name, names in _ALWAYS + _BY_SOURCE[source]:
-        defs = _definitions(module_name, names)
-        for name, _ in defs:
-            if name in seen:
-                raise CodegenError(f"internal error: {name} is defined twice in the dataset code")
-            seen.add(name)
-        body = "\n\n\n".join(src for _, src in defs)
-        blocks.append(f"# {_module_path(module_name).replace('.', '/')}.py\n{body}")
-    return "\n\n\n".join(blocks)
+def _source(dataset) -> tuple[str, str | None]:
+    """Which kind of source the training section names (a key of
+    :data:`runtime.data.READERS`) and, for a built-in set, its name."""
+    from runtime.data.catalog import builtin_catalog
 
-
-def _builtin_table() -> tuple[dict, tuple]:
-    from runtime.data.catalog import REAL, builtin_catalog
-
-    table = {name: {"n": info.default_n, "task": info.task, "num_classes": info.num_classes,
-                    "options": dict(info.options)}
-             for name, info in builtin_catalog().items()}
-    return table, tuple(REAL)
-
-
-def _source(dataset) -> str:
-    """Which kind of dataset the training section names."""
     if isinstance(dataset, dict):
         for kind in FILE_SOURCES:
             if kind in dataset:
-                return kind
+                return kind, None
         name = dataset.get("name", "digits")
     else:
         name = "digits"
-    table, real = _builtin_table()
-    if name not in table:
+    if name not in builtin_catalog():
         raise CodegenError(f"training.dataset.name: no built-in dataset {name!r}")
-    return "real" if name in real else "generated"
+    return "name", name
+
+
+def _needs(kind: str, name: str | None) -> list[str]:
+    """The packages (pip names) the script imports for this dataset."""
+    from runtime.data.catalog import REAL
+
+    extra = {"image_folder": ["pillow"]}.get(kind, [])
+    if name in REAL:
+        extra = ["scikit-learn"]  # the bundled real sets are read from its files
+    return ["torch", "numpy", *extra]
 
 
 def _data_path(dataset, kind: str, project_dir: str | os.PathLike | None) -> str | None:
@@ -181,7 +169,8 @@ def _literal(value, where: str = "training") -> str:
 
 
 def render(model_file: str, class_name: str, script_name: str, input_shape, input_dtype: str,
-           training: dict | None, project_dir: str | os.PathLike | None = None) -> str:
+           training: dict | None, project_dir: str | os.PathLike | None = None,
+           inputs: list | None = None, outputs: list[str] | None = None) -> str:
     """The training script's source.
 
     Args:
@@ -194,6 +183,11 @@ def render(model_file: str, class_name: str, script_name: str, input_shape, inpu
         project_dir: the project file's folder, against which relative dataset
             paths are resolved (project-format.md); None leaves them relative
             to the folder the script is run from.
+        inputs: the network's Inputs as ``(id, sample shape, dtype)``, in the
+            order the model takes them (None: one, ``input_shape``/``input_dtype``).
+        outputs: the network's Output ids, in the order the model returns
+            them (None: one).  With several Inputs or Outputs the script reads
+            the arrays by node id and trains one loss per Output, as the app.
 
     Raises:
         CodegenError: the training section has a problem
@@ -205,13 +199,24 @@ def render(model_file: str, class_name: str, script_name: str, input_shape, inpu
         raise CodegenError(why)
     training = dict(training or {})
     dataset = training.get("dataset") or {"name": "digits"}
-    kind = _source(dataset)
+    kind, name = _source(dataset)
+    reader = _reader(kind)
     if kind in FILE_SOURCES:
-        load = LOAD_FILE.replace("__KIND__", repr(kind))
+        options = tuple(p for p in inspect.signature(reader).parameters if p not in _FILLED)
+        load = (LOAD_NPZ if kind == "npz" else LOAD_FILE).replace(
+            "__READER__", reader.__name__).replace("__OPTIONS__", repr(options))
     else:
-        table, real = _builtin_table()
-        load = LOAD_BUILTIN.replace("__BUILTIN__", _literal(table, "catalog")).replace(
-            "__REAL__", repr(real))
+        load = LOAD_BUILTIN
+    ins = [(str(i), tuple(s), str(d)) for i, s, d in inputs] if inputs else [
+        ("input", tuple(input_shape), input_dtype)]
+    outs = [str(o) for o in outputs] if outputs else ["output"]
+    needs = _needs(kind, name)
+    code = data_code(kind)
+    augment = augment_code() if training.get("augment") else ""
+    clash = (_top_names(code) | _top_names(augment)) & (_top_names(TEMPLATE) | _top_names(load))
+    if clash:
+        raise CodegenError("internal error: the dataset code and the training script both "
+                           f"define {', '.join(sorted(clash))}")
     safe_doc = "".join(c for c in f"{script_name}" if c.isalnum() or c in "._-") or "train.py"
     fills = {
         "__MODEL_FILE__": repr(str(model_file)),
@@ -220,10 +225,19 @@ def render(model_file: str, class_name: str, script_name: str, input_shape, inpu
         "__SCRIPT__": safe_doc,
         "__INPUT_SHAPE__": repr(tuple(input_shape)),
         "__INPUT_DTYPE__": repr(input_dtype),
+        "__INPUTS__": repr(ins),
+        "__OUTPUTS__": repr(outs),
         "__DATA_PATH__": repr(_data_path(dataset, kind, project_dir)),
         "__CONFIG__": _literal(training),
-        "__DATA_CODE__": data_code(kind),
+        "__DATA_CODE__": code,
+        "__NEEDS__": ", ".join(needs[:-1]) + " and " + needs[-1],
+        "__PIP__": " ".join(needs),
+        "__INDEX_LOSSES__": repr(tuple(vocab.INDEX_LOSSES)),
+        "__PER_STEP__": repr(tuple(vocab.PER_STEP)),
         "__LOAD_DATA__": load,
+        "__AUGMENT_CODE__": ("\n\n# ------------------- NetCanvas's augmentation code "
+                             "(runtime/augment.py), copied verbatim\n" + augment + "\n"
+                             if augment else ""),
     }
     # one pass, so a filled-in value is never itself searched for placeholders
     src = re.sub("|".join(re.escape(k) for k in fills), lambda m: fills[m.group(0)], TEMPLATE)

@@ -31,7 +31,7 @@ from graph.problems import ERROR
 from graph.unit_values import freeze, plain, symbol
 
 from .errors import CodegenError
-from .source import ModuleParts, class_lines, module_parts
+from .module_code import ModuleParts, class_lines, module_parts
 
 _SIZE_NAMES = {2: {1: "in_features"}, 3: {1: "in_channels", 2: "in_features"},
                4: {1: "in_channels", 2: "in_height", 3: "in_width"},

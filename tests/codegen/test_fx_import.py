@@ -97,17 +97,7 @@ PROJECTS = sorted((ROOT / "resources" / "examples").glob("*.json")) + \
     sorted((ROOT / "resources" / "templates").glob("*.json"))
 
 
-def _round_trip_case(path: Path):
-    # Import flattens a unit's class into separate layers today, so its
-    # state-dict keys differ; importing submodules as units is issue 12.  Strict:
-    # this fails loudly once import keeps units.
-    if '"units"' in path.read_text(encoding="utf-8"):
-        return pytest.param(path, marks=pytest.mark.xfail(
-            strict=True, reason="import does not bring submodules back as units yet"))
-    return path
-
-
-@pytest.mark.parametrize("path", [_round_trip_case(p) for p in PROJECTS],
+@pytest.mark.parametrize("path", PROJECTS,
                          ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_generated_code_of_every_example_and_template_imports_back(path, tmp_path):
     project = load_project(path)
@@ -246,8 +236,12 @@ def test_import_cli_names_unsupported_modules_and_functions(tmp_path):
     r = _cli("import", model, "--class", "Upsampler", "--input-shape", "1x4x4", "-o",
              tmp_path / "u.json")
     assert r.returncode == 1
-    assert r.stderr.startswith(f"error: cannot import '{model}': no block for: ")
-    assert "module up (Upsample)" in r.stderr and "function fft" in r.stderr
+    # the first cause first, with the line of the user's code that makes it
+    assert r.stderr.startswith(
+        f"error: cannot import '{model}': Upsampler cannot be imported exactly (3 unsupported "
+        "operations, the first cause first):\n  user.py:27  return torch.fft.fft(self.up(x))"
+        ".real  — module up (Upsample) has no block\n")
+    assert "function fft" in r.stderr and "attribute .real" in r.stderr
     assert not (tmp_path / "u.json").exists()
 
 

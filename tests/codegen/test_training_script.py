@@ -16,6 +16,7 @@ import pytest
 
 from codegen.export import write_model, write_training_script
 from codegen.training_script import render
+from graph import training_names as names
 from graph.project import load_project, loads_project
 from runtime.data import builtin_catalog, load_dataset
 
@@ -245,3 +246,142 @@ def test_torchrun_with_two_cpu_processes_trains_and_all_reduces_the_train_loss(t
     assert ddp["val_loss"] == pytest.approx(single["val_loss"], rel=1e-5)
     assert {p.name for p in (tmp_path / "ddp").iterdir()} == {"best.pt", "last.pt",
                                                               "metrics.csv"}
+
+
+# ------------------------------------------------------------- what the script needs
+NEEDS = [({"name": "moons"}, "torch and numpy", "torch numpy"),
+         ({"name": "digits"}, "torch, numpy and scikit-learn", "torch numpy scikit-learn"),
+         ({"name": "iris", "val_fraction": 0.3}, "torch, numpy and scikit-learn",
+          "torch numpy scikit-learn"),
+         ({"csv": "t.csv", "target": "label"}, "torch and numpy", "torch numpy"),
+         ({"npz": "a.npz"}, "torch and numpy", "torch numpy"),
+         ({"image_folder": "pics"}, "torch, numpy and pillow", "torch numpy pillow")]
+
+
+@pytest.mark.parametrize("dataset, needs, pip", NEEDS, ids=lambda v: str(v)[:20])
+def test_the_header_names_what_the_script_needs_and_nothing_is_faked(dataset, needs, pip):
+    import ast
+
+    src = render("net.py", "Net", "net_train.py", (2,), "float32", {"dataset": dataset})
+    assert src.splitlines()[0] == f'"""Train Net (written by NetCanvas; needs {needs}).'
+    assert f"\n    pip install {pip}\n" in src
+    assert "ModuleType" not in src and "sys.modules" not in src  # no stand-in modules
+    imported = {(a.name if isinstance(n, ast.Import) else n.module).split(".")[0]
+                for n in ast.walk(ast.parse(src)) if isinstance(n, (ast.Import, ast.ImportFrom))
+                for a in n.names}
+    # never NetCanvas itself: only the standard library and the packages named above
+    assert imported - set(sys.stdlib_module_names) <= {"torch", "numpy", "sklearn", "PIL"}
+
+
+@pytest.mark.parametrize("kind, reader", [("name", "builtin"), ("csv", "from_csv"),
+                                          ("npz", "from_npz"),
+                                          ("image_folder", "from_image_folder")])
+def test_the_script_holds_runtime_datas_public_reader_verbatim(kind, reader):
+    import inspect
+
+    import runtime.data
+
+    dataset = {"name": "moons"} if kind == "name" else {kind: "somewhere"}
+    src = render("net.py", "Net", "net_train.py", (2,), "float32", {"dataset": dataset})
+    assert inspect.getsource(getattr(runtime.data, reader)) in src
+    assert f"return {reader}(" in src  # load_data calls it by its public name
+
+
+def _run_without(package: str, script: Path, cwd: Path, *args):
+    """Run ``script`` as __main__ in a clean interpreter where ``package`` cannot be imported."""
+    code = (f"import runpy, sys; sys.modules[{package!r}] = None; "
+            f"sys.argv = {[str(script), '--epochs', '1', '--device', 'cpu', *args]!r}; "
+            f"runpy.run_path({str(script)!r}, run_name='__main__')")
+    return subprocess.run([sys.executable, "-I", "-c", code], cwd=cwd, capture_output=True,
+                          text=True, timeout=600)
+
+
+def test_without_scikit_learn_a_bundled_set_says_what_to_install(tmp_path):
+    project = load_project(ROOT / "resources" / "templates" / "mlp_spirals.json")
+    project.training["dataset"] = {"name": "iris"}
+    script = _export(project, tmp_path / "export")
+    r = _run_without("sklearn", script, tmp_path, "--out", "runs")
+    assert r.returncode == 1
+    assert r.stderr.strip().splitlines()[-1] == (
+        "error: the built-in dataset iris is read from scikit-learn's bundled files, and "
+        "scikit-learn is not installed; install it with `pip install scikit-learn`")
+
+
+def test_without_scikit_learn_a_generated_set_trains_with_the_apps_stratified_split(tmp_path):
+    project = _small(load_project(ROOT / "resources" / "templates" / "mlp_spirals.json"), 120)
+    script = _export(project, tmp_path / "export")
+    without = _last_json(_run_without("sklearn", script, tmp_path, "--out", "a", "--lr", "0"))
+    with_it = _last_json(_run(script, "--out", "b", "--lr", "0", cwd=tmp_path))
+    assert without == with_it  # the same samples and split: the same numbers
+
+
+def test_the_scripts_training_names_come_from_the_registry():
+    from graph import training_names
+
+    ns = _script_namespace({"dataset": {"name": "moons", "n": 40}})
+    assert ns["INDEX_LOSSES"] == tuple(training_names.INDEX_LOSSES)
+    assert ns["PER_STEP"] == tuple(training_names.PER_STEP)
+
+
+# ------------------------------------------- the script's training pieces match the engine's
+def _lrs(schedule, optimizer, epochs=4, steps=3):
+    seen = []
+    for _ in range(epochs):
+        for _ in range(steps):
+            optimizer.step()
+            schedule.step_batch()
+            seen.append(optimizer.param_groups[0]["lr"])
+        schedule.step_epoch(1.0)
+        seen.append(optimizer.param_groups[0]["lr"])
+    return seen
+
+
+SCHEDULE_CASES = [
+    *({"type": name, **start} for name, start in names.SCHEDULE_STARTS.items()),
+    {"type": "CosineAnnealingLR"}, {"type": "OneCycleLR"},
+    {"type": "LinearWarmup", "warmup_steps": 5, "then": {"type": "StepLR", "step_size": 1}},
+    {"type": "LinearWarmup", "warmup_steps": 4, "then": {"type": "OneCycleLR"}},
+]
+LOSS_CASES = [
+    {"type": "CrossEntropyLoss", "label_smoothing": 0.1, "weight": [1.0, 2.0]},
+    {"type": "NLLLoss"}, {"type": "BCEWithLogitsLoss", "pos_weight": [2.0]},
+    {"type": "MSELoss"}, {"type": "L1Loss"}, {"type": "SmoothL1Loss", "beta": 0.5},
+    {"type": "HuberLoss", "delta": 2.0}, {"type": "MultiMarginLoss", "margin": 0.5},
+    {"type": "KLDivLoss"}]
+
+
+def test_every_schedule_and_loss_of_the_registry_is_compared():
+    assert {c["type"] for c in SCHEDULE_CASES} == set(names.SCHEDULES)
+    assert {c["type"] for c in LOSS_CASES} == set(names.LOSSES)
+
+
+@pytest.mark.parametrize("spec", SCHEDULE_CASES,
+                         ids=lambda s: s["type"] + ("+" + s["then"]["type"] if "then" in s else ""))
+def test_the_scripts_schedule_steps_the_learning_rate_as_the_engine_does(spec):
+    import torch
+
+    from runtime.optim import build_schedule
+
+    ns = _script_namespace({"dataset": {"name": "moons", "n": 40}})
+    runs = []
+    for make in (lambda o: ns["Schedule"](o, spec, 4, 3),
+                 lambda o: build_schedule(spec, o, 4, 3)):
+        opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1, momentum=0.9)
+        runs.append(_lrs(make(opt), opt))
+    assert runs[0] == pytest.approx(runs[1], rel=1e-12), spec
+
+
+@pytest.mark.parametrize("loss", LOSS_CASES, ids=lambda s: s["type"])
+def test_the_scripts_loss_is_the_engines(loss):
+    import torch
+
+    from runtime.optim import build_loss
+
+    ns = _script_namespace({"dataset": {"name": "moons", "n": 40}})
+    ours, theirs = ns["make_loss"](loss, torch.device("cpu")), build_loss(loss, torch.device("cpu"))
+    assert type(ours) is type(theirs)
+    assert {k: v for k, v in vars(ours).items() if not k.startswith("_")} == \
+        {k: v for k, v in vars(theirs).items() if not k.startswith("_")}
+    for name in ("weight", "pos_weight"):
+        a, b = getattr(ours, name, None), getattr(theirs, name, None)
+        assert (a is None and b is None) or torch.equal(a, b)
