@@ -154,20 +154,20 @@ def open_window(path: str | None):
     follow_theme(app, window)
     window.show()  # first, so the network is laid out for the real canvas size
     if path:
-        window.open_path(path)  # also removes temporary files a killed save left there
+        window.files.open_path(path)  # also removes temporary files a killed save left there
     else:
         try:
             from .document import Document
             window.set_document(Document(load_project(EXAMPLE), None), fresh_layout=True)
         except (ProjectLoadError, OSError) as exc:
             window.set_document(Document(Project.new()))
-            window.statusBar().showMessage(f"The example network is not available: {exc}", 10000)
+            window.feedback.status(f"The example network is not available: {exc}", 10000)
     app.aboutToQuit.connect(window.recovery.shutdown)
     QTimer.singleShot(0, window.view.show_network)
     # the window's own objects live as long as it does: no full collection
     # should walk them again (a pause while dragging or training)
     QTimer.singleShot(0, gc.freeze)
-    QTimer.singleShot(0, window.offer_recovery)
+    QTimer.singleShot(0, window.files.offer_recovery)
     return window
 
 

@@ -1,7 +1,11 @@
 """A live, read-only view of the generated PyTorch code, syntax highlighted.
 
 Code generation is imported lazily (after the first paint) and re-run at most
-every ~200 ms after edits; an invalid graph shows its errors instead.
+every ~200 ms after the document's analysis changed, from that analysis (the
+network is not analysed again); an invalid graph shows its errors instead.
+A document just bound is generated only once the event loop has run again
+(its canvas painted first: generating a 5,000-node network takes a second),
+and a hidden panel generates when it is shown, not on every edit.
 """
 
 from __future__ import annotations
@@ -12,6 +16,8 @@ import re
 from PySide6.QtCore import QRegularExpression, QTimer
 from PySide6.QtGui import QColor, QFont, QFontDatabase, QSyntaxHighlighter, QTextCharFormat
 from PySide6.QtWidgets import QPlainTextEdit
+
+from .binding import DocumentBinding
 
 DEBOUNCE_MS = 200
 
@@ -80,8 +86,12 @@ class CodeView(QPlainTextEdit):
         self.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.highlighter = PythonHighlighter(self.document(), dark)
         self.timer = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
-        self.timer.timeout.connect(self.regenerate)
+        self.timer.timeout.connect(self._due)
         self.doc = None
+        self._opening = False  # a document was just bound: wait for the event loop
+        self._stale = False  # the shown code is older than the document (panel hidden)
+        self._binds = 0  # documents bound so far (a wait for an older one's paint is void)
+        self.binding = DocumentBinding(analysed=self.schedule)
         self.setPlainText("# loading the code generator…")
 
     def set_dark(self, dark: bool) -> None:
@@ -90,33 +100,67 @@ class CodeView(QPlainTextEdit):
         self.highlighter.deleteLater()
         self.highlighter = PythonHighlighter(self.document(), dark)
 
-    def set_document(self, doc) -> None:
-        if self.doc is not None:
-            try:
-                self.doc.analysed.disconnect(self.schedule)
-            except (RuntimeError, TypeError):
-                pass
-        self.doc = doc
-        doc.analysed.connect(self.schedule)
+    def bind(self, doc) -> None:
+        """Show the code of ``doc`` (see :mod:`gui.binding`)."""
+        self.doc = self.binding.bind(doc)
+        self.timer.stop()
+        # the debounce starts once the window has painted the new canvas: the
+        # analysis announced while the document opens must not start it sooner
+        self._opening = True
+        self._binds += 1
+        binds = self._binds
+        QTimer.singleShot(0, self, lambda: self._painted(binds))
+
+    def _painted(self, binds: int) -> None:
+        # the first pass of the event loop painted the window (its update was
+        # asked for before this call was posted); the next one starts the debounce
+        QTimer.singleShot(0, self, lambda: self._opened(binds))
+
+    def _opened(self, binds: int) -> None:
+        if binds != self._binds:
+            return  # a document bound since waits for its own paint
+        self._opening = False
         self.schedule()
 
     def schedule(self) -> None:
-        self.timer.start()
+        """Regenerate after the debounce (not while a document is opening)."""
+        self._stale = True
+        if not self._opening:
+            self.timer.start()
+
+    def pending(self) -> bool:
+        """Whether the shown code may be older than the document."""
+        return self._stale or self._opening or self.timer.isActive()
+
+    def _due(self) -> None:
+        if not self.isVisible():
+            return  # stays stale: showEvent regenerates
+        self.regenerate()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._stale and not self._opening and not self.timer.isActive():
+            self.timer.start()
 
     def regenerate(self) -> None:
         """Generate now (the debounce timer calls this)."""
         if self.doc is None:
             return
+        self._stale = False
         from codegen import CodegenError, generate  # lazy: not needed for the first paint
 
-        errors = self.doc.analyzer.model_errors()  # the training settings' are not the code's
+        # incremental: nothing left to do unless the graph changed after ``analysed``
+        an = self.doc.analyzer.refresh()
+        errors = an.model_errors()  # the training settings' are not the code's
         if errors:
             lines = [f"# The network has {len(errors)} error(s); fix them to see its code:", "#"]
             lines += [f"# - {p.message}" for p in errors[:20]]
             text = "\n".join(lines)
         else:
             try:
-                text = generate(self.doc.graph, self.doc.name, self.doc.project.training).source
+                # the document's analysis, not a second one of the whole network
+                text = generate(self.doc.graph, self.doc.name, self.doc.project.training,
+                                analyzer=an).source
             except CodegenError as exc:
                 text = "\n".join("# " + line for line in str(exc).splitlines())
         wrap = QPlainTextEdit.LineWrapMode

@@ -1,7 +1,8 @@
 """Undoable edits: thin ``QUndoCommand``s that call only the graph API.
 
-Views never change the graph directly; they push one of these onto the
-document's ``QUndoStack``.  The graph's events then update the views.  Edits
+Views never change the graph directly; they push one of these with
+:meth:`gui.document.Document.push` (which keeps a refused edit off the undo
+stack).  The graph's events then update the views.  Edits
 of several nodes are macros (a parent command whose children run in order and
 are undone in reverse).
 """
@@ -13,8 +14,9 @@ from typing import Iterable
 
 from PySide6.QtGui import QUndoCommand
 
-from graph.fixes import plan_fix
+from graph.fixes import CHAIN_STEP, DEFAULT_SIZE, place_insert, plan_fix
 from graph.graph import Edge, Graph, GraphEditError, Node
+from graph.placement import PLACE_GAP, free_offset
 
 from .unit_commands import DefineUnit, SetRepeat
 from .unit_paste import name_prefix, plan_units, uses_unit
@@ -62,7 +64,7 @@ class RemoveNodes(QUndoCommand):
 
 
 class Connect(QUndoCommand):
-    """Connect an output port to an input port (refused edits raise before push)."""
+    """Connect an output port to an input port (a refused one raises GraphEditError)."""
 
     def __init__(self, graph: Graph, source: str, target: str, source_port: str | None = None,
                  target_port: str | None = None, index: int | None = None,
@@ -119,6 +121,28 @@ class SetParam(QUndoCommand):
 
     def undo(self) -> None:
         self.graph.set_param(self.node_id, self.name, None if self.old is _MISSING else self.old)
+
+
+class SetFrozen(QUndoCommand):
+    """Freeze blocks (their parameters are not trained) or thaw them."""
+
+    def __init__(self, graph: Graph, node_ids: list[str], frozen: bool,
+                 parent: QUndoCommand | None = None):
+        super().__init__("Freeze" if frozen else "Unfreeze", parent)
+        self.graph = graph
+        self.frozen = frozen
+        self.ids = list(node_ids)
+        self.old: dict[str, bool] = {}  # read at the first redo (a paste adds the node first)
+
+    def redo(self) -> None:
+        if not self.old:
+            self.old = {nid: self.graph.node(nid).frozen for nid in self.ids}
+        for nid in self.ids:
+            self.graph.set_frozen(nid, self.frozen)
+
+    def undo(self) -> None:
+        for nid, was in self.old.items():
+            self.graph.set_frozen(nid, was)
 
 
 class Rename(QUndoCommand):
@@ -185,8 +209,17 @@ class Macro(QUndoCommand):
         return cmd
 
     def redo(self) -> None:
-        for c in self.children:
-            c.redo()
+        done = []
+        try:
+            for c in self.children:
+                c.redo()
+                done.append(c)
+        except GraphEditError:
+            # all or nothing: a refused step takes back the steps before it,
+            # so a refused macro leaves the graph as it found it
+            for c in reversed(done):
+                c.undo()
+            raise
 
     def undo(self) -> None:
         for c in reversed(self.children):
@@ -246,7 +279,7 @@ def add_block(doc, type_name: str, pos: tuple[float, float]) -> tuple[AddBlock |
 
 
 def paste(graph: Graph, fragment: dict, offset: tuple[float, float] = (40, 40),
-          text: str = "Paste", units_graph: Graph | None = None,
+          text: str = "Paste", units_graph: Graph | None = None, size_of=None,
           ) -> tuple[QUndoCommand, list[str]]:
     """A macro adding a fragment's nodes (with new ids) and its inner edges.
 
@@ -261,6 +294,9 @@ def paste(graph: Graph, fragment: dict, offset: tuple[float, float] = (40, 40),
             project format.
         units_graph: the project's graph, which holds the units (default:
             ``graph``; differs when pasting into an opened unit).
+        size_of: ``size_of(graph, type name)`` gives a block's size on the
+            canvas (default :data:`graph.fixes.DEFAULT_SIZE`): the paste
+            lands where it covers no block.
 
     Returns:
         The command (not yet pushed) and the new node ids.
@@ -278,6 +314,7 @@ def paste(graph: Graph, fragment: dict, offset: tuple[float, float] = (40, 40),
     new_ids: dict[str, str] = {}
     taken = set(graph.nodes)
     names = _paste_names(graph, nodes, planned)
+    offset = paste_offset(graph, nodes, offset, size_of)
     for nd, name in zip(nodes, names):
         spec_prefix = (nd.get("type", "n")[:1] or "n").lower()
         nid = graph.new_id(spec_prefix)
@@ -291,11 +328,27 @@ def paste(graph: Graph, fragment: dict, offset: tuple[float, float] = (40, 40),
         cmd.add(AddNode(graph, nd["type"], nd.get("params") or {}, pos, name, nid))
         if nd.get("repeat", 1) != 1:
             cmd.add(SetRepeat(graph, nid, nd["repeat"]))
+        if nd.get("frozen"):  # a pasted copy of a pretrained block stays frozen
+            cmd.add(SetFrozen(graph, [nid], True))
     for ed in fragment.get("edges", []):
         if ed["source"] in new_ids and ed["target"] in new_ids:
             cmd.add(Connect(graph, new_ids[ed["source"]], new_ids[ed["target"]],
                             ed.get("source_port"), ed.get("target_port")))
     return cmd, list(new_ids.values())
+
+
+def paste_offset(graph: Graph, nodes: list[dict], offset: tuple[float, float],
+                 size_of=None) -> tuple[float, float]:
+    """``offset`` when the pasted blocks moved by it overlap no block of
+    ``graph``, else the nearest offset (in steps of half a block) at which
+    none does: a paste never lands on other blocks (or on what was copied).
+    ``size_of(graph, type name)``: a block's size (see :func:`paste`)."""
+    def size(t: str) -> tuple[float, float]:
+        return size_of(graph, t) if size_of is not None else DEFAULT_SIZE
+    moving = [(*nd["pos"], *size(nd["type"])) for nd in nodes if nd.get("pos")]
+    boxes = [(*n.pos, *size(n.type)) for n in graph.nodes.values() if n.pos is not None]
+    step = ((DEFAULT_SIZE[0] + PLACE_GAP) / 2, (DEFAULT_SIZE[1] + PLACE_GAP) / 2)
+    return free_offset(boxes, moving, offset, step)
 
 
 def _paste_names(graph: Graph, nodes: list[dict], planned=()) -> list[str]:
@@ -315,9 +368,12 @@ def _paste_names(graph: Graph, nodes: list[dict], planned=()) -> list[str]:
             for nd, name in zip(nodes, names)]
 
 
-def quick_fix(graph: Graph, problem, pos_hint: tuple[float, float] | None = None) -> QUndoCommand | None:
+def quick_fix(graph: Graph, problem, pos_hint: tuple[float, float] | None = None,
+              size_of=None) -> QUndoCommand | None:
     """The command that applies a problem's ``fix`` (as :func:`graph.fixes.plan_fix`
-    plans it), or None if it has none that applies to the current graph."""
+    plans it), or None if it has none that applies to the current graph.
+    ``size_of(type name)``: a block's size on the canvas, so an insert lands
+    on no block (:func:`graph.fixes.place_insert`)."""
     plan = plan_fix(graph, problem)
     if plan is None:
         return None
@@ -326,10 +382,25 @@ def quick_fix(graph: Graph, problem, pos_hint: tuple[float, float] | None = None
     if plan.kind == "rename":
         return Rename(graph, plan.node, plan.value)
     edge = plan.edge
-    cmd = macro(f"Insert {plan.type}")
-    nid = graph.new_id((plan.type[:1] or "n").lower())
+    blocks = ((plan.type, plan.params), *plan.then)
+    cmd = macro("Insert " + " + ".join(t for t, _ in blocks))
     cmd.add(Disconnect(graph, edge))
-    cmd.add(AddNode(graph, plan.type, dict(plan.params), plan.pos or pos_hint, None, nid))
-    cmd.add(Connect(graph, edge.source, nid, edge.source_port, None))
-    cmd.add(Connect(graph, nid, edge.target, None, edge.target_port, index=plan.edge_index))
+    # the new blocks overlap nothing: the blocks after them move along the
+    # flow when there is no room (in this same undo step)
+    spots, moves = place_insert(graph, plan, size_of)
+    if moves:
+        cmd.add(Move(graph, {nid: (graph.nodes[nid].pos, p) for nid, p in moves.items()},
+                     "Make room", mergeable=False))
+    prev, port, taken = edge.source, edge.source_port, set()
+    for k, (pos, (type_, params)) in enumerate(zip(spots, blocks)):
+        nid = graph.new_id((type_[:1] or "n").lower())
+        while nid in taken:  # the ids are taken only when the macro runs
+            nid = graph.new_id((type_[:1] or "n").lower())
+        taken.add(nid)
+        if pos is None and pos_hint is not None:
+            pos = (pos_hint[0] + CHAIN_STEP * k, pos_hint[1])
+        cmd.add(AddNode(graph, type_, dict(params), pos, None, nid))
+        cmd.add(Connect(graph, prev, nid, port, None))
+        prev, port = nid, None
+    cmd.add(Connect(graph, prev, edge.target, None, edge.target_port, index=plan.edge_index))
     return cmd

@@ -1,12 +1,20 @@
 """Editing actions of the main window: delete, cut, copy, paste, duplicate,
 select all.  Each is one undoable command (a macro for several nodes), on the
-canvas's current level (the project's network or an opened unit)."""
+canvas's current level (the project's network or an opened unit).
+
+:class:`EditController` acts on the selection of the scene its canvas view
+shows and on the document it is bound to."""
 
 from __future__ import annotations
 
 from PySide6.QtWidgets import QApplication
 
+from graph.problems import GraphEditError
+
 from . import commands
+from .canvas.layout import type_size
+from .canvas.view import CanvasView
+from .feedback import Feedback
 from .clipboard import MIME, fragment_text, parse_fragment, put_fragment
 from .unit_commands import DefineUnit
 from .unit_paste import PasteRefused, uses_unit
@@ -14,8 +22,27 @@ from .unit_paste import PasteRefused, uses_unit
 PASTE_OFFSET = (40.0, 40.0)
 
 
-class EditOps:
-    """Mixin for :class:`gui.main_window.MainWindow`."""
+class EditController:
+    """Delete, Cut, Copy, Paste, Duplicate and Select All.
+
+    Args:
+        view: the canvas (its scene holds the selection).
+        feedback: where refusals are said.
+    """
+
+    def __init__(self, view: CanvasView, feedback: Feedback):
+        self.view = view
+        self.feedback = feedback
+        self.doc = None
+
+    def bind(self, doc) -> None:
+        """Edit ``doc`` (nothing to listen to: every action reads it when taken)."""
+        self.doc = doc
+
+    @property
+    def scene(self):
+        """The canvas scene shown now (the document's current level)."""
+        return self.view.scene()
 
     def edit_delete(self) -> None:
         ids = self.scene.selected_node_ids()
@@ -29,7 +56,7 @@ class EditOps:
             cmd.add(commands.Disconnect(self.doc.current_graph, e))
         if ids:
             cmd.add(commands.RemoveNodes(self.doc.current_graph, ids))
-        self.doc.undo.push(cmd)
+        self.doc.push(cmd)
 
     def edit_copy(self) -> bool:
         ids = self.scene.selected_node_ids()
@@ -50,7 +77,7 @@ class EditOps:
         text = bytes(data.data(MIME)).decode("utf-8") if data.hasFormat(MIME) else data.text()
         fragment = parse_fragment(text) if text else None
         if not fragment or not fragment.get("nodes"):
-            self.statusBar().showMessage("The clipboard holds no NetCanvas blocks", 4000)
+            self.feedback.status("The clipboard holds no NetCanvas blocks", 4000)
             return []
         return self._paste(fragment, "Paste")
 
@@ -65,9 +92,9 @@ class EditOps:
         graph = self.doc.current_graph
         try:
             cmd, new_ids = commands.paste(graph, fragment, PASTE_OFFSET, text,
-                                          units_graph=self.doc.graph)
+                                          units_graph=self.doc.graph, size_of=type_size)
         except PasteRefused as exc:
-            self.statusBar().showMessage(f"Cannot paste: {exc}", 8000)
+            self.feedback.status(f"Cannot paste: {exc}", 8000)
             return []
         if self.doc.levels:  # inside an opened unit: never the unit inside itself
             opened = self.doc.levels[-1][0]
@@ -75,11 +102,15 @@ class EditOps:
             inner = [c.args["type"] for c in cmd.children if isinstance(c, commands.AddNode)]
             bad = next((t for t in inner if uses_unit(self.doc.graph, planned, t, opened)), None)
             if bad is not None:
-                self.statusBar().showMessage(
+                self.feedback.status(
                     f"Cannot paste: {bad} is or contains unit {opened}; a unit cannot "
                     "contain itself", 8000)
                 return []
-        self.doc.undo.push(cmd)
+        try:
+            self.doc.push(cmd)
+        except GraphEditError as exc:
+            self.feedback.status(f"Cannot paste: {exc}", 8000)
+            return []
         self.scene.select_nodes(new_ids)
         return new_ids
 

@@ -2,8 +2,8 @@
 weights from a checkpoint, ONNX, a picture of the graph, a summary table.
 
 The writing is done by :mod:`codegen.export` (the same functions the
-``export`` command uses); this mixin only asks where to write and reports
-the outcome.  torch is reached only through codegen, and only for weights
+``export`` command uses); :class:`ExportController` only asks where to
+write and reports the outcome.  torch is reached only through codegen, and only for weights
 and ONNX; ONNX says at once, without loading torch, when its extra is missing.
 """
 
@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
+from typing import Callable
 
 from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QGuiApplication, QImage, QPainter
-from PySide6.QtWidgets import QFileDialog, QGraphicsItem
+from PySide6.QtWidgets import QFileDialog, QGraphicsItem, QWidget
 
 from graph import humanize
 from graph.analysis import Analyzer, problem_counts
@@ -106,18 +107,32 @@ def render_picture(scene, path: str | Path) -> Path:
     return path
 
 
-class ExportOps:
-    """Mixin for :class:`gui.main_window.MainWindow`."""
+class ExportController:
+    """File → Export: asks where to write, writes through :mod:`codegen.export`, reports.
+
+    Args:
+        parent: the window dialogs belong to.
+        feedback: where the outcome is said.
+        view: the canvas (a picture shows its scene).
+        last_dir: where a file dialog starts for a document never saved.
+    """
+
+    def __init__(self, parent: QWidget, feedback, view, last_dir: Callable[[], str]):
+        self.parent = parent
+        self.feedback = feedback
+        self.view = view
+        self.last_dir = last_dir
+        self.doc = None
+
+    def bind(self, doc) -> None:
+        """Export ``doc`` (nothing to listen to: every export reads it when asked)."""
+        self.doc = doc
 
     def _ask_save(self, title: str, suffix: str, filter_: str) -> str:
         start = Path(self.doc.path).with_suffix(suffix) if self.doc.path else \
-            Path(self._last_dir()) / f"{_file_stem(self.doc.name)}{suffix}"
-        path, _ = QFileDialog.getSaveFileName(self, title, str(start), filter_)
+            Path(self.last_dir()) / f"{_file_stem(self.doc.name)}{suffix}"
+        path, _ = QFileDialog.getSaveFileName(self.parent, title, str(start), filter_)
         return path
-
-    def _done(self, text: str) -> None:
-        self.last_message = text
-        self.statusBar().showMessage(text, 6000)
 
     def _generate(self):
         """The generated code, or None after telling why there is none."""
@@ -128,7 +143,8 @@ class ExportOps:
         try:
             return generate(p.graph, p.name, p.training)
         except CodegenError as exc:
-            self.show_error("Cannot export", f"The network cannot be exported yet:\n{exc}")
+            self.feedback.show_error("Cannot export",
+                                     f"The network cannot be exported yet:\n{exc}")
             return None
 
     def _write(self, title: str, action) -> bool:
@@ -138,11 +154,11 @@ class ExportOps:
         try:
             text = action()
         except (CodegenError, OSError) as exc:
-            self.show_error(title, str(exc))
+            self.feedback.show_error(title, str(exc))
             return False
         finally:
             QGuiApplication.restoreOverrideCursor()
-        self._done(text)
+        self.feedback.done(text)
         return True
 
     # ------------------------------------------------------------ actions
@@ -173,11 +189,12 @@ class ExportOps:
         return self._write("Cannot export the training script", write)
 
     def export_weights(self) -> bool:
-        loaded = getattr(self.doc, "weights", None)  # Runs → Load weights
+        loaded = self.doc.weights  # Runs → Load weights
         ckpt = str(loaded.path) if loaded is not None else None
         if not ckpt:
-            ckpt, _ = QFileDialog.getOpenFileName(self, "Checkpoint to take the weights from",
-                                                  self._last_dir(), CHECKPOINT_FILTER)
+            ckpt, _ = QFileDialog.getOpenFileName(self.parent,
+                                                  "Checkpoint to take the weights from",
+                                                  self.last_dir(), CHECKPOINT_FILTER)
         if not ckpt:
             return False
         path = self._ask_save("Save weights as", ".pt", WEIGHTS_FILTER)
@@ -200,7 +217,7 @@ class ExportOps:
         from codegen.export import ONNX_MISSING
 
         if importlib.util.find_spec("onnx") is None:
-            self.show_error("ONNX export is not available", ONNX_MISSING)
+            self.feedback.show_error("ONNX export is not available", ONNX_MISSING)
             return False
         path = self._ask_save("Export ONNX", ".onnx", "ONNX models (*.onnx)")
         if not path:
@@ -224,7 +241,7 @@ class ExportOps:
         if Path(path).suffix.lower() not in (".png", ".svg"):
             path += ".png"
         return self._write("Cannot export the picture",
-                           lambda: f"Exported {render_picture(self.scene, path)}")
+                           lambda: f"Exported {render_picture(self.view.scene(), path)}")
 
     def export_summary(self) -> bool:
         path = self._ask_save("Export model summary", ".txt", "Text files (*.txt)")

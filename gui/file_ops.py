@@ -1,6 +1,10 @@
 """File handling of the main window: new, open, save, save as, recent files,
 asking before unsaved changes are lost, and restoring an autosave.
 
+:class:`FileController` works on the document it is bound to and hands a
+document it opened to the ``open_document`` callable it was given (the
+window shows it and binds every panel, this controller included).
+
 Save As under a new file name names the project after the file (the window
 title and the class of exported code follow the project's name): an
 untitled project at once, a named one when the user agrees.
@@ -11,15 +15,17 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from typing import Callable
 
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QWidget
 
 from graph.fileio import FileSaveError, cleanup_stale_temps
 from graph.project import Project, ProjectLoadError, ProjectSaveError, load_project, save_project
 
 from .document import Document
-from .recovery import data_dir
+from .feedback import Feedback
+from .recovery import Recovery, data_dir
 
 FILTER = "NetCanvas projects (*.json);;All files (*)"
 MAX_RECENT = 8
@@ -37,24 +43,43 @@ def settings() -> QSettings:
     return QSettings(str(data_dir() / "settings.ini"), QSettings.Format.IniFormat)
 
 
-class FileOps:
-    """Mixin for :class:`gui.main_window.MainWindow`."""
+class FileController:
+    """New, Open, Save, Save As, Open Recent, Import and the autosave offer.
 
-    last_message: str | None = None
+    Args:
+        parent: the window dialogs belong to.
+        feedback: where messages go.
+        recovery: the autosave of the open document.
+        open_document: shows a document in place of the open one;
+            ``open_document(doc, fresh_layout)`` (see
+            :meth:`gui.main_window.MainWindow.set_document`).
+        recent_menu: the File → Open Recent menu (filled by this controller).
+        dark: the template gallery's colours.
+    """
 
-    # ------------------------------------------------------------ messages
-    def show_error(self, title: str, text: str) -> None:
-        """A non-blocking message box (kept for tests in ``last_message``)."""
-        self.last_message = text
-        box = QMessageBox(QMessageBox.Icon.Critical, title, text, Btn.Ok, self)
-        box.setModal(True)
-        box.open()
-        self._message_box = box
+    def __init__(self, parent: QWidget, feedback: Feedback, recovery: Recovery,
+                 open_document: Callable[..., None], recent_menu: QMenu, dark: bool = False):
+        self.parent = parent
+        self.feedback = feedback
+        self.recovery = recovery
+        self.open_document = open_document
+        self.recent_menu = recent_menu
+        self.dark = dark
+        self.doc: Document | None = None
+        self.template_dialog = self.import_dialog = None
+        self._importer = None
+        self._import_source = ""
+        self.update_recent_menu()
 
+    def bind(self, doc: Document) -> None:
+        """Work on ``doc`` (nothing to listen to: every action reads it when taken)."""
+        self.doc = doc
+
+    # ------------------------------------------------------------ asking
     def ask_save(self) -> Btn:
         """Ask what to do with unsaved changes: Save, Discard or Cancel."""
         return QMessageBox.question(
-            self, "Unsaved changes",
+            self.parent, "Unsaved changes",
             f"“{self.doc.name}” has unsaved changes. Save them before closing?",
             Btn.Save | Btn.Discard | Btn.Cancel, Btn.Save)
 
@@ -70,13 +95,13 @@ class FileOps:
     # ------------------------------------------------------------ actions
     def file_new(self) -> None:
         if self.maybe_save():
-            self.set_document(Document(Project.new()))
+            self.open_document(Document(Project.new()))
 
     def file_new_from_template(self):
         """Show the template gallery; the chosen template opens as a new document."""
         from .templates import TemplateGallery
 
-        dialog = TemplateGallery(self, dark=self.dark)
+        dialog = TemplateGallery(self.parent, dark=self.dark)
         dialog.setModal(True)
         dialog.chosen.connect(self.new_from_template)
         dialog.finished.connect(dialog.deleteLater)
@@ -88,7 +113,7 @@ class FileOps:
         """File → Import PyTorch Model: the dialog, then the import off the window's thread."""
         from .import_dialog import ImportDialog
 
-        dialog = ImportDialog(self, self._last_dir())
+        dialog = ImportDialog(self.parent, self.last_dir())
         dialog.setModal(True)
         dialog.requested.connect(self.import_model)
         dialog.finished.connect(dialog.deleteLater)
@@ -100,32 +125,31 @@ class FileOps:
         """Import a model file; the result arrives in :meth:`_model_imported`."""
         from .import_dialog import ModelImporter
 
-        if getattr(self, "_importer", None) is not None:
-            self.statusBar().showMessage("An import is already running…", 4000)
+        if self._importer is not None:
+            self.feedback.status("An import is already running…", 4000)
             return
-        self._importer = ModelImporter(self)
+        self._importer = ModelImporter(self.parent)
         self._importer.done.connect(self._model_imported)
         self._import_source = path
-        self.statusBar().showMessage(f"Importing {Path(path).name} (loading PyTorch, tracing)…")
-        self.setCursor(Qt.CursorShape.BusyCursor)
+        self.feedback.status(f"Importing {Path(path).name} (loading PyTorch, tracing)…")
+        self.parent.setCursor(Qt.CursorShape.BusyCursor)
         self._importer.start(path, class_name, shapes, dtypes)
 
     def _model_imported(self, project, error: str) -> None:
         importer, self._importer = self._importer, None
         if importer is not None:
             importer.deleteLater()
-        self.unsetCursor()
-        self.statusBar().clearMessage()
-        source = getattr(self, "_import_source", "")
+        self.parent.unsetCursor()
+        self.feedback.clear_status()
+        source = self._import_source
         if project is None:
-            self.show_error("Cannot import the model", f"{source}:\n{error}")
+            self.feedback.show_error("Cannot import the model", f"{source}:\n{error}")
             return
         if not self.maybe_save():
             return
-        self.set_document(Document(project), fresh_layout=True)
+        self.open_document(Document(project), fresh_layout=True)
         self.doc.undo.resetClean()  # work not saved anywhere yet: closing asks, autosave keeps it
-        self.update_title()
-        self.statusBar().showMessage(
+        self.feedback.status(
             f"Imported {project.name} from {Path(source).name}: {len(project.graph)} blocks "
             "(not saved yet)", 8000)
 
@@ -138,16 +162,17 @@ class FileOps:
         try:
             project = open_template(path)
         except ProjectLoadError as exc:
-            self.show_error("Cannot open template", f"{path}:\n{exc}")
+            self.feedback.show_error("Cannot open template", f"{path}:\n{exc}")
             return False
         except OSError as exc:
-            self.show_error("Cannot open template", f"{path}:\n{exc.strerror or exc}")
+            self.feedback.show_error("Cannot open template", f"{path}:\n{exc.strerror or exc}")
             return False
-        self.set_document(Document(project, None), fresh_layout=True)
+        self.open_document(Document(project, None), fresh_layout=True)
         return True
 
     def file_open(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open project", self._last_dir(), FILTER)
+        path, _ = QFileDialog.getOpenFileName(self.parent, "Open project", self.last_dir(),
+                                              FILTER)
         if path and self.maybe_save():
             self.open_path(path)
 
@@ -166,16 +191,16 @@ class FileOps:
         try:
             project = load_project(path)
         except ProjectLoadError as exc:
-            self.show_error("Cannot open project", f"{path}:\n{exc}")
+            self.feedback.show_error("Cannot open project", f"{path}:\n{exc}")
             return False
         except OSError as exc:
-            self.show_error("Cannot open project", f"{path}:\n{exc.strerror or exc}")
+            self.feedback.show_error("Cannot open project", f"{path}:\n{exc.strerror or exc}")
             return False
         doc = Document(project, str(path))
         # Analysed before the switch: whatever the file holds (a training section
         # written by hand, say) is met while the open document is still whole.
         doc.analyzer.refresh()
-        self.set_document(doc)
+        self.open_document(doc)
         self.add_recent(str(path))
         return True
 
@@ -185,8 +210,8 @@ class FileOps:
         return self.save_to(self.doc.path)
 
     def file_save_as(self) -> bool:
-        start = self.doc.path or str(Path(self._last_dir()) / f"{self.doc.name}.json")
-        path, _ = QFileDialog.getSaveFileName(self, "Save project as", start, FILTER)
+        start = self.doc.path or str(Path(self.last_dir()) / f"{self.doc.name}.json")
+        path, _ = QFileDialog.getSaveFileName(self.parent, "Save project as", start, FILTER)
         if not path:
             return False
         old = self.doc.name
@@ -214,7 +239,7 @@ class FileOps:
     def ask_rename(self, name: str, stem: str) -> bool:
         """Ask whether to rename the project ``name`` to ``stem`` (its new file's name)."""
         return QMessageBox.question(
-            self, "Rename the project?",
+            self.parent, "Rename the project?",
             f"Rename the project “{name}” to “{stem}”, after its new file?\n\n"
             "The window title and the class name of exported code follow the project's name.",
             Btn.Yes | Btn.No, Btn.Yes) == Btn.Yes
@@ -223,14 +248,13 @@ class FileOps:
         try:
             save_project(self.doc.project, path)
         except (ProjectSaveError, FileSaveError, OSError) as exc:
-            self.show_error("Cannot save project", str(exc))
+            self.feedback.show_error("Cannot save project", str(exc))
             return False
-        self.doc.path = str(path)
+        self.doc.set_path(str(path))
         self.doc.undo.setClean()
         self.recovery.clear()  # the project file is now the newest state (R4)
         self.add_recent(str(path))
-        self.update_title()
-        self.statusBar().showMessage(f"Saved {path}", 4000)
+        self.feedback.status(f"Saved {path}", 4000)
         return True
 
     # ------------------------------------------------------------ recent files
@@ -257,7 +281,8 @@ class FileOps:
                 .setToolTip(p)
         menu.setEnabled(bool(files))
 
-    def _last_dir(self) -> str:
+    def last_dir(self) -> str:
+        """Where file dialogs start: the folder of the last file opened or saved."""
         files = self.recent_files()
         return str(Path(files[0]).parent) if files else str(Path.home())
 
@@ -267,14 +292,14 @@ class FileOps:
         try:
             project = self.recovery.restore()
         except (ProjectLoadError, OSError) as exc:
-            self.show_error("Cannot restore", f"The recovery file is unreadable: {exc}")
+            self.feedback.show_error("Cannot restore",
+                                     f"The recovery file is unreadable: {exc}")
             return False
         # the document saves where it came from (None: it was never saved)
         doc = Document(project, str(project.path) if project.path else None)
-        self.set_document(doc)
+        self.open_document(doc)
         # mark as modified so the user is asked to save what was recovered
         doc.undo.resetClean()
-        self.update_title()
         self.recovery.resolved()
         self.recovery.autosave()  # the restored work is still only in memory
         return True
@@ -286,7 +311,7 @@ class FileOps:
         if os.environ.get("NETCANVAS_NO_AUTOSAVE_PROMPT") == "1":
             return
         answer = QMessageBox.question(
-            self, "Restore unsaved work?",
+            self.parent, "Restore unsaved work?",
             "NetCanvas did not close properly last time. Restore the autosaved network?",
             Btn.Yes | Btn.No, Btn.Yes)
         if answer == Btn.Yes:

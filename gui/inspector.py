@@ -7,13 +7,15 @@ import html
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QFormLayout, QLabel, QLineEdit, QScrollArea, QSpinBox,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QFormLayout, QLabel, QLineEdit, QScrollArea,
+                               QSpinBox, QVBoxLayout, QWidget)
 
 from graph.problems import Code, GraphEditError, ParamError
 
 from . import commands
-from .param_editors import ParseError, editor_for, format_value
+from .binding import DocumentBinding
+from .param_editors import ParseError, format_value
+from .tuple_editors import editor_for
 from .unit_commands import SetRepeat
 
 ERROR_STYLE = "color: #d22;"
@@ -35,19 +37,15 @@ class Inspector(QScrollArea):
         # the form narrows with the dock (spin boxes shrink) instead of scrolling sideways
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.doc = None
+        self.binding = DocumentBinding(analysed=self.refresh)
         self.node_id: str | None = None
         self.editors: dict[str, Any] = {}
         self.errors: dict[str, QLabel] = {}
         self._show_empty()
 
-    def set_document(self, doc) -> None:
-        if self.doc is not None:
-            try:
-                self.doc.analysed.disconnect(self.refresh)
-            except (RuntimeError, TypeError):
-                pass
-        self.doc = doc
-        doc.analysed.connect(self.refresh)
+    def bind(self, doc) -> None:
+        """Edit the nodes of ``doc`` (see :mod:`gui.binding`); nothing is selected."""
+        self.doc = self.binding.bind(doc)
         self.show_node(None)
 
     def _show_empty(self, text: str = "Select one block to edit its parameters.") -> None:
@@ -108,6 +106,14 @@ class Inspector(QScrollArea):
             self.repeat_edit.editingFinished.connect(self._commit_repeat)
             box, self.repeat_error = _with_error(self.repeat_edit)
             form.addRow("repeat", box)
+        self.frozen_box = None
+        if spec.weights or getattr(spec, "unit", None) is not None:
+            self.frozen_box = QCheckBox("Frozen (not trained)")
+            self.frozen_box.setToolTip("keep this block's weights as they are (loaded from "
+                                       "pretraining): they are left out of the optimizer")
+            self.frozen_box.setChecked(node.frozen)
+            self.frozen_box.toggled.connect(self._commit_frozen)
+            form.addRow("", self.frozen_box)
         for name in spec.inferred:
             lab = QLabel("—")
             lab.setToolTip("inferred from the input shape (read-only)")
@@ -127,6 +133,28 @@ class Inspector(QScrollArea):
         outer.addStretch(1)
         self.setWidget(page)
         self.refresh()
+
+    def focus_first(self, node_id: str) -> bool:
+        """Put the keyboard focus in ``node_id``'s first parameter editor (its
+        name when it has no parameters), its text selected for typing over.
+
+        Returns:
+            False when there is no such node at the current level.
+        """
+        if node_id != self.node_id:
+            self.show_node(node_id)
+        if self.node_id != node_id:
+            return False
+        first = next(iter(self.editors.values()), None)
+        widget = first.widget if first is not None else self.name_edit
+        for cand in [widget, *widget.findChildren(QWidget)]:
+            if cand.isEnabled() and cand.focusPolicy() & Qt.FocusPolicy.TabFocus:
+                cand.setFocus(Qt.FocusReason.OtherFocusReason)
+                if hasattr(cand, "selectAll"):
+                    cand.selectAll()
+                self.ensureWidgetVisible(cand)
+                break
+        return True
 
     def refresh(self) -> None:
         """Show the node's current values (after undo, or any edit)."""
@@ -166,6 +194,10 @@ class Inspector(QScrollArea):
                 ed.param.check(value)
             except ParamError as exc:
                 self._mark(name, str(exc))
+        if self.frozen_box is not None and self.frozen_box.isChecked() != node.frozen:
+            self.frozen_box.blockSignals(True)  # (an undo: not a new edit)
+            self.frozen_box.setChecked(node.frozen)
+            self.frozen_box.blockSignals(False)
         if self.repeat_edit is not None:  # (refreshed only after an undo-stack step)
             self.repeat_edit.setValue(node.repeat)
         r = self.doc.view_analyzer.result(self.node_id)
@@ -219,7 +251,7 @@ class Inspector(QScrollArea):
         if checked == current:
             return
         try:
-            self.doc.undo.push(commands.SetParam(graph, self.node_id, name, value))
+            self.doc.push(commands.SetParam(graph, self.node_id, name, value))
         except GraphEditError as exc:
             self._mark(name, str(exc))
 
@@ -231,7 +263,7 @@ class Inspector(QScrollArea):
         if value == graph.nodes[self.node_id].repeat:
             return
         try:
-            self.doc.undo.push(SetRepeat(graph, self.node_id, value).apply())
+            self.doc.push(SetRepeat(graph, self.node_id, value).apply())
         except GraphEditError as exc:
             self.repeat_error.setText(str(exc))
             self.repeat_error.show()
@@ -241,6 +273,10 @@ class Inspector(QScrollArea):
     def repeat_error_text(self) -> str | None:
         err = getattr(self, "repeat_error", None)
         return err.text() if self.repeat_edit is not None and not err.isHidden() else None
+
+    def _commit_frozen(self, checked: bool) -> None:
+        if self.node_id is not None and self.doc is not None:
+            self.doc.push(commands.SetFrozen(self.doc.current_graph, [self.node_id], checked))
 
     def _rename(self) -> None:
         if self.node_id is None:
@@ -260,7 +296,7 @@ class Inspector(QScrollArea):
             self._mark_name(why)
             return
         try:
-            self.doc.undo.push(commands.Rename(graph, self.node_id, text))
+            self.doc.push(commands.Rename(graph, self.node_id, text))
         except GraphEditError as exc:
             self._mark_name(str(exc))
             return

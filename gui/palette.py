@@ -10,7 +10,7 @@ from PySide6.QtCore import QMimeData, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QLineEdit, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
-from graph import blocks, unit_library
+from graph import block_search, blocks, unit_library
 
 from .canvas.style import family_color
 from .canvas.view import MIME_BLOCK
@@ -150,14 +150,29 @@ class Palette(QWidget):
             self.reload()
 
     def filter(self, text: str) -> None:
-        needle = text.strip().lower()
+        """Show the blocks matching ``text``: by type, family or synonym
+        (``dense`` finds Linear), and by a word of the description when
+        nothing matches otherwise (:mod:`graph.block_search`; ``ident``
+        shows Identity, not every block whose description says identity)."""
+        needle = text.strip()
+        ranks: dict[tuple[int, int], int | None] = {}
+        for k in range(self.tree.topLevelItemCount()):
+            top = self.tree.topLevelItem(k)
+            for j in range(top.childCount()):
+                child = top.child(j)
+                type_name = child.data(0, TYPE_ROLE)
+                ranks[k, j] = (block_search.rank(needle, child.text(0), type_name, top.text(0))
+                                    if needle and type_name else None)
+        found = [r for r in ranks.values() if r is not None]
+        cutoff = block_search.DESCRIPTION if found and min(found) < block_search.DESCRIPTION \
+            else block_search.DESCRIPTION + 1
         for k in range(self.tree.topLevelItemCount()):
             top = self.tree.topLevelItem(k)
             shown = 0
             for j in range(top.childCount()):
                 child = top.child(j)
-                hay = f"{child.text(0)} {top.text(0)}".lower()
-                hide = bool(needle) and needle not in hay
+                r = ranks[k, j]
+                hide = bool(needle) and (r is None or r >= cutoff)
                 child.setHidden(hide)
                 shown += not hide
             top.setHidden(shown == 0)

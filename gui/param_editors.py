@@ -1,7 +1,8 @@
 """Parameter editors by ``Param.kind``: the view-layer registry.
 
 The block spec says what a parameter is; this module decides how to edit it
-(the editors with one box per entry are in :mod:`gui.tuple_editors`).
+(the editors with one box per entry, and ``editor_for`` which picks one for a
+parameter, are in :mod:`gui.tuple_editors`).
 Each editor wraps one widget, shows a value, parses what the user typed and
 calls ``on_commit(value)`` when the user finishes an edit.  Parsing only turns
 text into Python values; whether a value is allowed is decided by
@@ -276,11 +277,3 @@ EDITORS: dict[str, type[Editor]] = {
     "int": IntEditor, "float": Editor, "bool": BoolEditor, "choice": ChoiceEditor,
 }
 
-
-def editor_for(param: Param, on_commit: Callable[[Any], None]) -> Editor:
-    """The editor for a parameter's kind (``size``, ``ints`` and ``shape``: one
-    box per entry, from :mod:`gui.tuple_editors`)."""
-    from .tuple_editors import ListEditor, SizeEditor  # it builds on this module
-
-    kinds = dict(EDITORS, size=SizeEditor, ints=ListEditor, shape=ListEditor)
-    return kinds.get(param.kind, Editor)(param, on_commit)

@@ -13,6 +13,8 @@ from PySide6.QtWidgets import (QHeaderView, QStyle, QStyledItemDelegate, QTreeWi
 
 from graph.problems import ERROR
 
+from .binding import DocumentBinding
+
 NODE_ROLE = Qt.ItemDataRole.UserRole
 MESSAGE = 1  # the message column
 
@@ -61,25 +63,23 @@ class ProblemsPanel(QTreeWidget):
         self.header().sectionResized.connect(lambda *_: self.scheduleDelayedItemsLayout())
         self.itemClicked.connect(self._clicked)
         self.doc = None
+        self.binding = DocumentBinding(analysed=self.refresh)
         if doc is not None:
-            self.set_document(doc)
+            self.bind(doc)
 
-    def set_document(self, doc) -> None:
-        if self.doc is not None:
-            try:
-                self.doc.analysed.disconnect(self.refresh)
-            except (RuntimeError, TypeError):
-                pass
-        self.doc = doc
-        doc.analysed.connect(self.refresh)
+    def bind(self, doc) -> None:
+        """List the problems of ``doc`` (see :mod:`gui.binding`)."""
+        self.doc = self.binding.bind(doc)
         self.refresh()
 
     def refresh(self) -> None:
         style = self.style()
         err = style.standardIcon(QStyle.StandardPixmap.SP_MessageBoxCritical)
         warn = style.standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
-        graph = self.doc.graph
         self.clear()
+        if self.doc is None:
+            return
+        graph = self.doc.graph
         for p in self.doc.analyzer.problems():
             node = graph.nodes.get(p.node) if p.node else None
             text = p.message

@@ -20,12 +20,14 @@ boxes are line edits.  Whether a value is allowed is decided by
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QLineEdit, QSizePolicy,
                                QToolButton, QWidget)
 
-from .param_editors import Editor, IntBox, ParseError, atom, int_range, parse_whole
+from graph.blocks import Param
+
+from .param_editors import EDITORS, Editor, IntBox, ParseError, atom, int_range, parse_whole
 
 VALUE = "__value__"  # the combo entry meaning "the numbers in the boxes"
 BOX_WIDTH = 46
@@ -250,3 +252,10 @@ class ListEditor(Editor):
         self._set_count(len(values))
         for box, x in zip(self.boxes, values):
             self._put(box, x)
+
+
+def editor_for(param: Param, on_commit: Callable[[Any], None]) -> Editor:
+    """The editor for a parameter's kind (``size``, ``ints`` and ``shape``: one
+    box per entry, from this module)."""
+    kinds = dict(EDITORS, size=SizeEditor, ints=ListEditor, shape=ListEditor)
+    return kinds.get(param.kind, Editor)(param, on_commit)

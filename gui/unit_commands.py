@@ -4,8 +4,9 @@ instance's ``repeat``, define a unit (paste).  Each calls only the graph API
 
 A refused edit raises :class:`graph.problems.GraphEditError` from
 :meth:`apply`, called before the command is pushed (an exception inside a
-``redo`` that Qt calls is not seen by the caller); the push's own ``redo``
-then has nothing left to do.
+``redo`` that Qt calls is not seen by the caller; :meth:`gui.document.Document.push`
+takes every command's first step itself for the same reason); the push's own
+``redo`` then has nothing left to do.
 
 Redo after undo puts back the very same objects (the unit definition, the
 instance node, the ungrouped nodes and edges), never new ones: commands

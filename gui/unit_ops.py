@@ -3,8 +3,9 @@
 with the breadcrumb above the canvas (``Project › BasicBlock``).
 
 Opening a unit makes its definition the document's current level
-(:meth:`gui.document.Document.enter_unit`); the window then rebuilds the
-canvas on that level's graph, so every edit there is an ordinary undoable
+(:meth:`gui.document.Document.enter_unit`); :class:`UnitController` hears
+the document's ``level_changed`` and has the canvas rebuilt on that level's
+graph, so every edit there is an ordinary undoable
 edit of the definition, and the project's analysis (which follows the
 definition's edits) updates every instance.
 """
@@ -12,14 +13,17 @@ definition's edits) updates every instance.
 from __future__ import annotations
 
 import html
+from typing import Callable
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (QHBoxLayout, QInputDialog, QLabel, QLineEdit, QMessageBox,
                                QToolButton, QWidget)
 
 from graph.problems import GraphEditError
 from graph.units import unit_name_problem
 
+from .binding import DocumentBinding
 from .inspector import is_binding
 from .unit_commands import GroupUnit, UngroupUnit
 
@@ -81,16 +85,48 @@ class Breadcrumb(QWidget):
         return self._plain
 
 
-class UnitOps:
-    """Mixin for :class:`gui.main_window.MainWindow` (its ``doc``, ``scene``,
-    ``view``, ``breadcrumb`` and status bar)."""
+class UnitController:
+    """Group, Ungroup, Open Unit, Back and the breadcrumb above the canvas.
+
+    Args:
+        parent: the window dialogs belong to.
+        view: the canvas (its scene holds the selection; its zoom and centre
+            are kept for each level left for a unit, and put back on Back).
+        feedback: where refusals are said.
+        rebuild_canvas: shows the document's current level in a new scene.
+        back_action: Edit → Back to Parent, enabled inside a unit.
+    """
+
+    def __init__(self, parent: QWidget, view, feedback, rebuild_canvas: Callable[[], None],
+                 back_action: QAction):
+        self.parent = parent
+        self.view = view
+        self.feedback = feedback
+        self.rebuild_canvas = rebuild_canvas
+        self.back_action = back_action
+        self.breadcrumb = Breadcrumb(self.go_to_level, self.unit_back)
+        self._saved_views: list = []  # zoom and centre of each level left for a unit
+        self.doc = None
+        self.binding = DocumentBinding(level_changed=self._level_changed,
+                                       name_changed=self.update_breadcrumb)
+
+    def bind(self, doc) -> None:
+        """Follow the levels of ``doc`` (see :mod:`gui.binding`)."""
+        self.doc = self.binding.bind(doc)
+        self._saved_views = []
+        self.update_breadcrumb()
+
+    @property
+    def scene(self):
+        """The canvas scene shown now (the document's current level)."""
+        return self.view.scene()
 
     # ------------------------------------------------------------ group / ungroup
     def ask_unit_name(self, graph) -> str | None:
         """Ask a name for a new unit until it is usable (None: cancelled)."""
         text = suggest_unit_name(graph)
         while True:
-            text, ok = QInputDialog.getText(self, "Group into Unit",
+            text, ok = QInputDialog.getText(self.parent, "Group into Unit",
                                             "Name of the new unit (its class in the code):",
                                             QLineEdit.EchoMode.Normal, text)
             if not ok:
@@ -99,28 +135,29 @@ class UnitOps:
             why = unit_name_refusal(graph, name)
             if why is None:
                 return name
-            QMessageBox.warning(self, "Group into Unit", f"Cannot use that name: {why}")
+            QMessageBox.warning(self.parent, "Group into Unit", f"Cannot use that name: {why}")
 
     def edit_group(self) -> str | None:
         """Edit → Group into Unit: the selection becomes one instance; returns its id."""
         ids = self.scene.selected_node_ids()
         graph = self.doc.current_graph
         if not ids:
-            self.statusBar().showMessage("Select the blocks to group into a unit first", 5000)
+            self.feedback.status("Select the blocks to group into a unit first", 5000)
             return None
         bad = next((graph.nodes[i] for i in ids if graph.nodes[i].spec is not None
                     and graph.nodes[i].spec.role != "layer"), None)
         if bad is not None:
-            QMessageBox.warning(self, "Group into Unit", f"{bad.label()} is a model input or "
-                                "output; it cannot go into a unit (leave it out of the selection)")
+            QMessageBox.warning(self.parent, "Group into Unit", f"{bad.label()} is a model input "
+                                "or output; it cannot go into a unit (leave it out of the "
+                                "selection)")
             return None
         bound = next(((graph.nodes[i], k, v) for i in ids for k, v in graph.nodes[i].params.items()
                       if is_binding(v)), None)
         if bound is not None:
             # the new unit would not have that parameter to bind it to
             node, param, value = bound
-            QMessageBox.warning(self, "Group into Unit", f"{node.label()} sets {param} to the "
-                                f"unit parameter {value}; blocks that use this unit's "
+            QMessageBox.warning(self.parent, "Group into Unit", f"{node.label()} sets {param} to "
+                                f"the unit parameter {value}; blocks that use this unit's "
                                 "parameters cannot be grouped into a unit of their own")
             return None
         name = self.ask_unit_name(graph)
@@ -128,12 +165,12 @@ class UnitOps:
             return None
         try:
             cmd = GroupUnit(graph, ids, name).apply()
-            self.doc.undo.push(cmd)
+            self.doc.push(cmd)
         except GraphEditError as exc:
-            QMessageBox.warning(self, "Group into Unit", str(exc))
+            QMessageBox.warning(self.parent, "Group into Unit", str(exc))
             return None
         self.scene.select_nodes([cmd.instance_id])
-        self.statusBar().showMessage(f"Grouped {len(ids)} blocks into unit {name}", 5000)
+        self.feedback.status(f"Grouped {len(ids)} blocks into unit {name}", 5000)
         return cmd.instance_id
 
     def edit_ungroup(self) -> list[str]:
@@ -142,13 +179,13 @@ class UnitOps:
         graph = self.doc.current_graph
         insts = [i for i in ids if graph.nodes[i].type in graph.units]
         if len(insts) != 1:
-            self.statusBar().showMessage("Select one unit block to ungroup", 5000)
+            self.feedback.status("Select one unit block to ungroup", 5000)
             return []
         try:
             cmd = UngroupUnit(graph, insts[0]).apply()
-            self.doc.undo.push(cmd)
+            self.doc.push(cmd)
         except GraphEditError as exc:
-            self.statusBar().showMessage(f"Cannot ungroup: {exc}", 8000)
+            self.feedback.status(f"Cannot ungroup: {exc}", 8000)
             return []
         self.scene.select_nodes(cmd.node_ids)
         return cmd.node_ids
@@ -158,7 +195,7 @@ class UnitOps:
         """Edit → Open Unit: open the selected instance's definition."""
         ids = self.scene.selected_node_ids()
         if len(ids) != 1 or not self.open_instance(ids[0]):
-            self.statusBar().showMessage("Select one unit block to open", 5000)
+            self.feedback.status("Select one unit block to open", 5000)
             return False
         return True
 
@@ -206,7 +243,7 @@ class UnitOps:
         while len(self._saved_views) > depth:
             saved = self._saved_views.pop()
         place_ports(self.doc.current_graph)
-        self.install_scene()
+        self.rebuild_canvas()
         self.update_breadcrumb()
         if saved is not None:
             self.view.setTransform(saved[0])
@@ -214,7 +251,7 @@ class UnitOps:
         else:
             self.view.show_network()
 
-    def update_breadcrumb(self) -> None:
+    def update_breadcrumb(self, *_args) -> None:
         names = [name for name, _u, _i in self.doc.levels]
         note = ""
         if self.doc.levels:
@@ -223,8 +260,7 @@ class UnitOps:
             note = (f"shapes of {inst.name}" + (" (first copy)" if inst.repeat > 1 else "")
                     if inst is not None else "")
         self.breadcrumb.show_levels(self.doc.name, names, note)
-        inside = bool(names)
-        self.actions["unit_back"].setEnabled(inside)
+        self.back_action.setEnabled(bool(names))
 
 
 def place_ports(graph) -> None:

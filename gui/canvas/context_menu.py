@@ -1,9 +1,11 @@
 """The canvas's context menus (right-click, or the Menu key).
 
 On a block: Rename…, Duplicate, Disconnect, Delete, the unit actions the
-window has (Group into Unit, Open Unit), Show in Code.  On an edge: Delete
-Edge.  On the empty canvas: Add Block Here… (a search box listing the block
-types, filtered as you type, like the palette's search), Paste, Fit All.
+window has (Group into Unit, Open Unit), Show in Code.  On an edge: Insert
+Block Here… (the same search box; the block goes between the edge's ends,
+when its ports fit) and Delete Edge.  On the empty canvas: Add Block Here…
+(a search box listing the block types, filtered as you type by type, family,
+synonym or description, like the palette's search), Paste, Fit All.
 
 Every edit is the same undoable command the menus and keys use: the
 window's own actions where it has one (Duplicate, Delete, Paste), else a
@@ -16,17 +18,31 @@ from PySide6.QtCore import QPoint, QPointF, QRegularExpression, Qt, QTimer
 from PySide6.QtGui import QAction, QTextCursor, QTextDocument
 from PySide6.QtWidgets import QInputDialog, QMenu
 
-from graph import blocks
+from graph import block_search, blocks
 from graph.graph import GraphEditError
 
 from .. import commands
 from .edge_item import EdgeItem
 from .find_bar import SearchBox
 from .node_item import NodeItem
-from .port_item import PortItem
 
 #: the window's actions a block's menu shows, in order (those it has)
 BLOCK_WINDOW_ACTIONS = ("duplicate", "group", "open_unit")
+
+
+class BlockSearchBox(SearchBox):
+    """The search box of Add Block Here and Insert Block Here: block types
+    and units by type, family, synonym or description (the palette's
+    search, :mod:`graph.block_search`)."""
+
+    def matches(self, text: str) -> list[tuple[str, str, str]]:
+        ranked = []
+        for key, name, kind in self._entries:
+            r = block_search.rank(text, name, key, kind)
+            if r is not None:
+                ranked.append((r, name.lower(), (key, name, kind)))
+        ranked.sort()
+        return [entry for _r, _n, entry in ranked]
 
 
 def registry_choices() -> list[tuple[str, str, str]]:
@@ -51,10 +67,15 @@ class CanvasMenus:
         self.window_actions: dict[str, QAction] = {}
         self.block_choices = registry_choices
         self.menu: QMenu | None = None
-        self.add_box = SearchBox(view, "Add a block: type or family…", list_all=True)
+        self.add_box = BlockSearchBox(view, "Add a block: type, family or what it does…",
+                                      list_all=True)
         self.add_box.setObjectName("add_block_box")
         self.add_box.chosen.connect(self._add_chosen)
         self._add_at = QPointF()
+        self.insert_box = BlockSearchBox(view, "Insert a block on this edge…", list_all=True)
+        self.insert_box.setObjectName("insert_block_box")
+        self.insert_box.chosen.connect(self._insert_chosen)
+        self._insert_on = None
 
     # ------------------------------------------------------------ building
     def menu_at(self, pos: QPoint) -> QMenu | None:
@@ -62,10 +83,10 @@ class CanvasMenus:
         scene = self.view.scene()
         if scene is None:
             return None
-        hit = None
-        for item in self.view.items(pos):
-            if isinstance(item, PortItem):
-                item = item.parentItem()
+        # a port (drawn by its block, partly outside it) stands for its block
+        port = scene.port_at(self.view.mapToScene(pos)) if hasattr(scene, "port_at") else None
+        hit = port.parentItem() if port is not None else None
+        for item in self.view.items(pos) if hit is None else ():
             if isinstance(item, (NodeItem, EdgeItem)):
                 hit = item
                 break
@@ -78,8 +99,9 @@ class CanvasMenus:
             scene.clearSelection()
             hit.setSelected(True)
             edge = hit.edge
+            menu.addAction("Insert Block Here…", lambda: self.open_insert_box(pos, edge))
             menu.addAction("Delete Edge",
-                           lambda: scene.doc.undo.push(commands.Disconnect(scene.graph, edge)))
+                           lambda: scene.doc.push(commands.Disconnect(scene.graph, edge)))
         else:
             at = self.view.mapToScene(pos)
             menu.addAction("Add Block Here…", lambda: self.open_add_box(pos, at))
@@ -104,8 +126,25 @@ class CanvasMenus:
         disconnect.setEnabled(bool(edges))
         disconnect.setStatusTip("Remove every edge of the selected blocks")
         self._window_action(menu, "delete")
+        self._frozen_action(menu, scene, node_id, ids)
         menu.addSeparator()
         menu.addAction("Show in Code", lambda: self.view.show_in_code.emit(node_id))
+
+    def _frozen_action(self, menu: QMenu, scene, node_id: str, ids: list[str]) -> None:
+        """A check item that freezes the selected blocks with weights (or thaws them:
+        the clicked block's state decides), in one undo step."""
+        g = scene.graph
+        trained = [nid for nid in dict.fromkeys([node_id, *ids]) if nid in g.nodes
+                   and g.nodes[nid].spec is not None
+                   and (g.nodes[nid].spec.weights or getattr(g.nodes[nid].spec, "unit", None))]
+        if not trained:
+            return
+        frozen = g.nodes[node_id].frozen
+        act = menu.addAction("Frozen (not trained)",
+                             lambda: scene.doc.push(commands.SetFrozen(g, trained, not frozen)))
+        act.setCheckable(True)
+        act.setChecked(frozen)
+        act.setStatusTip("Keep the weights of the selected blocks as they are (fine-tuning)")
 
     # ------------------------------------------------------------ actions
     def rename(self, node_id: str) -> None:
@@ -122,7 +161,7 @@ class CanvasMenus:
         why = "a name must not be empty" if not text else scene.graph.name_problem(text, node_id)
         if why is None:
             try:
-                scene.doc.undo.push(commands.Rename(scene.graph, node_id, text))
+                scene.doc.push(commands.Rename(scene.graph, node_id, text))
                 return
             except GraphEditError as exc:
                 why = str(exc)
@@ -137,13 +176,25 @@ class CanvasMenus:
         cmd = commands.macro("Disconnect")
         for e in live:
             cmd.add(commands.Disconnect(scene.graph, e))
-        scene.doc.undo.push(cmd)
+        scene.doc.push(cmd)
 
     def open_add_box(self, pos: QPoint, at: QPointF) -> None:
         """Show the block search at ``pos`` (viewport px); the chosen block is
         added centred at ``at`` (scene)."""
         self._add_at = QPointF(at)
-        box = self.add_box
+        self._open_box(self.add_box, pos)
+
+    def open_insert_box(self, pos: QPoint, edge) -> None:
+        """Show the block search at ``pos`` (viewport px); the chosen block is
+        inserted on ``edge`` (or refused with the reason: its ports must fit)."""
+        self._insert_on = edge
+        self._open_box(self.insert_box, pos)
+
+    def _insert_chosen(self, type_name: str) -> None:
+        if self._insert_on is not None:
+            self.view.scene().insert_on_edge(type_name, self._insert_on)
+
+    def _open_box(self, box, pos: QPoint) -> None:
         box.open(self.block_choices())
         vp = self.view.viewport().geometry()
         x = min(vp.left() + pos.x(), vp.right() - box.width())
@@ -164,7 +215,7 @@ def reveal_in_code(code_view, doc, node_id: str) -> bool:
         False when the code does not mention it (the network has errors, or
         the block makes no code of its own).
     """
-    if code_view.timer.isActive():  # an edit is waiting to be shown: show it first
+    if code_view.pending():  # an edit is waiting to be shown: show it first
         code_view.timer.stop()
         code_view.regenerate()
     node = doc.graph.nodes.get(node_id)

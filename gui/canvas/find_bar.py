@@ -100,7 +100,7 @@ class SearchBox(QFrame):
 
     def _refilter(self, text: str) -> None:
         self.list.clear()
-        matches = rank_matches(self._entries, text)
+        matches = self.matches(text)
         if not text.strip() and self.list_all:
             matches = self._entries
         for nid, name, typ in matches:
@@ -117,6 +117,10 @@ class SearchBox(QFrame):
         self.list.setFixedHeight(rows * (self.list.sizeHintForRow(0) if self.list.count() else 18) + 6)
         self.adjustSize()
         self.resize(WIDTH, self.sizeHint().height())
+
+    def matches(self, text: str) -> list[tuple[str, str, str]]:
+        """The entries matching ``text``, best first (a subclass may search more)."""
+        return rank_matches(self._entries, text)
 
     def _choose(self) -> None:
         item = self.list.currentItem()

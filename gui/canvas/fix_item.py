@@ -15,7 +15,8 @@ BADGE_PX = 11
 def fix_text(fix: dict) -> str:
     """The badge's words for a fix the graph proposed."""
     if fix.get("kind") == "insert":
-        return f"insert {fix.get('type')}"
+        then = "".join(f" + {b.get('type')}" for b in fix.get("then") or ())
+        return f"insert {fix.get('type')}{then}"
     if fix.get("kind") == "set_param":
         return f"set {fix.get('param')} = {fix.get('value')!r}"
     if fix.get("kind") == "rename":
@@ -25,10 +26,13 @@ def fix_text(fix: dict) -> str:
 
 def fix_details(fix: dict) -> str:
     """The fix in full, for the tooltip (an insert's parameters included)."""
-    params = fix.get("params") or {}
-    if fix.get("kind") == "insert" and params:
-        inner = ", ".join(f"{k}={v!r}" for k, v in params.items())
-        return f"insert {fix.get('type')}({inner})"
+    if fix.get("kind") == "insert" and (fix.get("params") or fix.get("then")):
+        blocks = [fix, *(fix.get("then") or ())]  # a chain: Flatten + Linear(out_features=10)
+        calls = []
+        for b in blocks:
+            inner = ", ".join(f"{k}={v!r}" for k, v in (b.get("params") or {}).items())
+            calls.append(f"{b.get('type')}({inner})")
+        return "insert " + " + ".join(calls)
     return fix_text(fix)
 
 

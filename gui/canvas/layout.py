@@ -1,168 +1,166 @@
-"""Automatic layout: layered, left to right, wrapped into bands to fit a view.
+"""Automatic layout on the canvas: a thin adapter over :mod:`graph.layout`.
 
-Algorithm: nodes are put in layers by networkx's topological generations
-(a cycle's nodes share the layer of their strongly connected component);
-within a layer nodes are ordered by the mean row of their predecessors
-(one barycentre sweep, which removes most crossings of typical networks),
-then spread vertically around the centre line.  The gap after a layer is
-wide enough for the widest shape label on the edges leaving it, so labels
-sit between nodes rather than on them.
-
-A long network does not fit a window at a readable size as one row (LeNet is
-ten layers, a ResNet twenty): given the view's size, the layers are cut into
-bands of about equal width, stacked top to bottom like lines of text, with the
-number of bands that shows the whole network largest.  An edge from the end
-of one band to the start of the next runs back along the gap between them.
+The geometry (layers, crossing reduction, the straight main path, lanes for
+long edges) is Qt-free in :mod:`graph.layout`; this module supplies the
+canvas's sizes and gaps, the user's direction (top to bottom by default,
+left to right as an option, remembered in the settings), and keeps the
+lanes the layout reserved for long edges so the edges can be drawn along
+them (:func:`route_hint`) until their blocks are moved.
 """
 
 from __future__ import annotations
 
-import bisect
+import weakref
 from collections.abc import Mapping
 
-import networkx as nx
+from PySide6.QtCore import QSettings
 
 from graph.graph import Graph
+from graph.layout import DIRECTIONS, LayoutError, layered_layout
 
-from .style import FIT_MARGIN, NODE_HEIGHT, NODE_WIDTH
+from ..recovery import data_dir
+from .style import HEADER_HEIGHT, NODE_HEIGHT, NODE_WIDTH, PORT_SPACING
 
-MIN_GAP = 80
-LABEL_MARGIN = 18  # a label's pill keeps this much room to the nodes
-Y_STEP = 130
-X_STEP = NODE_WIDTH + MIN_GAP
-BAND_GAP = 84  # between bands: room for the edges that run back, and their labels
-WRAP_BULGE = 52  # how far such an edge curves out beside the bands
-MAX_BANDS = 64
-ZOOM_CAP = 0.85  # comfortable to read: more bands only to reach this zoom
+#: free space between layers: room for an edge's two bends and its label
+LAYER_GAP = 80.0
+LABEL_MARGIN = 18.0  # a label's pill keeps this much room to the nodes
+LABEL_HEIGHT = 17.0
+#: free space between neighbours in a layer (a long edge's lane fits in it)
+NODE_GAP = 44.0
+#: the room a long edge takes in each layer it passes (its lane and label)
+LANE_ROOM = 40.0
+SETTING = "canvas/layout_direction"
+DEFAULT_DIRECTION = "TB"
 
-
-def _layers(graph: Graph, widths: Mapping[str, float]
-            ) -> tuple[list[list[str]], list[float], dict[str, float]]:
-    """Layers (node ids in order), each layer's x, and each node's row."""
-    g = graph.nx_graph()
-    simple = nx.DiGraph(g)
-    if not nx.is_directed_acyclic_graph(simple):
-        cond = nx.condensation(simple)
-        gens = [[n for c in gen for n in cond.nodes[c]["members"]]
-                for gen in nx.topological_generations(cond)]
-    else:
-        gens = [list(gen) for gen in nx.topological_generations(simple)]
-    order = {nid: i for i, nid in enumerate(graph.nodes)}
-    row: dict[str, float] = {}
-    xs: list[float] = []
-    x = 0.0
-    for gen in gens:
-        def key(nid: str) -> tuple[float, int]:
-            preds = [row[p] for p in simple.predecessors(nid) if p in row]
-            return (sum(preds) / len(preds) if preds else order[nid], order[nid])
-        gen.sort(key=key)
-        for k, nid in enumerate(gen):
-            row[nid] = k - (len(gen) - 1) / 2
-        xs.append(x)
-        widest = max((widths.get(nid, 0.0) for nid in gen), default=0.0)
-        x += NODE_WIDTH + max(MIN_GAP, widest + LABEL_MARGIN)
-    return gens, xs, row
+# the lanes of the last layout of each graph: {(source, target): (source pos,
+# target pos, direction, points)}; weak, so a closed document's graph goes
+_hints: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def _starts(xs: list[float], width: float, limit: int) -> list[int]:
-    """Greedy bands, each taking layers while it stays within ``width``: the
-    first layer of each (at most ``limit`` + 1 of them are looked for)."""
-    starts = [0]
-    while len(starts) <= limit:
-        j = bisect.bisect_right(xs, xs[starts[-1]] + width - NODE_WIDTH, lo=starts[-1] + 1)
-        if j >= len(xs):
-            break
-        starts.append(j)
-    return starts
+def _settings() -> QSettings:
+    # the app's one settings file (as gui.file_ops.settings opens it: that
+    # module imports the canvas, so the canvas cannot import it)
+    return QSettings(str(data_dir() / "settings.ini"), QSettings.Format.IniFormat)
 
 
-def _bands(xs: list[float], k: int) -> list[list[int]]:
-    """Cut the layers into at most ``k`` bands, the widest as narrow as can be
-    (a binary search on the band width, each try a greedy fill)."""
-    total = xs[-1] + NODE_WIDTH
-    if k <= 1:
-        return [list(range(len(xs)))]
-    lo, hi = NODE_WIDTH - 1.0, total  # too narrow for any layer; one band
-    for _ in range(24):
-        mid = (lo + hi) / 2
-        if len(_starts(xs, mid, k)) <= k:
-            hi = mid
-        else:
-            lo = mid
-    starts = _starts(xs, hi, k) + [len(xs)]
-    return [list(range(a, b)) for a, b in zip(starts, starts[1:])]
+def direction() -> str:
+    """The user's layout direction, ``"TB"`` or ``"LR"``."""
+    value = _settings().value(SETTING, DEFAULT_DIRECTION)
+    return value if value in DIRECTIONS else DEFAULT_DIRECTION
 
 
-def _extent(gens, xs, row, bands) -> tuple[float, float]:
-    """Width and height of a banded layout (before the fit margin)."""
-    width = height = 0.0
-    for band in bands:
-        rows = [row[n] for i in band for n in gens[i]]
-        width = max(width, xs[band[-1]] - xs[band[0]] + NODE_WIDTH)
-        height += (max(rows) - min(rows)) * Y_STEP + NODE_HEIGHT
-    if len(bands) > 1:
-        width += 2 * WRAP_BULGE
-    return width, height + BAND_GAP * (len(bands) - 1)
+def set_direction(value: str) -> None:
+    """Remember the user's layout direction (``"TB"`` or ``"LR"``).
+
+    Raises:
+        LayoutError: ``value`` is neither.
+    """
+    if value not in DIRECTIONS:
+        raise LayoutError(f"unknown layout direction {value!r}: expected 'TB' or 'LR'")
+    _settings().setValue(SETTING, value)
 
 
-def best_band_count(gens, xs, row, view: tuple[float, float]) -> int:
-    """The number of bands that shows the whole network at the largest zoom
-    (up to :data:`ZOOM_CAP`; fewer bands win a tie)."""
-    vw, vh = view
-    best_k, best_zoom, worse = 1, -1.0, 0
-    for k in range(1, min(len(gens), MAX_BANDS) + 1):
-        bands = _bands(xs, k)
-        w, h = _extent(gens, xs, row, bands)
-        zoom = min(ZOOM_CAP, vw / (w + 2 * FIT_MARGIN), vh / (h + 2 * FIT_MARGIN))
-        if zoom > best_zoom + 1e-9:
-            best_k, best_zoom, worse = k, zoom, 0
-            if zoom >= ZOOM_CAP:
-                break  # as large as is useful: fewer bands are better
-        else:
-            worse += 1
-            if worse >= 3:
-                break  # past the best: more bands only make it taller
-    return best_k
+def node_size(node) -> tuple[float, float]:
+    """A node's box on the canvas before it has an item: the rule of
+    :class:`~gui.canvas.node_item.NodeItem` (taller when its ports need the
+    room); tests/gui/test_layout.py opens every template through a layout
+    made with it and checks the items then shown overlap nothing."""
+    from .node_item import node_box  # the item's rule itself (a long face grows a block)
+    return node_box(node)
+
+
+def type_size(graph: Graph, type_name: str) -> tuple[float, float]:
+    """The box of a block of ``type_name`` (a catalogue block or one of the
+    graph's units) before it has an item (see :func:`node_size`)."""
+    return _spec_box(graph.spec_of_type(type_name))
+
+
+def _spec_box(spec) -> tuple[float, float]:
+    ins = len(spec.inputs) if spec else 0
+    outs = len(spec.outputs) if spec and spec.role != "output" else 0
+    rows = max(ins, outs, 1)
+    return float(NODE_WIDTH), float(max(NODE_HEIGHT, HEADER_HEIGHT + rows * PORT_SPACING))
 
 
 def layered_positions(graph: Graph, label_widths: Mapping[str, float] | None = None,
-                      view: tuple[float, float] | None = None
-                      ) -> dict[str, tuple[float, float]]:
-    """Positions ``{node id: (x, y)}`` for every node.
+                      view: tuple[float, float] | None = None,
+                      sizes: Mapping[str, tuple[float, float]] | None = None,
+                      flow: str | None = None) -> dict[str, tuple[float, float]]:
+    """Positions ``{node id: (x, y)}`` (top-left corners) for every node.
 
     Args:
-        graph: the graph to lay out.
-        label_widths: the width of the widest label on each node's outgoing
-            edges (missing nodes: no label), to widen the gap after its layer.
-        view: the size of the view (width, height in pixels at zoom 1) the
-            network should fit; None keeps every layer in one row.
+        graph: the graph to lay out (a unit instance is one node).
+        label_widths: the widest label on each node's outgoing edges (left to
+            right, the gap after a layer fits it).
+        view: unused (the layout no longer wraps to a view); kept so callers
+            that pass the view's size keep working.
+        sizes: each node's ``(width, height)`` on the canvas (the scene's
+            items); missing ones are estimated with :func:`node_size`.
+        flow: ``"TB"`` or ``"LR"``; default: the user's :func:`direction`.
     """
-    if not len(graph.nodes):
+    del view
+    flow = flow or direction()
+    vertical = flow == "TB"
+    nodes = graph.nodes
+    if not nodes:
         return {}
-    gens, xs, row = _layers(graph, label_widths or {})
-    k = best_band_count(gens, xs, row, view) if view else 1
-    pos: dict[str, tuple[float, float]] = {}
-    top = 0.0
-    for band in _bands(xs, k):
-        rows = [row[n] for i in band for n in gens[i]]
-        lo, hi = min(rows), max(rows)
-        shift = top - lo * Y_STEP
-        x0 = xs[band[0]]
-        for i in band:
-            for nid in gens[i]:
-                pos[nid] = (xs[i] - x0, float(row[nid] * Y_STEP + shift) if k > 1
-                            else float(row[nid] * Y_STEP))
-        top += (hi - lo) * Y_STEP + NODE_HEIGHT + BAND_GAP
+    sizes = dict(sizes or {})
+    for nid, node in nodes.items():
+        if nid not in sizes:
+            sizes[nid] = node_size(node)
+    if vertical:
+        gap_after = {nid: 2 * LABEL_MARGIN + LABEL_HEIGHT for nid in (label_widths or {})}
+    else:
+        gap_after = {nid: w + 2 * LABEL_MARGIN for nid, w in (label_widths or {}).items()}
+    result = layered_layout(list(nodes), [(e.source, e.target) for e in graph.edges], sizes,
+                            flow, LAYER_GAP, NODE_GAP, LANE_ROOM, gap_after)
+    pos = result.positions
+    _hints[graph] = {key: (pos[key[0]], pos[key[1]], flow, pts)
+                     for key, pts in result.routes.items()}
     return pos
 
 
-def needs_layout(graph: Graph) -> bool:
-    """True when positions are missing or an edge runs backwards or has no
-    room for its label (e.g. a chain folded into rows)."""
+def route_hint(graph: Graph, source: str, target: str, source_pos, target_pos,
+               flow: str) -> list[tuple[float, float]] | None:
+    """The lane the last layout reserved for the edge ``source → target``,
+    as points, while both its ends stay where that layout put them."""
+    hint = _hints.get(graph, {}).get((source, target))
+    if hint is None:
+        return None
+    a, b, was, pts = hint
+    close = (abs(a[0] - source_pos[0]) < 0.5 and abs(a[1] - source_pos[1]) < 0.5
+             and abs(b[0] - target_pos[0]) < 0.5 and abs(b[1] - target_pos[1]) < 0.5)
+    return pts if close and was == flow else None
+
+
+def needs_layout(graph: Graph, flow: str | None = None, sizes: dict | None = None) -> bool:
+    """True when positions are missing, or an edge runs against the flow or
+    has no room between its blocks (e.g. a file laid out the other way).
+
+    Args:
+        sizes: the blocks' ``(width, height)`` by id where their items
+            already exist (else each is worked out: :func:`node_size`).
+    """
+    flow = flow or direction()
+    axis = 1 if flow == "TB" else 0
     nodes = graph.nodes
     if any(n.pos is None for n in nodes.values()):
         return True
     for e in graph.edges:
-        if nodes[e.target].pos[0] < nodes[e.source].pos[0] + NODE_WIDTH + MIN_GAP / 2:
+        size = (sizes[e.source] if sizes else node_size(nodes[e.source]))[axis]
+        if nodes[e.target].pos[axis] < nodes[e.source].pos[axis] + size + LAYER_GAP / 2:
             return True
     return False
+
+
+def flow_of(graph: Graph, prefer: str | None = None, sizes: dict | None = None) -> str:
+    """The direction a network's saved positions read in: the one its edges
+    all follow (a file arranged left to right keeps side ports), else
+    ``prefer`` (default: the user's :func:`direction`); ``sizes`` as for
+    :func:`needs_layout`."""
+    prefer = prefer or direction()
+    if graph.edges and needs_layout(graph, prefer, sizes):
+        other = "LR" if prefer == "TB" else "TB"
+        if not needs_layout(graph, other, sizes):
+            return other
+    return prefer

@@ -55,7 +55,8 @@ class Overview:
         self.edges = QPainterPath()
         self.selected_edges = QPainterPath()
         for item in scene.edges.values():
-            (self.selected_edges if item.isSelected() else self.edges).addPath(item.path())
+            # as drawn: routing every edge here would undo the idle routing of a large network
+            (self.selected_edges if item.isSelected() else self.edges).addPath(item.drawn_path())
         if not self.edges.isEmpty():
             self.bounds = self.bounds.united(self.edges.boundingRect())
         self.dark = scene.dark

@@ -16,6 +16,9 @@ a BSP tree up to date while nodes are dragged.
 
 from __future__ import annotations
 
+import functools
+import time
+
 import shiboken6
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QPen, QColor
@@ -23,19 +26,37 @@ from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene, QToolTip
 
 from graph.graph import Edge, GraphEditError, Node
 from graph.dims import format_shape
+from graph import unit_library
 from graph.fixes import plan_fix
+from graph.placement import PLACE_GAP, make_room
 
 from .. import commands
-from .edge_item import EdgeItem, curve, label_widths
+from .edge_item import EdgeItem, curve, label_width, label_widths
 from .fix_item import FixMarker
+from . import layout
 from .layout import layered_positions
 from .node_item import NodeItem
 from .overview import Overview
-from .port_item import PortItem
+from .port_item import HIT_RADIUS, PortItem
 from .style import NODE_HEIGHT, NODE_WIDTH, canvas_background
+
+#: the highlight of the edge a dragged palette block would be inserted on
+DROP_COLOR = QColor(30, 120, 230, 110)
 
 
 CELL = 256.0  # grid bucket size of the node-rectangle index (scene units)
+#: a network opened with more edges than this shows them as plain curves
+#: first and routes them round the blocks in idle batches (those in sight at
+#: a readable zoom before they are painted): routing 5,000 edges takes seconds
+ROUTE_NOW_MAX = 200
+#: the longest an idle batch of routing may hold the event loop (seconds)
+ROUTE_BATCH_S = 0.012
+
+
+@functools.lru_cache(maxsize=4096)
+def _shape_text(shape: tuple) -> str:
+    """A shape label's text (a large network repeats a few shapes thousands of times)."""
+    return format_shape(shape)
 
 
 class CanvasScene(QGraphicsScene):
@@ -56,6 +77,9 @@ class CanvasScene(QGraphicsScene):
         self.doc = doc
         self.graph = doc.current_graph  # the project's network, or an opened unit's
         self.dark = dark
+        # ports on top and bottom, unless the saved positions read left to
+        # right (known once the items, and so the blocks' sizes, exist below)
+        self.vertical = layout.direction() == "TB"
         self.setBackgroundBrush(canvas_background(dark))
         self.nodes: dict[str, NodeItem] = {}
         self.edges: dict[Edge, EdgeItem] = {}
@@ -67,22 +91,40 @@ class CanvasScene(QGraphicsScene):
         self.last_refusal: str | None = None
         self._closed = False
         self._reroute_pending = False
+        self._dropped: list[QRectF] = []  # blocks a drag just put down (see _node_moved)
         self._rects: dict | None = None  # node rectangles by grid cell, while unchanged
         self.batch_moving = False  # a graph-driven move: edges are rerouted after it
         self._overview: Overview | None = None  # the far-out picture, while unchanged
+        self._drop_mark: QGraphicsPathItem | None = None  # the edge a drop would go on
+        self._over_port = False  # the mouse hovers a port (the cross cursor is shown)
         self.selectionChanged.connect(self.overview_changed)
         ev = self.graph.events
         self._subs = [(ev.node_added, self._node_added), (ev.node_removed, self._node_removed),
                       (ev.edge_added, self._edge_added), (ev.edge_removed, self._edge_removed),
                       (ev.param_changed, lambda n, _k: self._text_changed(n)),
-                      (ev.node_renamed, self._text_changed), (ev.node_moved, self._node_moved)]
+                      (ev.node_renamed, self._text_changed), (ev.node_moved, self._node_moved),
+                      (ev.node_frozen, self._text_changed)]
         for sig, cb in self._subs:
             sig.connect(cb)
         doc.analysed.connect(self.apply_analysis)
+        self._unrouted: dict[EdgeItem, None] = {}  # provisional paths, in routing order
+        # a timer, not a chain of 0-ms single shots: it fires once per pass of
+        # the event loop, so painting and input go between the batches
+        self._route_timer = QTimer(self, interval=0)
+        self._route_timer.timeout.connect(self._route_batch)
+        self._opening = len(self.graph.edges) > ROUTE_NOW_MAX
         for node in self.graph.nodes.values():
             self._node_added(node)
+        sizes = {nid: (item.rect.width(), item.rect.height()) for nid, item in self.nodes.items()}
+        if (layout.flow_of(self.graph, sizes=sizes) == "TB") != self.vertical:
+            self.vertical = not self.vertical
+            for item in self.nodes.values():
+                item.set_vertical(self.vertical)
         for edge in self.graph.edges:
             self._edge_added(edge)
+        self._opening = False
+        if self._unrouted:
+            self._route_timer.start()
         self.apply_analysis()
 
     def close(self) -> None:
@@ -90,11 +132,14 @@ class CanvasScene(QGraphicsScene):
         if self._closed:
             return
         self._closed = True
+        self._route_timer.stop()
+        self._unrouted.clear()
         for sig, cb in self._subs:
             sig.disconnect(cb)
         if shiboken6.isValid(self.doc):
             self.doc.analysed.disconnect(self.apply_analysis)
         self.clear()
+        self._drop_mark = None
         self.nodes.clear()
         self.edges.clear()
         self.markers.clear()
@@ -147,9 +192,7 @@ class CanvasScene(QGraphicsScene):
 
     # ------------------------------------------------------------ graph events
     def _node_added(self, node: Node) -> None:
-        item = NodeItem(node, self.dark)
-        if node.pos is not None:
-            item.setPos(*node.pos)
+        item = NodeItem(node, self.dark, self.vertical)  # placed at node.pos
         self.nodes[node.id] = item
         self._results.pop(node.id, None)
         self.node_geometry_changed()
@@ -168,19 +211,28 @@ class CanvasScene(QGraphicsScene):
         sp, tp = s.port(edge.source_port, True), t.port(edge.target_port, False)
         if sp is None or tp is None:
             return  # a broken edge in a loaded file: validation reports it
-        item = EdgeItem(edge, sp, tp, self.dark)
+        item = EdgeItem(edge, sp, tp, self.dark, route_now=False)
         s.edges.append(item)
         t.edges.append(item)
         self.edges[edge] = item
         self._overview = None
         self.addItem(item)
-        item.update_path()  # in the scene now: long edges can route around nodes
+        if self._opening:
+            # labelled now, from the analysis the document already has: the
+            # pill is placed once, not again when apply_analysis finds it
+            item.label, item.error = self._edge_label(edge, self.doc.view_analyzer.results
+                                                      .get(edge.source))
+            item.provisional()
+            self._unrouted[item] = None
+        else:
+            item.update_path()  # in the scene now: long edges can route around nodes
         self._results.pop(edge.source, None)  # relabel on the next analysis
 
     def _edge_removed(self, edge: Edge) -> None:
         item = self.edges.pop(edge, None)
         if item is None:
             return
+        self._unrouted.pop(item, None)
         self._overview = None
         for nid in (edge.source, edge.target):
             n = self.nodes.get(nid)
@@ -207,13 +259,69 @@ class CanvasScene(QGraphicsScene):
                 # whole (undoable, possibly many-node) move has been applied
                 self._reroute_pending = True
                 QTimer.singleShot(0, self, self.reroute)
+        elif node.pos is not None and not self._reroute_pending:
+            # a drag ended here: the edges of other blocks that it now lies
+            # on go round it (its own edges followed it during the drag)
+            if not self._dropped:
+                QTimer.singleShot(0, self, self._reroute_dropped)
+            self._dropped.append(item.mapRectToScene(item.rect))
 
-    def reroute(self) -> None:
-        """Recompute every edge's path (after nodes moved)."""
+    def unrouted_count(self) -> int:
+        """How many edges still have their provisional path."""
+        return sum(not item.routed for item in self._unrouted)
+
+    def route_in(self, area: QRectF) -> None:
+        """Route the provisional edges that reach into ``area`` now (they are
+        about to be painted at a readable zoom)."""
+        if not self._unrouted:
+            return
+        for item in [i for i in self._unrouted if i.boundingRect().intersects(area)]:
+            del self._unrouted[item]
+            item.ensure_routed()
+
+    def _route_batch(self) -> None:
+        """Route provisional edges for up to :data:`ROUTE_BATCH_S` (idle time)."""
+        deadline = time.perf_counter() + ROUTE_BATCH_S
+        while self._unrouted and time.perf_counter() < deadline:
+            item = next(iter(self._unrouted))
+            del self._unrouted[item]
+            item.ensure_routed()
+        if not self._unrouted:
+            self._route_timer.stop()
+            # the far-out picture (and the minimap) draw the routed paths now;
+            # rebuilding it per batch would cost more than the routing
+            self._overview = None
+            self.update()
+
+    def _reroute_dropped(self) -> None:
+        rects, self._dropped = self._dropped, []
+        if self._closed or self._reroute_pending:
+            return
+        for item in self.edges.values():
+            box = item.boundingRect()
+            if any(box.intersects(r) for r in rects):
+                item.update_path()
+
+    def reroute(self, follow_positions: bool = True) -> None:
+        """Recompute every edge's path (after nodes moved).
+
+        Args:
+            follow_positions: an undone or redone layout may have turned the
+                network round: put the ports the other way when the positions
+                now read only that way.
+        """
         self._reroute_pending = False
         if self._closed:
             return
         self._overview = None
+        self._unrouted.clear()  # every edge is routed below
+        self._route_timer.stop()
+        if follow_positions:
+            flow = layout.flow_of(self.graph, "TB" if self.vertical else "LR")
+            if (flow == "TB") != self.vertical:
+                self.vertical = flow == "TB"
+                for node in self.nodes.values():
+                    node.set_vertical(self.vertical)
         for item in self.edges.values():
             item.update_path()
         self._place_markers({k: list(v) for k, v in self._problems.items() if v})
@@ -239,9 +347,15 @@ class CanvasScene(QGraphicsScene):
                 self._results[nid] = r
                 for e in item.edges:
                     if e.edge.source == nid:
-                        tt = r.outs.get(e.edge.source_port) if r and r.outs else None
-                        e.set_label(format_shape(tt.shape) if tt else "?", tt is None)
+                        e.set_label(*self._edge_label(e.edge, r))
         self._place_markers(by_node)
+
+    @staticmethod
+    def _edge_label(edge: Edge, result) -> tuple[str, bool]:
+        """An edge's shape label from its source's analysis result, and
+        whether it is an error (no shape)."""
+        tt = result.outs.get(edge.source_port) if result and result.outs else None
+        return (_shape_text(tuple(tt.shape)) if tt else "?"), tt is None
 
     def _place_markers(self, by_node: dict[str, list]) -> None:
         for m in self.markers:
@@ -287,12 +401,13 @@ class CanvasScene(QGraphicsScene):
         return at
 
     def apply_fix(self, problem) -> None:
-        cmd = commands.quick_fix(self.graph, problem)
+        cmd = commands.quick_fix(self.graph, problem,
+                                 size_of=lambda t: layout.type_size(self.graph, t))
         if cmd is None:
             self.message.emit("this quick fix no longer applies")
             return
         try:
-            self.doc.undo.push(cmd)
+            self.doc.push(cmd)
         except GraphEditError as exc:
             self.message.emit(f"quick fix failed: {exc}")
 
@@ -305,13 +420,111 @@ class CanvasScene(QGraphicsScene):
             self.message.emit(why)
             return None
         try:
-            self.doc.undo.push(cmd)
+            self.doc.push(cmd)
         except GraphEditError as exc:
             self.message.emit(str(exc))
             return None
         self.clearSelection()
         self.nodes[cmd.node.id].setSelected(True)
         return cmd.node.id
+
+    def spec_for(self, type_name: str):
+        """The spec a block of ``type_name`` (a palette entry, ``library:NAME``
+        included) would have here, or None when there is no such type."""
+        if type_name.startswith(commands.LIBRARY_PREFIX):
+            try:
+                name, unit = unit_library.plan_library_unit(
+                    self.doc.graph, type_name[len(commands.LIBRARY_PREFIX):])
+            except GraphEditError:
+                return None
+            return unit.spec() if unit is not None else self.doc.graph.spec_of_type(name)
+        return self.graph.spec_of_type(type_name)
+
+    def insert_refusal(self, type_name: str, edge: Edge) -> str | None:
+        """Why a block of ``type_name`` cannot go on ``edge`` (its ports do not
+        fit: it needs an input and an output port), or None when it can."""
+        spec = self.spec_for(type_name)
+        label = type_name.removeprefix(commands.LIBRARY_PREFIX)
+        if spec is None:
+            return f"unknown block type {label!r}"
+        outs = spec.outputs if spec.role != "output" else ()
+        if spec.role == "input" or not spec.inputs:
+            return f"{label} has no input port to take the edge's tensor"
+        if not outs:
+            return f"{label} has no output port to pass the tensor on"
+        if edge not in self.edges:
+            return "that edge is gone"
+        return None
+
+    def insert_on_edge(self, type_name: str, edge: Edge) -> str | None:
+        """Insert a block of ``type_name`` on ``edge``: source → new block →
+        target, in one undo step; the blocks after it move along the flow
+        when there is no room (as a quick fix's insert).  A block whose ports
+        do not fit is refused with the reason (a status message).
+
+        Returns:
+            The new block's id, or None (refused).
+        """
+        label = type_name.removeprefix(commands.LIBRARY_PREFIX)
+        why = self.insert_refusal(type_name, edge)
+        if why is None:
+            size = layout.type_size(self.graph, type_name)
+            boxes = {nid: (item.pos().x(), item.pos().y(), item.rect.width(), item.rect.height())
+                     for nid, item in self.nodes.items()}
+            gap = 2 * PLACE_GAP
+            if not self.vertical:  # side by side: the shape labels need the room between
+                gap = max(gap, label_width(self.edges[edge].label) + 2 * PLACE_GAP)
+            (spot,), moves = make_room(boxes, edge.source, edge.target, [size], gap)
+            add, why = commands.add_block(self.doc, type_name, spot)
+        if why:
+            self.message.emit(f"Cannot insert {label} on this edge: {why}")
+            return None
+        nid = self.graph.new_id((label[:1] or "n").lower())
+        add.add_node.args["id"] = nid  # the edges below need it before the macro runs
+        index = self.graph.edges.index(edge)
+        cmd = commands.macro(f"Insert {label}")
+        cmd.add(commands.Disconnect(self.graph, edge))
+        if moves:
+            cmd.add(commands.Move(self.graph, {n: (self.graph.nodes[n].pos, p)
+                                               for n, p in moves.items()},
+                                  "Make room", mergeable=False))
+        cmd.add(add)
+        cmd.add(commands.Connect(self.graph, edge.source, nid, edge.source_port, None))
+        cmd.add(commands.Connect(self.graph, nid, edge.target, None, edge.target_port,
+                                 index=index))
+        try:
+            self.doc.push(cmd)
+        except GraphEditError as exc:
+            self.message.emit(f"Cannot insert {label} on this edge: {exc}")
+            return None
+        self.select_nodes([nid])
+        return nid
+
+    def edge_at(self, pos: QPointF, slack: float = 6.0) -> EdgeItem | None:
+        """The edge whose line passes within ``slack`` of ``pos`` (scene), or None."""
+        area = QRectF(pos.x() - slack, pos.y() - slack, 2 * slack, 2 * slack)
+        for item in self.items(area):
+            if isinstance(item, NodeItem):
+                return None  # over a block: a drop there is no insert
+            if isinstance(item, EdgeItem) and item.shape().intersects(area):
+                return item
+        return None
+
+    def mark_drop_edge(self, item: EdgeItem | None) -> None:
+        """Highlight the edge a dragged block would be inserted on (None: none)."""
+        if item is None:
+            if self._drop_mark is not None:
+                self.removeItem(self._drop_mark)
+                self._drop_mark = None
+            return
+        if self._drop_mark is None:
+            self._drop_mark = QGraphicsPathItem()
+            self._drop_mark.setPen(QPen(DROP_COLOR, 6, Qt.PenStyle.SolidLine,
+                                        Qt.PenCapStyle.RoundCap))
+            self._drop_mark.setZValue(-0.5)  # over the edges (-1), under the blocks (0)
+            self.addItem(self._drop_mark)
+        self._drop_mark.setPath(item.path())
+        self._drop_mark.edge = item.edge
 
     def set_dark(self, dark: bool) -> None:
         """Re-style every item for a light or dark canvas (the theme changed)."""
@@ -325,14 +538,27 @@ class CanvasScene(QGraphicsScene):
         for item in self.edges.values():
             item.set_dark(dark)
 
+    def set_vertical(self, vertical: bool) -> None:
+        """Put the ports for a network flowing top to bottom (or left to right)."""
+        if vertical == self.vertical:
+            return
+        self.vertical = vertical
+        for item in self.nodes.values():
+            item.set_vertical(vertical)
+        self.reroute(follow_positions=False)  # the layout that follows moves the blocks
+
     def auto_layout(self, view: tuple[float, float] | None = None) -> None:
-        """Lay the network out (one undoable step), wrapped to fit ``view``
-        (width, height) when given; see :mod:`gui.canvas.layout`."""
-        pos = layered_positions(self.graph, label_widths(self.graph, self.doc.view_analyzer), view)
+        """Lay the network out (one undoable step) in the user's direction,
+        with the items' real sizes; see :mod:`gui.canvas.layout`."""
+        flow = layout.direction()
+        self.set_vertical(flow == "TB")
+        sizes = {nid: (item.rect.width(), item.rect.height()) for nid, item in self.nodes.items()}
+        pos = layered_positions(self.graph, label_widths(self.graph, self.doc.view_analyzer), view,
+                                sizes, flow)
         moves = {nid: (self.graph.nodes[nid].pos, p) for nid, p in pos.items()
                  if self.graph.nodes[nid].pos != p}
         if moves:
-            self.doc.undo.push(commands.Move(self.graph, moves, "Auto-layout", mergeable=False))
+            self.doc.push(commands.Move(self.graph, moves, "Auto-layout", mergeable=False))
 
     def selected_node_ids(self) -> list[str]:
         return [i.node_id for i in self.selectedItems() if isinstance(i, NodeItem)]
@@ -348,7 +574,7 @@ class CanvasScene(QGraphicsScene):
             p = self.nodes[nid].pos()
             moves[nid] = ((p.x(), p.y()), (p.x() + dx, p.y() + dy))
         if moves:
-            self.doc.undo.push(commands.Move(self.graph, moves, "Nudge", mergeable=False))
+            self.doc.push(commands.Move(self.graph, moves, "Nudge", mergeable=False))
 
     def select_nodes(self, ids) -> None:
         self.clearSelection()
@@ -357,15 +583,53 @@ class CanvasScene(QGraphicsScene):
                 self.nodes[nid].setSelected(True)
 
     # ------------------------------------------------------------ mouse: connect and move
-    def _port_at(self, pos: QPointF) -> PortItem | None:
-        for item in self.items(pos):
-            if isinstance(item, PortItem):
-                return item
-        return None
+    def port_at(self, pos: QPointF) -> PortItem | None:
+        """The port whose circle is under ``pos`` (scene), or None.
+
+        Ports are drawn by their nodes, not items of their own: the nodes
+        near ``pos`` come from the rectangle grid (:meth:`node_rects_in`) and
+        the nearest of their ports within :data:`HIT_RADIUS` wins; the
+        topmost node's when ports of two overlap.
+        """
+        area = QRectF(pos.x() - HIT_RADIUS, pos.y() - HIT_RADIUS, 2 * HIT_RADIUS, 2 * HIT_RADIUS)
+        best, best_key = None, None
+        for item, _rect in self.node_rects_in(area):
+            for port in item.ports.values():
+                d = port.distance(pos)
+                key = (-item.zValue(), d)
+                if d <= HIT_RADIUS and (best_key is None or key < best_key):
+                    best, best_key = port, key
+        return best
+
+    def helpEvent(self, event) -> None:
+        """The tooltip of a port or a block: both make theirs when asked
+        (ports are not items, and a block's text would cost thousands of
+        tooltips made on open); other items show their own."""
+        port = self.port_at(event.scenePos())
+        text = port.tooltip() if port is not None else None
+        if text is None:
+            top = next(iter(self.items(event.scenePos())), None)
+            if not isinstance(top, NodeItem):
+                super().helpEvent(event)
+                return
+            text = top.toolTip()
+        QToolTip.showText(event.screenPos(), text)
+        event.accept()
+
+    def _hover_cursor(self, pos: QPointF) -> None:
+        """A cross over a port (a press there draws an edge), else the default."""
+        over = self.port_at(pos) is not None
+        if over != self._over_port:
+            self._over_port = over
+            for view in self.views():
+                if over:
+                    view.viewport().setCursor(Qt.CursorShape.CrossCursor)
+                else:
+                    view.viewport().unsetCursor()
 
     def mousePressEvent(self, event) -> None:
         if event.button() == Qt.MouseButton.LeftButton:
-            port = self._port_at(event.scenePos())
+            port = self.port_at(event.scenePos())
             if port is not None:
                 temp = QGraphicsPathItem()
                 temp.setPen(QPen(QColor(30, 120, 230), 1.8, Qt.PenStyle.DashLine))
@@ -381,9 +645,12 @@ class CanvasScene(QGraphicsScene):
         if self._drag:
             port, temp = self._drag
             a, b = port.scenePos(), event.scenePos()
-            temp.setPath(curve(a, b) if port.is_output else curve(b, a))
+            temp.setPath(curve(a, b, self.vertical) if port.is_output
+                         else curve(b, a, self.vertical))
             event.accept()
             return
+        if event.buttons() == Qt.MouseButton.NoButton:
+            self._hover_cursor(event.scenePos())
         super().mouseMoveEvent(event)
 
     def mouseReleaseEvent(self, event) -> None:
@@ -391,7 +658,7 @@ class CanvasScene(QGraphicsScene):
             port, temp = self._drag
             self._drag = None
             self.removeItem(temp)
-            target = self._port_at(event.scenePos())
+            target = self.port_at(event.scenePos())
             if target is not None and target is not port:
                 self.try_connect(port, target, event.screenPos())
             event.accept()
@@ -404,7 +671,7 @@ class CanvasScene(QGraphicsScene):
                 moves[nid] = ((old.x(), old.y()), (item.pos().x(), item.pos().y()))
         self._press_pos = {}
         if moves:
-            self.doc.undo.push(commands.Move(self.graph, moves))
+            self.doc.push(commands.Move(self.graph, moves))
 
     def try_connect(self, start: PortItem, end: PortItem, screen_pos=None) -> bool:
         """Connect two ports (dragged either way), or show why not."""
@@ -417,5 +684,5 @@ class CanvasScene(QGraphicsScene):
                 QToolTip.showText(screen_pos, f"Cannot connect: {reason}")
             return False
         self.last_refusal = None
-        self.doc.undo.push(commands.Connect(self.graph, src.node_id, dst.node_id, src.name, dst.name))
+        self.doc.push(commands.Connect(self.graph, src.node_id, dst.node_id, src.name, dst.name))
         return True

@@ -1,7 +1,8 @@
 """The canvas view: wheel zoom around the cursor, pan (middle button or
 space-drag), rubber-band selection, fit all, zoom to the selection, find a
 block (Ctrl+F), arrow keys nudging the selected blocks, and drops from the
-palette."""
+palette (onto an edge whose tensor the block can take: inserted on it, the
+edge lit while the block hovers over it)."""
 
 from __future__ import annotations
 
@@ -66,6 +67,10 @@ class CanvasView(QGraphicsView):
             except (RuntimeError, TypeError):
                 pass
         super().setScene(scene)
+        # moves without a button reach the scene, which shows the cross
+        # cursor over a port (ports are drawn by their blocks: no item of
+        # theirs has a cursor that would make Qt track the mouse)
+        self.viewport().setMouseTracking(True)
         self._reach = QRectF()
         if scene is not None:
             scene.sceneRectChanged.connect(self._scene_grew)
@@ -235,6 +240,9 @@ class CanvasView(QGraphicsView):
         scene = self.scene()
         lod = self.zoom_level()
         if scene is None or lod >= SIMPLE_LOD or not hasattr(scene, "overview"):
+            if scene is not None and hasattr(scene, "route_in"):
+                # readable: an edge in sight is painted on its real route
+                scene.route_in(self.mapToScene(event.rect()).boundingRect())
             super().paintEvent(event)
             return
         painter = QPainter(self.viewport())
@@ -315,15 +323,37 @@ class CanvasView(QGraphicsView):
 
     def dragMoveEvent(self, event) -> None:
         if event.mimeData().hasFormat(MIME_BLOCK):
+            # over an edge the block fits on: the edge lights up (a drop inserts it)
+            self.scene().mark_drop_edge(self._drop_edge(event))
             event.acceptProposedAction()
         else:
             super().dragMoveEvent(event)
 
+    def dragLeaveEvent(self, event) -> None:
+        if self.scene() is not None:
+            self.scene().mark_drop_edge(None)
+        super().dragLeaveEvent(event)
+
+    def _drop_edge(self, event):
+        """The edge under a drag that its block would be inserted on, or None."""
+        scene = self.scene()
+        item = scene.edge_at(self.mapToScene(event.position().toPoint()), 6 / self.zoom_level())
+        if item is None:
+            return None
+        type_name = bytes(event.mimeData().data(MIME_BLOCK)).decode()
+        return item if scene.insert_refusal(type_name, item.edge) is None else None
+
     def dropEvent(self, event) -> None:
         data = event.mimeData()
         if data.hasFormat(MIME_BLOCK):
+            scene = self.scene()
             type_name = bytes(data.data(MIME_BLOCK)).decode()
-            self.scene().add_block(type_name, self.mapToScene(event.position().toPoint()))
+            target = self._drop_edge(event)
+            scene.mark_drop_edge(None)
+            if target is not None:
+                scene.insert_on_edge(type_name, target.edge)
+            else:
+                scene.add_block(type_name, self.mapToScene(event.position().toPoint()))
             event.acceptProposedAction()
         else:
             super().dropEvent(event)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, Qt
-from PySide6.QtGui import QBrush, QColor, QPalette
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QPalette
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
 
 from gui.training import theme
@@ -56,8 +56,12 @@ class ConfusionMatrixView(QTableWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        # every class in sight (10 digits in the training band at 1280×800): the cells share
+        # the table's size, and the font shrinks to fit (see _fit_font) before any scrolling
+        for header in (self.horizontalHeader(), self.verticalHeader()):
+            header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+            header.setMinimumSectionSize(12)
+        self._base_font = QFont(self.font())
         self.setToolTip("rows: true class · columns: predicted class")
         self._shown: tuple | None = None
 
@@ -86,6 +90,8 @@ class ConfusionMatrixView(QTableWidget):
         self.setRowCount(k)
         self.setColumnCount(k + 1)
         self.setHorizontalHeaderLabels([f"→ {n}" for n in names] + [ACCURACY])
+        # the accuracy column keeps its words; the class columns share the rest
+        self.horizontalHeader().setSectionResizeMode(k, QHeaderView.ResizeMode.ResizeToContents)
         self.setVerticalHeaderLabels(names)
         pal = self.palette()
         base = pal.color(QPalette.ColorRole.Base)
@@ -108,6 +114,40 @@ class ConfusionMatrixView(QTableWidget):
             cell = QTableWidgetItem("–" if a is None else f"{a:.1%}")
             cell.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
             self.setItem(i, k, cell)
+        self._fit_font()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        self._fit_font()
+
+    def _fit_font(self) -> None:
+        """The largest font (up to the normal one) whose rows and columns all fit."""
+        k = self.rowCount()
+        if k == 0:
+            return
+        names = [self.horizontalHeaderItem(j).text() for j in range(self.columnCount())
+                 if self.horizontalHeaderItem(j) is not None]
+        font = QFont(self._base_font)
+        size = font.pointSizeF()
+        while True:
+            metrics = QFontMetrics(font)
+            row = metrics.height() + 2
+            widest = max([metrics.horizontalAdvance(n) for n in names] +
+                         [metrics.horizontalAdvance("00.0%"), 1]) + 8
+            side = metrics.horizontalAdvance(str(k)) + 8
+            fits_h = (k + 1) * row + 4 <= self.height()
+            fits_w = side + len(names) * widest + 4 <= self.width()
+            if (fits_h and fits_w) or size <= 6:
+                break
+            size -= 0.5
+            font.setPointSizeF(size)
+        if font != self.font():
+            self.setFont(font)
+            self.horizontalHeader().setFont(font)
+            self.verticalHeader().setFont(font)
+            self.horizontalHeader().setMinimumSectionSize(1)
+            self.verticalHeader().setMinimumSectionSize(1)
+            self.verticalHeader().setDefaultSectionSize(QFontMetrics(font).height() + 2)
 
     def counts(self) -> np.ndarray:
         """The counts as shown (tests and copy-out read this)."""

@@ -129,6 +129,8 @@ class LiveCurve:
         clock: the clock that schedules redraws.
         name: the legend name.
         follows: returns whether the plot keeps all data in view.
+        series: the data to draw (a run's metric, shared with its record);
+            default a new, empty series of this curve's own.
         **style: ``PlotDataItem`` style options (pen, symbol, symbolBrush, ...).
 
     Attributes:
@@ -138,8 +140,8 @@ class LiveCurve:
     """
 
     def __init__(self, plot: pg.PlotItem, clock: RedrawClock, name: str = "",
-                 follows=None, **style):
-        self.series = GrowingSeries()
+                 follows=None, series: GrowingSeries | None = None, **style):
+        self.series = series if series is not None else GrowingSeries()
         # While the panel follows the data the whole series is shown; the view's
         # range is then derived from what is drawn, so it must not clip it.
         self.follows = follows or (lambda: False)
@@ -164,6 +166,8 @@ class LiveCurve:
         vb = plot.getViewBox()
         vb.sigXRangeChanged.connect(self._view_moved)
         vb.sigResized.connect(self._view_moved)
+        if len(self.series):  # a run read back from its folder: drawn at the next tick
+            clock.mark(self)
 
     def __len__(self) -> int:
         return len(self.series)

@@ -1,13 +1,17 @@
-"""The sample shape of the user's dataset file, read off the window's thread.
+"""What the user's dataset gives, read off the window's thread.
 
-Before Start the settings panel says whether the chosen dataset fits the
-graph's ``Input``.  For a built-in set the catalogue knows the shape; for a
-file :func:`runtime.data.sample_shape` reads it from the file's header, with
-the loader's own checks and messages.
+The analysis checks the network against the chosen dataset on every edit
+(:mod:`graph.dataset_checks`): :class:`DatasetFeeder` tells a document's
+analyzer what the dataset gives (a :class:`graph.dataset_info.DatasetInfo`).
+For a built-in set the catalogue knows it at once; for a file
+:func:`runtime.data.header.dataset_info` reads it from the file's header, with
+the loader's own checks and messages, on a thread, and the document
+re-analyses when the answer arrives.  The settings panel also says whether
+the file's samples fit the ``Input`` (:func:`runtime.data.sample_shape`).
 
 :class:`Prober` reads on a plain thread and keeps the answers per file (path,
 size, modification time and options), so a big file never blocks the window
-and each file is read once; its ``ready`` signal asks the panel to look again.
+and each file is read once; its ``ready`` signal asks its owner to look again.
 Nothing here imports torch.
 """
 
@@ -19,6 +23,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 
 from runtime.data import DatasetError, sample_shape
+from runtime.data.header import dataset_info
 from runtime.data.loader import file_source, source_path
 
 
@@ -47,14 +52,21 @@ def _key(kind: str, path: Path, spec: dict):
 class Prober(QObject):
     """Reads file datasets' shapes on a thread and remembers them.
 
+    Args:
+        parent: the owner.
+        read: ``(spec, base) → answer``, what is read (default:
+            :func:`runtime.data.sample_shape`); a ``DatasetError`` it raises
+            is the answer.
+
     Signals:
         ready: an answer arrived (look again with :meth:`get`).
     """
 
     ready = Signal()
 
-    def __init__(self, parent: QObject | None = None):
+    def __init__(self, parent: QObject | None = None, read=None):
         super().__init__(parent)
+        self._reader = read or sample_shape
         self._answers: dict = {}
         self._pending: set = set()
         self._lock = threading.Lock()
@@ -75,7 +87,7 @@ class Prober(QObject):
 
     def _read(self, key, spec: dict, base: Path | None) -> None:
         try:
-            answer = sample_shape(spec, base)
+            answer = self._reader(spec, base)
         except DatasetError as exc:
             answer = exc
         except Exception as exc:  # noqa: BLE001 (a file no check foresaw: say so, never hang)
@@ -88,3 +100,50 @@ class Prober(QObject):
         except RuntimeError:  # the panel was closed meanwhile
             pass
 
+
+
+class DatasetFeeder(QObject):
+    """Keeps a document's analysis told what its chosen dataset gives.
+
+    :meth:`update` after the training settings (or the document's file, which
+    relative paths are read from) changed: a built-in set is known at once;
+    a file is read on a thread, meanwhile the analysis knows nothing of it,
+    and the document re-analyses (``analysed``) when the answer arrives.
+
+    Args:
+        doc: the :class:`~gui.document.Document` (its ``analyzer``,
+            ``project.training``, ``path`` and :meth:`refresh`).
+    """
+
+    def __init__(self, doc):
+        super().__init__(doc)
+        self.doc = doc
+        self.prober = Prober(self, read=dataset_info)
+        self.prober.ready.connect(self._arrived)
+
+    def info(self):
+        """What the chosen dataset gives as far as known now (None: nothing
+        chosen, or a file still being read)."""
+        t = self.doc.project.training
+        spec = t.get("dataset") if isinstance(t, dict) else None
+        base = dataset_base(self.doc)
+        where = file_of(spec, base) if isinstance(spec, dict) else None
+        if where is None:
+            return dataset_info(spec)  # a built-in set: the catalogue, no file read
+        state, answer = self.prober.get(*where, spec, base)
+        return answer if state == "ready" else None
+
+    def update(self) -> bool:
+        """Hand the analyzer what is known now; whether that changed anything."""
+        info = self.info()
+        if info == self.doc.analyzer.dataset:
+            return False
+        self.doc.analyzer.set_dataset(info)
+        return True
+
+    def _arrived(self) -> None:
+        try:
+            if self.update():
+                self.doc.refresh()
+        except RuntimeError:  # the document was closed meanwhile
+            pass

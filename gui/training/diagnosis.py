@@ -23,6 +23,28 @@ _ICONS = {"error": "⛔", "warning": "⚠", "info": "ℹ"}
 _COLORS = {"error": theme.SERIES[2], "warning": theme.SERIES[1], "info": theme.SERIES[0]}
 
 
+def _tokens(ids, names) -> str:
+    """Token ids as text: each one's class name where the run has names for all."""
+    ids = list(ids)
+    if names and all(isinstance(i, int) and 0 <= i < len(names) for i in ids):
+        return " ".join(str(names[i]) for i in ids)
+    return " ".join(str(i) for i in ids)
+
+
+def sample_lines(samples, class_names=None) -> list[str]:
+    """Greedy decodes as lines: ``7 3 9 → target 9 3 7 → predicted 9 3 7 ✓``.
+
+    Args:
+        samples: dicts with ``input``, ``target``, ``prediction`` (token ids)
+            and ``correct``, as :func:`runtime.decode.decode_samples` gives.
+        class_names: the target classes' names (token id → its text), or None.
+    """
+    return [f"{_tokens(s.get('input', ()), class_names)} → target "
+            f"{_tokens(s.get('target', ()), class_names)} → predicted "
+            f"{_tokens(s.get('prediction', ()), class_names)} "
+            f"{'✓' if s.get('correct') else '✗'}" for s in samples or ()]
+
+
 def _field(finding, name: str):
     if isinstance(finding, dict):
         return finding.get(name)
@@ -60,12 +82,31 @@ class DiagnosisPanel(QTextBrowser):
         self.setOpenLinks(False)
         self.findings: list = []
         self.header = ""
+        #: A seq2seq run's greedy decodes after the last epoch (lines), or [].
+        self.samples: list[str] = []
+        self.samples_header = ""
         self.empty_text = self.EMPTY
         self.set_findings([])
 
     def waiting(self) -> None:
         """A run started: nothing is checked until its first epoch ends."""
+        self.samples, self.samples_header = [], ""
         self.set_findings([], empty=self.WAITING)
+
+    def set_samples(self, samples, epoch: int = 0, class_names=None) -> None:
+        """Show a sequence-to-sequence run's greedy decodes after ``epoch`` below
+        the findings (None or []: no samples section).
+
+        Args:
+            samples: dicts with ``input``, ``target``, ``prediction`` and ``correct``.
+            epoch: the epoch they were decoded after.
+            class_names: the target's class names, to show tokens by name.
+        """
+        self.samples = sample_lines(samples, class_names)
+        right = sum(1 for s in samples or () if s.get("correct"))
+        self.samples_header = (f"Samples after epoch {epoch} (greedy decoding, "
+                               f"{right}/{len(self.samples)} right):") if self.samples else ""
+        self.set_findings(self.findings, self.header, self.empty_text)
 
     def set_epoch_findings(self, findings, epoch: int, final: bool = False) -> None:
         """The findings after ``epoch`` (``final``: the run has ended)."""
@@ -89,7 +130,7 @@ class DiagnosisPanel(QTextBrowser):
         self.header = header
         self.empty_text = self.EMPTY if empty is None else empty
         if not self.findings:
-            self.setHtml(f"<p>{html.escape(self.empty_text)}</p>")
+            self.setHtml(f"<p>{html.escape(self.empty_text)}</p>" + self._samples_html())
             return
         text = self.palette().color(self.foregroundRole())
         rows = []
@@ -106,7 +147,19 @@ class DiagnosisPanel(QTextBrowser):
                         f"{_ICONS[sev]} {sev}</span> {where}{msg}{advice}</p>")
         top = f"<p style='margin:2px 0 4px 0'><i>{html.escape(self.header)}</i></p>" \
             if self.header else ""
-        self.setHtml(top + "".join(rows))
+        self.setHtml(top + "".join(rows) + self._samples_html())
+
+    def _samples_html(self) -> str:
+        if not self.samples:
+            return ""
+        good, bad = QColor(theme.SERIES[0]).name(), QColor(theme.SERIES[2]).name()
+        rows = []
+        for line in self.samples:
+            body, mark = line[:-1], line[-1]
+            color = good if mark == "✓" else bad
+            rows.append(f"{html.escape(body)}<span style='color:{color}'>{mark}</span>")
+        return (f"<p style='margin:6px 0 2px 0'><i>{html.escape(self.samples_header)}</i></p>"
+                f"<pre style='margin:0; font-family:monospace'>{'<br>'.join(rows)}</pre>")
 
     def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().changeEvent(event)
@@ -115,7 +168,9 @@ class DiagnosisPanel(QTextBrowser):
 
     def plain_text(self) -> str:
         """What the panel says, as plain lines (the empty text when there are no findings)."""
+        extra = [self.samples_header, *self.samples] if self.samples else []
         if not self.findings:
-            return self.empty_text
+            return "\n".join([self.empty_text, *extra])
         lines = [self.header] if self.header else []
-        return "\n".join(lines + [f"{severity_of(f)}: {finding_text(f)}" for f in self.findings])
+        return "\n".join(lines + [f"{severity_of(f)}: {finding_text(f)}" for f in self.findings]
+                         + extra)

@@ -1,25 +1,37 @@
-"""Exports of the training area: plots as PNG, metrics as CSV, a run's weights.
-
-A mixin of :class:`~gui.training.controller.TrainingArea` (it uses its
-``view``, ``runs`` and ``_show_message``).
-"""
+"""Exports of the training area: plots as PNG, metrics as CSV, a run's weights."""
 
 from __future__ import annotations
 
 import shutil
 from pathlib import Path
 
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtWidgets import QFileDialog, QWidget
+
+from .message import MessageLine
+from .plots import TrainingPlots
+from .runs import RunsPanel
 
 
-class TrainingExports:
-    """Export buttons and their file dialogs."""
+class ExportsControl:
+    """What the export buttons do, with their file dialogs.
+
+    Args:
+        plots: the plots (images and metrics).
+        runs: the run list (whose checkpoints are exported).
+        message: the message line.
+        dialog_parent: the widget the file dialogs belong to.
+    """
+
+    def __init__(self, plots: TrainingPlots, runs: RunsPanel, message: MessageLine,
+                 dialog_parent: QWidget | None = None):
+        self.plots, self.runs, self.message = plots, runs, message
+        self.dialog_parent = dialog_parent
 
     def export_png(self, folder) -> list[Path]:
-        return self.view.plots.export_png(folder)
+        return self.plots.export_png(folder)
 
     def export_csv(self, path) -> Path:
-        return self.view.plots.export_csv(path)
+        return self.plots.export_csv(path)
 
     def export_weights(self, run_id: str, path) -> Path:
         """Copy a run's trained weights (best, else last) to ``path``.
@@ -41,25 +53,27 @@ class TrainingExports:
         shutil.copyfile(src, path)
         return path
 
-    def _export_png_clicked(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Folder for the plot images")
+    def png_clicked(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self.dialog_parent, "Folder for the plot images")
         if folder:
             paths = self.export_png(folder)
-            self._show_message(f"Saved {len(paths)} images to {folder}", error=False)
+            self.message.show_message(f"Saved {len(paths)} images to {folder}", error=False)
 
-    def _export_csv_clicked(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Metrics as CSV", "metrics.csv",
-                                              "CSV files (*.csv)")
+    def csv_clicked(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self.dialog_parent, "Metrics as CSV",
+                                              "metrics.csv", "CSV files (*.csv)")
         if path:
             self.export_csv(path)
-            self._show_message(f"Saved the metrics to {path}", error=False)
+            self.message.show_message(f"Saved the metrics to {path}", error=False)
 
-    def _export_weights_clicked(self, run_id: str) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export weights", f"{run_id}.safetensors",
+    def weights_clicked(self, run_id: str) -> None:
+        path, _ = QFileDialog.getSaveFileName(self.dialog_parent, "Export weights",
+                                              f"{run_id}.safetensors",
                                               "Weights (*.safetensors *.pt)")
         if path:
             try:
                 self.export_weights(run_id, path)
-                self._show_message(f"Saved the weights of {run_id} to {path}", error=False)
+                self.message.show_message(f"Saved the weights of {run_id} to {path}",
+                                          error=False)
             except OSError as exc:
-                self._show_message(f"Could not export the weights: {exc}")
+                self.message.show_message(f"Could not export the weights: {exc}")

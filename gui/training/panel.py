@@ -16,7 +16,7 @@ import math
 
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QLineF, QPointF, Qt, Signal
-from PySide6.QtGui import QPainter
+from PySide6.QtGui import QFontMetrics, QPainter
 from PySide6.QtWidgets import QGraphicsItem, QSizePolicy
 
 from gui.training import theme
@@ -83,11 +83,65 @@ class TickGrid(pg.GraphicsObject):
         painter.restore()
 
 
-class WholeAxis(pg.AxisItem):
-    """An axis of whole numbers (epochs): no tick at 1.5 or 2.5."""
+def _next_nice(spacing: float) -> float:
+    """The next tick spacing of the 1, 2, 5 × 10ⁿ series above ``spacing``."""
+    exp = math.floor(math.log10(spacing))
+    mant = spacing / 10 ** exp
+    for step in (2, 5, 10):
+        if mant < step - 1e-9:
+            return step * 10 ** exp
+    return 20 * 10 ** exp
+
+
+class FitAxis(pg.AxisItem):
+    """An axis whose labels never run together.
+
+    pyqtgraph picks the tick spacing from the axis length alone and always
+    labels its first level, so on a short plot (the training band at
+    1280×800) or with wide step numbers (two runs overlaid: ``12000 14000``)
+    the labels overprint.  Here the labelled spacing grows along 1, 2, 5 × 10ⁿ
+    until each label has its own room (keeping at least two labels): its text height (vertical axis) or its
+    widest text (horizontal) plus a gap.  The finer spacing stays as faint,
+    unlabelled ticks for the grid.
+    """
+
+    #: Pixels left between two labels.
+    GAP_PX = 8
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.setStyle(maxTextLevel=0)  # only the fitted level is labelled
+
+    def _label_px(self, lo: float, hi: float, spacing: float) -> float:
+        metrics = QFontMetrics(self.style.get("tickFont") or self.font())
+        if self.orientation in ("left", "right"):
+            return metrics.height() + self.GAP_PX / 2
+        values = [lo, hi, lo + spacing, hi - spacing]
+        texts = self.tickStrings(values, self.scale, spacing)
+        return max(metrics.horizontalAdvance(t) for t in texts) + self.GAP_PX
 
     def tickSpacing(self, minVal, maxVal, size):  # noqa: N802,N803 (pyqtgraph override)
-        levels = [(sp, off) for sp, off in super().tickSpacing(minVal, maxVal, size)
+        levels = self._levels(minVal, maxVal, size)
+        if not levels or size <= 0 or not maxVal > minVal:
+            return levels
+        spacing = first = levels[0][0]
+        for _ in range(60):  # two neighbouring labels at least a label's extent apart
+            if spacing / (maxVal - minVal) * size >= self._label_px(minVal, maxVal, spacing):
+                break
+            spacing = _next_nice(spacing)
+        if spacing == first:
+            return levels
+        return [(spacing, 0)] + [lv for lv in levels if lv[0] < spacing][:1]
+
+    def _levels(self, minVal, maxVal, size):  # noqa: N803 (pyqtgraph's names)
+        return super().tickSpacing(minVal, maxVal, size)
+
+
+class WholeAxis(FitAxis):
+    """An axis of whole numbers (epochs): no tick at 1.5 or 2.5."""
+
+    def _levels(self, minVal, maxVal, size):  # noqa: N803 (pyqtgraph's names)
+        levels = [(sp, off) for sp, off in super()._levels(minVal, maxVal, size)
                   if sp >= 1 and abs(sp - round(sp)) < 1e-9]
         return levels or [(1.0, 0)]
 
@@ -144,6 +198,12 @@ class LogAxis(pg.AxisItem):
         return out
 
 
+#: The most of a panel's width, and of its area, its legend may take (beyond: the names
+#: go to the panel's tooltip).
+MAX_LEGEND_WIDTH = 0.4
+MAX_LEGEND_AREA = 0.25
+
+
 class Panel(pg.PlotWidget):
     """A titled plot with a legend, palette colours and follow mode.
 
@@ -163,11 +223,8 @@ class Panel(pg.PlotWidget):
 
     def __init__(self, title: str, x_label: str, y_label: str, log_y: bool = False,
                  parent=None, grows: bool = True):
-        axes = {}
-        if x_label == "epoch":
-            axes["bottom"] = WholeAxis("bottom")
-        if log_y:
-            axes["left"] = LogAxis("left")
+        axes = {"bottom": WholeAxis("bottom") if x_label == "epoch" else FitAxis("bottom"),
+                "left": LogAxis("left") if log_y else FitAxis("left")}
         super().__init__(parent, axisItems=axes)
         self.grid = TickGrid(self.getPlotItem())
         self.grid.setZValue(-100)
@@ -184,7 +241,8 @@ class Panel(pg.PlotWidget):
         item.legend = legend
         item.legend.setVisible(False)  # shown once it names something
         item.setMenuEnabled(True)
-        self.setMinimumSize(220, 160)
+        # small enough that the training band fits under a readable canvas at 1280×800
+        self.setMinimumSize(120, 96)
         self._follow = True
         self.log_y = log_y
         self._headroom = 0.25 if grows else 0.02
@@ -258,13 +316,41 @@ class Panel(pg.PlotWidget):
         legend.clear()
         for item, name in entries:
             legend.addItem(item, name)
-        legend.setVisible(bool(entries))  # no empty box when there is nothing to name
+        self._legend_names = [name for _item, name in entries]
         theme.style_plot(self)
         # samples and names are items of their own, painted on every paint
         # otherwise; a restyle (new pens, new names) builds the legend anew
         for sample, label in legend.items:
             sample.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
             label.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+
+        self._fit_legend()
+
+    def legend_shown(self) -> bool:
+        """Whether the legend is drawn (it names something and has room beside the plot)."""
+        return self.getPlotItem().legend.isVisible()
+
+    def _fit_legend(self) -> None:
+        """Draw the legend only where it takes at most a corner: a quarter of the panel's
+        area, 40 % of its width and the plot's height.  Otherwise (a short plot at 1280×800, many runs
+        overlaid) the names move to the panel's tooltip, a hover away."""
+        legend = self.getPlotItem().legend
+        if legend is None:  # pyqtgraph resizes while the panel is being built
+            return
+        names = getattr(self, "_legend_names", [])
+        size = legend.boundingRect().size() if names else None
+        fits = bool(names) and size.width() <= MAX_LEGEND_WIDTH * self.width() \
+            and size.height() <= self.getViewBox().height() + 8 \
+            and size.width() * size.height() <= MAX_LEGEND_AREA * self.width() * self.height()
+        legend.setVisible(fits)
+        tip = "" if fits or not names else "Legend: " + ", ".join(names)
+        if self.toolTip() != tip:
+            self.setToolTip(tip)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        if getattr(self, "plotItem", None) is not None:
+            self._fit_legend()
 
     def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().changeEvent(event)

@@ -1,20 +1,29 @@
-"""Runs kept on disk: each run's settings, network and curves in its own folder.
+"""Runs kept on disk: each run's settings, network and metrics in its own folder.
 
 A run's folder (``runs/<project>-<time>-<n>/``, next to the project file or
-in the app's data folder) holds the engine's ``best.pt``/``last.pt`` and a
-``run.json`` written here: the run id, status, the network and training
-settings as they were at Start (a project document), the per-epoch history
-and every step's loss.  :func:`load_runs` reads back the runs made from one
-project file, so they are listed again, compared and loaded after a restart.
+in the app's data folder) holds the engine's ``best.pt``/``last.pt`` and two
+files written here:
 
-``run.json`` is written when the run starts, after each epoch (the history,
-small) and at its end (with the step losses); a run whose file still says
-``running`` ended with the program and is listed as ``interrupted``.  Plain
-JSON only: no torch here.
+- ``run.json``, written once when the run starts: the run id, when it
+  started, the project file it was made from, the weights it started from,
+  and the network and training settings as they were at Start (a project
+  document);
+- ``metrics.jsonl``, one JSON object a line, appended as the run goes:
+  ``{"step_losses": [...]}`` (the step losses since the last line, in
+  order), ``{"epoch": {...}}`` (an epoch's history row) and ``{"status":
+  ..., "message": ...}`` (the run ended, or a stopped run continues).
+
+So the network is written once and an epoch costs one short line, however
+large the network.  :func:`load_runs` reads back the runs made from one
+project file, so they are listed again, compared and loaded after a
+restart; a run whose last status is ``running`` ended with the program and
+is listed as ``interrupted``.  A ``run.json`` of version 1 (history and step
+losses inside it) is still read.  Plain JSON only: no torch here.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import re
@@ -25,8 +34,9 @@ from graph.project import Project, ProjectLoadError, project_from_dict, project_
 from .runs import RunRecord
 
 RUN_FILE = "run.json"
+METRICS_FILE = "metrics.jsonl"
 KIND = "netcanvas-run"
-VERSION = 1
+VERSION = 2
 
 
 def runs_folder(doc) -> Path:
@@ -71,38 +81,63 @@ def _same_file(a: str | None, b: str | None) -> bool:
 
 
 def run_to_dict(rec: RunRecord) -> dict:
-    """What ``run.json`` holds for a run."""
-    network = project_to_dict(Project(rec.name, rec.graph, rec.training, {}, None))
-    return {"format": KIND, "version": VERSION, "id": rec.id, "status": rec.status,
-            "message": rec.message, "started": rec.started, "project_file": rec.project_file,
-            "init_weights": rec.init_weights, "network": network, "history": rec.history,
-            "step_losses": list(rec.step_losses)}
+    """What ``run.json`` holds for a run (its metrics go to ``metrics.jsonl``)."""
+    network = rec.network
+    if network is None:  # a record made without the Start snapshot's document
+        network = project_to_dict(Project(rec.name, rec.graph, rec.training, {}, None))
+    return {"format": KIND, "version": VERSION, "id": rec.id, "started": rec.started,
+            "project_file": rec.project_file, "init_weights": rec.init_weights,
+            "network": network}
+
+
+def _new_lines(rec: RunRecord, written: dict) -> list[dict]:
+    """The metrics.jsonl lines of what ``rec`` holds beyond ``written``."""
+    lines = []
+    losses = rec.metrics.series.get("loss")
+    if losses is not None and len(losses) > written["steps"]:
+        lines.append({"step_losses": losses.y[written["steps"]:].tolist()})
+    lines += [{"epoch": row} for row in rec.history[written["rows"]:]]
+    if (rec.status, rec.message) != written["status"]:
+        lines.append({"status": rec.status, "message": rec.message})
+    return lines
 
 
 def save_run(rec: RunRecord) -> Path | None:
-    """Write the run's ``run.json`` into its folder (None when it has none).
-
-    The step losses written are the record's: the controller fills them in at
-    the end of the run, so the writes after each epoch stay small.
+    """Keep the run on disk: ``run.json`` the first time, then append to
+    ``metrics.jsonl`` what the record measured since the last call (nothing
+    when nothing changed).  None when the run has no folder.
 
     Raises:
-        OSError: the file cannot be written.
+        OSError: a file cannot be written.
     """
     if rec.out_dir is None:
         return None
     folder = Path(rec.out_dir)
-    folder.mkdir(parents=True, exist_ok=True)
     path = folder / RUN_FILE
-    # write-and-rename without fsync: a torn file costs one run's record, and an
-    # fsync on the window's thread after every epoch would make the window late
-    tmp = path.with_name(f".{RUN_FILE}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(run_to_dict(rec), default=_jsonable), encoding="utf-8")
-    os.replace(tmp, path)
+    written = rec.on_disk
+    if written is None or not path.is_file():
+        folder.mkdir(parents=True, exist_ok=True)
+        # write-and-rename without fsync: a torn file costs one run's record, and an
+        # fsync on the window's thread would make the window late
+        tmp = path.with_name(f".{RUN_FILE}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(run_to_dict(rec), default=_jsonable), encoding="utf-8")
+        os.replace(tmp, path)
+        (folder / METRICS_FILE).write_text("", encoding="utf-8")
+        written = {"steps": 0, "rows": 0, "status": None}
+    lines = _new_lines(rec, written)
+    if lines:
+        # one write of whole lines: a crash in between loses the last lines, and
+        # a torn last line is skipped when read
+        text = "".join(json.dumps(ln, default=_jsonable) + "\n" for ln in lines)
+        with open(folder / METRICS_FILE, "a", encoding="utf-8") as f:
+            f.write(text)
+    rec.on_disk = {"steps": rec.metrics.steps_done, "rows": len(rec.history),
+                   "status": (rec.status, rec.message)}
     return path
 
 
 def discard_run(rec: RunRecord) -> None:
-    """Remove a run's ``run.json``, and its folder when nothing else is in it
+    """Remove a run's ``run.json`` and ``metrics.jsonl``, and its folder when nothing else is in it
     (a Start refused before training leaves no run behind).
 
     Raises:
@@ -112,6 +147,8 @@ def discard_run(rec: RunRecord) -> None:
         return
     folder = Path(rec.out_dir)
     (folder / RUN_FILE).unlink(missing_ok=True)
+    (folder / METRICS_FILE).unlink(missing_ok=True)
+    rec.on_disk = None
     try:
         folder.rmdir()
     except OSError:  # missing, or holds what the training process wrote: kept
@@ -133,19 +170,50 @@ def read_run(path: str | os.PathLike) -> RunRecord:
     if not isinstance(d, dict) or d.get("format") != KIND:
         raise RunFileError(f"{path}: not a NetCanvas run file")
     try:
-        project = project_from_dict(d.get("network"), str(path))
+        # a copy: reading migrates the dict in place, and the run keeps it as written
+        project = project_from_dict(copy.deepcopy(d.get("network")), str(path))
     except ProjectLoadError as exc:
         raise RunFileError(f"{path}: its network cannot be read ({exc})") from None
-    status = d.get("status") or "interrupted"
+    status, message = d.get("status") or "running", str(d.get("message") or "")
+    history = [h for h in d.get("history") or [] if isinstance(h, dict)]
+    losses = [float(v) for v in d.get("step_losses") or []]
+    if d.get("version", 1) >= 2:
+        status, message = _read_metrics(path.with_name(METRICS_FILE), history, losses)
     if status == "running":  # the program ended while it trained
         status = "interrupted"
-    history = [h for h in d.get("history") or [] if isinstance(h, dict)]
-    return RunRecord(str(d.get("id") or path.parent.name), project.training, project.graph,
-                     path.parent, status=status, history=history,
-                     message=str(d.get("message") or ""),
-                     step_losses=[float(v) for v in d.get("step_losses") or []],
-                     project_file=d.get("project_file"), name=project.name,
-                     started=str(d.get("started") or ""), init_weights=d.get("init_weights"))
+    rec = RunRecord(str(d.get("id") or path.parent.name), project.training, project.graph,
+                    path.parent, status=status, history=history, message=message,
+                    step_losses=losses, project_file=d.get("project_file"), name=project.name,
+                    started=str(d.get("started") or ""), init_weights=d.get("init_weights"),
+                    network=d.get("network"))
+    # what is on disk now: the next save appends to it (a resumed run)
+    rec.on_disk = {"steps": len(losses), "rows": len(history), "status": (status, message)}
+    return rec
+
+
+def _read_metrics(path: Path, history: list, losses: list) -> tuple[str, str]:
+    """Add the lines of a ``metrics.jsonl`` to ``history`` and ``losses``; the
+    last status and message (``running`` when the run never said it ended).
+    Unreadable lines (a torn last line) are skipped."""
+    status, message = "running", ""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:  # no metrics yet: the program ended before the first epoch
+        return status, message
+    for line in text.splitlines():
+        try:
+            d = json.loads(line)
+        except ValueError:
+            continue
+        if not isinstance(d, dict):
+            continue
+        if isinstance(d.get("epoch"), dict):
+            history.append(d["epoch"])
+        elif isinstance(d.get("step_losses"), list):
+            losses.extend(float(v) for v in d["step_losses"] if isinstance(v, (int, float)))
+        elif "status" in d:
+            status, message = str(d["status"] or "running"), str(d.get("message") or "")
+    return status, message
 
 
 def load_runs(folder: str | os.PathLike, project_file: str | None) -> list[RunRecord]:

@@ -1,8 +1,8 @@
 """Runs kept for comparison: their settings, network, curves and checkpoints.
 
 :class:`RunRecord` is what one run leaves behind (the training dict and the
-graph as they were at Start, the per-epoch history, the result, the
-checkpoint folder).  :func:`settings_diff` and :func:`graph_diff` say in a
+graph as they were at Start, its metrics, the result, the checkpoint
+folder).  :func:`settings_diff` and :func:`graph_diff` say in a
 few lines what differs between two runs; :class:`RunsPanel` lists the runs
 with a check box each (which are overlaid on the plots) and shows the
 side-by-side of the checked ones.
@@ -12,43 +12,77 @@ from __future__ import annotations
 
 import html
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QHBoxLayout, QListView, QListWidget, QListWidgetItem, QMenu,
                                QPushButton, QTextBrowser, QToolButton, QVBoxLayout, QWidget)
 
+from gui.training.run_metrics import RunMetrics
 
-@dataclass
+
 class RunRecord:
-    """One run.
+    """One run: what it started from and everything it measured.
+
+    Args:
+        id: the plot's run id (``"run 1"``).
+        training: the settings used (the snapshot taken at Start).
+        graph: the network used (a ``Graph.copy()`` taken at Start).
+        out_dir: the folder of ``best.pt``/``last.pt`` and the run's files.
+        status: ``"running"``, ``"completed"``, ``"stopped"``, ``"early_stopping"``,
+            ``"error"``, ``"interrupted"`` or ``"refused"``.
+        history: the per-epoch rows measured so far (a run read back from disk).
+        result: the run's :class:`~runtime.result.RunResult`, once it ended.
+        message: why it ended, where it ended with a fault.
+        step_losses: every step's training loss so far (a run read back from disk).
+        project_file: the project file the run was made from (None: an untitled
+            document).
+        name: the project's name.
+        started: when it started (``"2026-01-31 12:00:00"``).
+        init_weights: the checkpoint whose weights started this run
+            (``"run 2 (best, epoch 14)"``).
+        network: the project document of the snapshot (a dict), written once
+            into the run's folder.
 
     Attributes:
-        id: the plot's run id (``"run 1"``).
-        training: the settings used (a deep copy taken at Start).
-        graph: the network used (a ``Graph.copy()`` taken at Start).
-        out_dir: the folder of ``best.pt``/``last.pt``.
-        status: ``"running"``, ``"completed"``, ``"stopped"``, ``"early_stopping"``,
-            ``"error"`` or ``"refused"``.
+        metrics: the run's one store of metrics (:class:`RunMetrics`): history
+            rows and the series the plots draw.
     """
 
-    id: str
-    training: dict
-    graph: object
-    out_dir: Path | None = None
-    status: str = "running"
-    history: list = field(default_factory=list)
-    result: object = None
-    message: str = ""
-    #: every step's training loss (kept with the run in ``run.json``).
-    step_losses: list = field(default_factory=list)
-    #: the project file the run was made from (None: an untitled document).
-    project_file: str | None = None
-    name: str = "Network"
-    started: str = ""
-    #: the checkpoint whose weights started this run (``"run 2 (best, epoch 14)"``).
-    init_weights: str | None = None
+    def __init__(self, id: str, training: dict, graph, out_dir: Path | None = None,
+                 status: str = "running", history: list | None = None, result=None,
+                 message: str = "", step_losses: list | None = None,
+                 project_file: str | None = None, name: str = "Network", started: str = "",
+                 init_weights: str | None = None, network: dict | None = None):
+        self.id = id
+        self.training = training
+        self.graph = graph
+        self.out_dir = Path(out_dir) if out_dir is not None else None
+        self.status = status
+        self.result = result
+        self.message = message
+        self.project_file = project_file
+        self.name = name
+        self.started = started
+        self.init_weights = init_weights
+        self.network = network
+        self.metrics = RunMetrics(history, step_losses)
+        #: how much of the run :mod:`gui.training.run_store` has written
+        #: (None: nothing yet), so each save appends only what is new
+        self.on_disk: dict | None = None
+
+    @property
+    def history(self) -> list[dict]:
+        """The per-epoch rows (the metrics' rows, not a copy)."""
+        return self.metrics.rows
+
+    @property
+    def step_losses(self) -> list[float]:
+        """Every step's training loss received so far."""
+        return self.metrics.step_losses
+
+    def __repr__(self) -> str:
+        return f"RunRecord({self.id!r}, status={self.status!r}, epochs={len(self.history)})"
 
     def checkpoint(self, which: str = "last") -> Path | None:
         """The checkpoint file of this run (``last`` or ``best``), if written."""
@@ -67,6 +101,20 @@ class RunRecord:
             return best.get("epoch") if best.get("epoch") is not None else last.get("epoch")
         return last.get("epoch")
 
+    def outputs(self) -> list[dict]:
+        """The trained outputs of a run with several, read from its rows and network:
+        ``{"id", "name", "task", "suffix"}`` per ``Output`` whose metrics the rows
+        hold (``val_accuracy_<id>`` or ``val_mae_<id>``), in the network's order."""
+        keys = {k for row in self.history for k in row}
+        found = []
+        for node in self.graph.ends("output"):
+            task = ("classification" if f"val_accuracy_{node.id}" in keys else
+                    "regression" if f"val_mae_{node.id}" in keys else None)
+            if task is not None or f"val_loss_{node.id}" in keys:
+                found.append({"id": node.id, "name": node.name or node.id, "task": task,
+                              "suffix": f"_{node.id}"})
+        return found
+
     def summary(self) -> str:
         last = self.history[-1] if self.history else {}
         bits = [self.status]
@@ -75,6 +123,11 @@ class RunRecord:
         for key in ("val_loss", "val_accuracy", "val_mae"):
             if last.get(key) is not None:
                 bits.append(f"{key} {last[key]:.4g}")
+        for out in self.outputs() if last else ():  # each output's own final metric
+            for metric in ("val_accuracy", "val_mae"):
+                value = last.get(f"{metric}{out['suffix']}")
+                if isinstance(value, (int, float)):
+                    bits.append(f"{out['name']} {metric} {value:.4g}")
         return f"{self.id}: " + ", ".join(bits)
 
     def details(self) -> str:
@@ -170,6 +223,7 @@ class RunsPanel(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.records: dict[str, RunRecord] = {}
+        self._busy = False  # a run is going: no resume meanwhile
         self.list = QListWidget()
         # long summaries wrap instead of running off the side (the tooltip has it all)
         self.list.setWordWrap(True)
@@ -283,7 +337,7 @@ class RunsPanel(QWidget):
     def update_buttons(self, busy: bool | None = None) -> None:
         if busy is not None:
             self._busy = busy
-        busy = getattr(self, "_busy", False)
+        busy = self._busy
         rec = self.current()
         self.resume_button.setEnabled(bool(rec and not busy
                                            and rec.status in ("stopped", "interrupted")

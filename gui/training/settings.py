@@ -5,7 +5,10 @@ Each field edits one key; a change pushes one
 stack, so settings are undone like graph edits, and undo/redo (or opening
 another project) reloads the fields from the project.  Under the fields the
 panel says, before Start, whether the chosen dataset fits the graph's
-``Input`` and how much memory the chosen batch size needs.
+``Input`` and how much memory the chosen batch size needs.  Augmentation
+(``augment``) has its own rows (:mod:`~gui.training.settings_augment`), each
+edit one undo step, and a strip of augmented training samples
+(:mod:`~gui.training.augment_preview`).
 
 A section written by hand may hold values no field can show (``"loss":
 "CrossEntropyLoss"``, ``"lr": "fast"``): the field shows its default, its
@@ -20,24 +23,30 @@ import copy
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout,
-                               QLabel, QLineEdit, QSpinBox, QWidget)
+                               QLabel, QLineEdit, QSizePolicy, QSpinBox, QWidget)
 
+from graph import training_names as vocab
 from graph.problems import ERROR
 from graph.training_check import per_output
 from runtime.data import builtin_catalog
 
+from ..binding import DocumentBinding
 from .dataset_probe import Prober, dataset_base, file_of
+from .augment_preview import AugmentPreview
+from .settings_augment import AugmentSettings
 from .settings_data import (FILE_KINDS, LOSSES, MOMENTUM, OPTIMIZERS, SCHEDULES, SetTraining,
                             SettingsParseError, dataset_text, fit_problem, format_kwargs,
                             memory_problem, memory_text, parse_kwargs)
 from .settings_fields import FloatEdit, obj, state
+from .settings_loss import (LOSS_FIELDS, BoundedSpin, ClassWeights, OptionalIntEdit,
+                            class_names, effective_loss, reductions, set_loss_options, takes)
 from .settings_values import KEYS_OF, field_of, keep_untouched, shown_values
 
 _DEFAULT = "(default)"
 
 
 class TrainingSettings(QWidget):
-    """The form; :meth:`set_document` binds it to a document.
+    """The form; :meth:`bind` binds it to a document.
 
     Signals:
         changed: the settings (or the fit/memory lines) were refreshed.
@@ -48,10 +57,13 @@ class TrainingSettings(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.doc = None
+        self.binding = DocumentBinding(analysed=self.load)
         self._loading = False
         #: messages: the training section's problems, and fields that cannot be read
         self._section_errors: list[str] = []
         self._parse_errors: list[str] = []
+        #: the dataset-fit line's problem (not listed twice)
+        self._fit_problem: str | None = None
         #: the section as loaded and what each field showed then (see :meth:`_read`)
         self._loaded: dict = {}
         self._shown: dict = {}
@@ -77,6 +89,15 @@ class TrainingSettings(QWidget):
         self.val_fraction = QDoubleSpinBox(decimals=2, minimum=0.0, maximum=0.9, singleStep=0.05)
         self.task = self._combo([_DEFAULT, "classification", "regression"])
         self.loss = self._combo([_DEFAULT, *LOSSES])
+        # the loss's own settings: shown for the losses that take them (load)
+        smoothing = vocab.LOSSES["CrossEntropyLoss"]["label_smoothing"]
+        self.label_smoothing = BoundedSpin("label smoothing", smoothing.lo, smoothing.hi)
+        self.label_smoothing.setToolTip("Targets become (1 − ε)·one-hot + ε/classes: "
+                                        "the network is not pushed to certainty")
+        self.reduction = self._combo([_DEFAULT])
+        self.ignore_index = OptionalIntEdit("ignore index")
+        self.ignore_index.setToolTip("A target class index that takes no loss (e.g. padding)")
+        self.class_weights = ClassWeights()
         self.optimizer = self._combo(list(OPTIMIZERS))
         self.lr = FloatEdit("learning rate")
         self.momentum = FloatEdit("momentum")
@@ -90,9 +111,19 @@ class TrainingSettings(QWidget):
         self.clip.setPlaceholderText("none")
         self.l1 = FloatEdit("L1 penalty")
         self.patience = QSpinBox(minimum=0, maximum=1000, specialValueText="off")
+        # what early stopping watches: the graph's Outputs decide the choices
+        self.monitor = self._combo(vocab.monitors())
+        self.monitor.setToolTip("The metric early stopping and the best checkpoint watch; "
+                                "with several Outputs, each one's own too")
         self.amp = QCheckBox("mixed precision (CUDA)")
+        # as wide as its text: a click in the empty row beside it does nothing,
+        # so the box must not look as if it spanned the row
+        self.amp.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
         self.device = self._combo(self.devices)
         self.seed = QSpinBox(minimum=0, maximum=2**31 - 1)
+        # training.augment: its own rows and a strip of samples as the network sees them
+        self.augment = AugmentSettings()
+        self.augment_preview = AugmentPreview()
         self.error = QLabel()
         self.fit = QLabel()
         self.memory = QLabel()
@@ -102,13 +133,17 @@ class TrainingSettings(QWidget):
         self.error.setStyleSheet("color: #d22;")
         rows = (("Dataset", self.dataset), ("Target", self.target),
                 ("Validation", self.val_fraction), ("Task", self.task), ("Loss", self.loss),
+                ("Label smoothing", self.label_smoothing), ("Reduction", self.reduction),
+                ("Ignore index", self.ignore_index), ("Class weights", self.class_weights),
                 ("Optimizer", self.optimizer), ("Learning rate", self.lr),
                 ("Momentum", self.momentum), ("Weight decay", self.weight_decay),
                 ("Schedule", self.schedule), ("Schedule params", self.schedule_params),
                 ("Epochs", self.epochs), ("Batch size", self.batch_size),
                 ("Grad. accumulation", self.accum), ("Grad. clipping", self.clip),
-                ("L1 penalty", self.l1), ("Early stopping", self.patience), ("AMP", self.amp),
-                ("Device", self.device), ("Seed", self.seed))
+                ("L1 penalty", self.l1), ("Early stopping", self.patience),
+                ("Watch metric", self.monitor), ("AMP", self.amp),
+                ("Device", self.device), ("Seed", self.seed),
+                ("Augmentation", self.augment), ("Augmented samples", self.augment_preview))
         for label, w in rows:
             f.addRow(label, w)
         # a full-width row: a wrapped label beside a field gets a wrong height
@@ -119,14 +154,18 @@ class TrainingSettings(QWidget):
         self.dataset.activated.connect(self._dataset_chosen)
         self.target.editingFinished.connect(self._dataset_options)
         self.val_fraction.valueChanged.connect(self._dataset_options)
-        for combo in (self.task, self.loss, self.optimizer, self.schedule, self.device):
+        for combo in (self.task, self.loss, self.reduction, self.optimizer, self.schedule,
+                      self.device, self.monitor):
             combo.currentIndexChanged.connect(self.commit)
         for edit in (self.lr, self.momentum, self.weight_decay, self.schedule_params, self.clip,
-                     self.l1):
+                     self.l1, self.ignore_index):
             edit.editingFinished.connect(self.commit)
+        self.label_smoothing.valueChanged.connect(self.commit)
+        self.class_weights.edited.connect(self.commit)
         for spin in (self.epochs, self.batch_size, self.accum, self.patience, self.seed):
             spin.valueChanged.connect(self.commit)
         self.amp.toggled.connect(self.commit)
+        self.augment.edited.connect(self._augment_edited)
 
     @staticmethod
     def _combo(items) -> QComboBox:
@@ -135,13 +174,14 @@ class TrainingSettings(QWidget):
         return c
 
     # ------------------------------------------------------------ binding
-    def set_document(self, doc) -> None:
-        self.doc = doc
-        doc.undo.indexChanged.connect(self._undo_moved)
-        doc.analysed.connect(self.update_checks)
-        self.load()
+    def bind(self, doc) -> None:
+        """Show and edit the settings of ``doc`` (see :mod:`gui.binding`).
 
-    def _undo_moved(self, _index: int) -> None:
+        The fields reload whenever the document's analysis is brought up to
+        date: after a change of the settings (an edit, undo, redo) and after
+        a graph edit, which can change what the analysis says of them.
+        """
+        self.doc = self.binding.bind(doc)
         self.load()
 
     def training(self) -> dict:
@@ -178,7 +218,9 @@ class TrainingSettings(QWidget):
             field = field_of(p.location)
             if field is not None:
                 marks.setdefault(field, []).append(p.message)
-        v = shown_values(t, {f for f, _ in marks.items()})
+        # a warning (a loss that wants a LogSoftmax) marks its field, which still
+        # shows the value; an error means the value cannot be shown
+        v = shown_values(t, {field_of(p.location) for p in problems if p.severity == ERROR})
         self._loading = True
         try:
             kind, name = v["dataset"]
@@ -195,6 +237,8 @@ class TrainingSettings(QWidget):
             self.dataset_info.setText(dataset_text(t.get("dataset")))
             self.task.setCurrentText(v["task"] or _DEFAULT)
             self.loss.setCurrentText(v["loss"] or _DEFAULT)
+            self._load_loss_options(t, v)
+            self._load_augment(t, problems)
             self.optimizer.setCurrentText(v["optimizer"])
             self.lr.set_value(v["lr"])
             self.momentum.set_value(v["momentum"])
@@ -207,6 +251,7 @@ class TrainingSettings(QWidget):
                               (self.accum, "accum"), (self.patience, "patience"),
                               (self.seed, "seed")):
                 spin.setValue(max(spin.minimum(), min(spin.maximum(), v[key])))
+            self._load_monitors(v["monitor"], v["patience"] > 0)
             self.clip.set_value(v["clip"])
             self.l1.set_value(v["l1"])
             self.amp.setChecked(v["amp"])
@@ -238,14 +283,17 @@ class TrainingSettings(QWidget):
                 label.setToolTip(why)
 
     def _show_errors(self) -> None:
-        self.error.setText("\n".join([*self._section_errors, *self._parse_errors]))
+        # the dataset-fit line says the Input's problem already: not twice
+        self.error.setText("\n".join([*(m for m in self._section_errors
+                                        if m != self._fit_problem),
+                                      *self._parse_errors]))
 
     # ------------------------------------------------------------ edits
     def push(self, training: dict, text: str) -> None:
         """Push the new settings as one undo step (nothing when unchanged)."""
         if self.doc is None or training == (self.doc.project.training or {}):
             return
-        self.doc.undo.push(SetTraining(self.doc, training, text))
+        self.doc.push(SetTraining(self.doc, training, text))
 
     def set_dataset(self, spec: dict) -> None:
         """Choose a dataset (keeps the validation fraction)."""
@@ -327,6 +375,7 @@ class TrainingSettings(QWidget):
         old_loss = obj(t.get("loss"))
         put("loss", None if loss == _DEFAULT else
             ({**old_loss, "type": loss} if old_loss.get("type") == loss else {"type": loss}))
+        self._read_loss_options(t, read)
         kind = self.optimizer.currentText()
         opt = dict(obj(t.get("optimizer")))
         if opt.get("type") != kind:
@@ -366,6 +415,9 @@ class TrainingSettings(QWidget):
         es = dict(obj(t.get("early_stopping")))
         if self.patience.value():
             es["patience"] = self.patience.value()
+            mon = self.monitor.currentText()
+            if mon and (mon != "val_loss" or "monitor" in es):  # the default stays unwritten
+                es["monitor"] = mon
             t["early_stopping"] = es
         else:
             t.pop("early_stopping", None)
@@ -377,6 +429,83 @@ class TrainingSettings(QWidget):
                            {f: state(getattr(self, f)) for f in KEYS_OF})
         return t
 
+    def _load_monitors(self, current: str, enabled: bool) -> None:
+        """The metrics early stopping may watch in this network (each Output's
+        own where it has several), ``current`` chosen (kept even when it is
+        not one of them: the field is marked with the problem)."""
+        outputs = [o.id for o in self.doc.graph.ends("output")]
+        items = list(vocab.monitors(outputs))
+        if current not in items:
+            items.append(current)
+        if [self.monitor.itemText(i) for i in range(self.monitor.count())] != items:
+            self.monitor.clear()
+            self.monitor.addItems(items)
+        self.monitor.setCurrentText(current)
+        self.monitor.setEnabled(enabled)
+
+    # ------------------------------------------------------------ the loss's own settings
+    def _load_loss_options(self, t: dict, v: dict) -> None:
+        """Show the loss's settings, and only the rows of those the loss takes."""
+        loss = effective_loss(t, self.doc.analyzer.dataset)
+        for field in LOSS_FIELDS:
+            self.form.setRowVisible(getattr(self, field), takes(loss, field))
+        self.reduction.clear()
+        self.reduction.addItems([_DEFAULT, *reductions(loss)])
+        self.reduction.setCurrentText(v["reduction"] or _DEFAULT)
+        self.label_smoothing.setValue(v["label_smoothing"])
+        self.ignore_index.set_value(v["ignore_index"])
+        self.class_weights.set_classes(class_names(t, self.doc.analyzer.dataset),
+                                       v["class_weights"])
+
+    def _read_loss_options(self, t: dict, read) -> None:
+        """Put the loss's settings the fields show into ``t["loss"]`` (a field
+        that cannot be read keeps the old value; see :meth:`_read`)."""
+        if self.loss.currentText() == _DEFAULT and self._shown.get("loss", _DEFAULT) != _DEFAULT:
+            return  # the loss was just set back to the default: its settings go with it
+        loss = effective_loss(t, self.doc.analyzer.dataset)
+        if not takes(loss, "reduction") and not takes(loss, "class_weights"):
+            return  # a per-output loss, or none known: nothing shown here
+        old = obj(t.get("loss"))
+        reduction = self.reduction.currentText()  # (the old loss's list, when it just changed)
+        values = {
+            "label_smoothing": read(self.label_smoothing.checked, old.get("label_smoothing")),
+            "reduction": reduction if reduction in reductions(loss) else None,
+            "ignore_index": read(self.ignore_index.value, old.get("ignore_index")),
+            "class_weights": read(self.class_weights.value, old.get("weight")),
+        }
+        set_loss_options(t, loss, values)
+
+    # ------------------------------------------------------------ augmentation
+    def _load_augment(self, t: dict, problems) -> None:
+        """Show ``augment`` for this network's inputs, its problems, and its samples."""
+        inputs = [{**n.spec.defaults(), **n.params} for n in self.doc.graph.ends("input")]
+        images = any(p.get("dtype") != "int64" and len(p.get("shape") or ()) == 3
+                     for p in inputs)
+        tokens = any(p.get("dtype") == "int64" for p in inputs)
+        self.augment.load(t.get("augment"), (images, tokens))
+        self.augment.set_problem("\n".join(p.message for p in problems if p.severity == ERROR
+                                           and str(p.location).startswith("training.augment")))
+        first = inputs[0] if inputs else {}
+        seed = t.get("seed", 0)
+        aug = t.get("augment")
+        self.augment_preview.request(t.get("dataset"), first.get("shape"),
+                                     first.get("dtype", "float32"),
+                                     aug if isinstance(aug, dict) else None,
+                                     seed if isinstance(seed, int) else 0,
+                                     dataset_base(self.doc))
+
+    def _augment_edited(self) -> None:
+        """An augmentation row changed: one undo step with the new ``augment``."""
+        if self._loading or self.doc is None:
+            return
+        t = self.training()
+        value = self.augment.value()
+        if value is None:
+            t.pop("augment", None)
+        else:
+            t["augment"] = value
+        self.push(t, "Change augmentation")
+
     # ------------------------------------------------------------ checks
     def update_checks(self) -> None:
         """Refresh the dataset-fit and memory lines (after any edit)."""
@@ -385,6 +514,8 @@ class TrainingSettings(QWidget):
         t = self.doc.project.training or {}
         state, shape = self._file_shape(t)
         problem = fit_problem(self.doc.graph, t, shape)
+        self._fit_problem = problem
+        self._show_errors()
         if problem:
             self.fit.setText(f"⛔ {problem}")
         elif state == "pending":

@@ -25,21 +25,12 @@ from graph import training_names as vocab
 from runtime.data import builtin_catalog, check_fits
 from runtime.data.catalog import REAL, training_samples
 
-#: The names offered come from the one registry (:mod:`graph.training_names`).
+#: The names offered are the one registry's (:mod:`graph.training_names`), all
+#: of them: a project naming any of them shows it in the panel.
 LOSSES = tuple(vocab.LOSSES)
 OPTIMIZERS = tuple(vocab.OPTIMIZERS)
-#: Schedules offered (a selection of the registry's), with the parameters a
-#: new choice starts from.
-SCHEDULES = {
-    "StepLR": {"step_size": 10, "gamma": 0.5},
-    "MultiStepLR": {"milestones": [30, 60], "gamma": 0.1},
-    "ExponentialLR": {"gamma": 0.95},
-    "InverseTimeDecay": {"decay": 0.1},
-    "CosineAnnealingLR": {"T_max": 10},
-    "LinearWarmup": {"warmup_steps": 100},
-    "OneCycleLR": {"max_lr": 0.01},
-    "ReduceLROnPlateau": {"factor": 0.5, "patience": 3},
-}
+#: Every schedule, with the settings a new choice starts from.
+SCHEDULES = vocab.SCHEDULE_STARTS
 #: Optimizers that take a ``momentum`` argument.
 MOMENTUM = vocab.MOMENTUM
 FILE_KINDS = {"csv": "CSV file…", "npz": "NPZ file…", "image_folder": "Image folder…"}

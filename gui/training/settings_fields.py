@@ -21,6 +21,8 @@ def state(w):
         return w.text()
     if isinstance(w, QCheckBox):
         return w.isChecked()
+    if hasattr(w, "shown"):  # a composite field (the class weights' table)
+        return w.shown()
     return w.value()
 
 

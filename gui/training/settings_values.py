@@ -29,7 +29,9 @@ KEYS_OF: dict[str, str] = {
     "momentum": "optimizer", "weight_decay": "optimizer", "schedule": "scheduler",
     "schedule_params": "scheduler", "epochs": "epochs", "batch_size": "batch_size",
     "accum": "grad_accum_steps", "clip": "grad_clip_norm", "l1": "l1",
-    "patience": "early_stopping", "amp": "amp", "device": "device", "seed": "seed",
+    "patience": "early_stopping", "monitor": "early_stopping", "amp": "amp", "device": "device", "seed": "seed",
+    "label_smoothing": "loss", "reduction": "loss", "ignore_index": "loss",
+    "class_weights": "loss",
 }
 _FIELD_OF_KEY = {"task": "task", "loss": "loss", "loss_weights": "loss", "epochs": "epochs",
                  "batch_size": "batch_size", "grad_accum_steps": "accum",
@@ -51,6 +53,11 @@ def field_of(location: str | None) -> str | None:
             sub, "optimizer")
     if key == "scheduler":
         return "schedule" if sub in (None, "type") else "schedule_params"
+    if key == "early_stopping" and sub == "monitor":
+        return "monitor"
+    if key == "loss" and sub is not None:  # a loss setting has its own field
+        return {"label_smoothing": "label_smoothing", "reduction": "reduction",
+                "ignore_index": "ignore_index", "weight": "class_weights"}.get(sub, "loss")
     return _FIELD_OF_KEY.get(key)
 
 
@@ -95,6 +102,9 @@ def shown_values(training: Any, bad: set[str] = frozenset()) -> dict[str, Any]:
     es = t.get("early_stopping") if isinstance(t.get("early_stopping"), dict) else {}
     clip, l1, amp = t.get("grad_clip_norm"), t.get("l1", 0.0), t.get("amp", False)
     lr, momentum, wd = opt.get("lr", 1e-3), opt.get("momentum"), opt.get("weight_decay")
+    lo = loss if _named(loss, LOSSES) else {}
+    smoothing, reduction = lo.get("label_smoothing", 0.0), lo.get("reduction")
+    ignore, weights = lo.get("ignore_index"), lo.get("weight")
     return {
         "dataset": (kind, name),
         "target": ok("target", ds.get("target", ""), isinstance(ds.get("target", ""), str), ""),
@@ -114,11 +124,20 @@ def shown_values(training: Any, bad: set[str] = frozenset()) -> dict[str, Any]:
         "clip": ok("clip", clip, is_number(clip) and clip > 0, None),
         "l1": ok("l1", l1, is_number(l1) and l1 >= 0, 0.0),
         "patience": ok("patience", _whole(es.get("patience", 0), 0, 0), True, 0),
+        "monitor": ok("monitor", es.get("monitor", "val_loss"),
+                      isinstance(es.get("monitor", "val_loss"), str), "val_loss"),
         "amp": ok("amp", bool(amp), isinstance(amp, bool) or amp in ("bf16", "fp16"), False),
         "device": ok("device", t.get("device", "auto"),
                      isinstance(t.get("device", "auto"), str)
                      and t.get("device", "auto") in DEVICES, "auto"),
         "seed": ok("seed", _whole(t.get("seed", 0), 0, 0), True, 0),
+        "label_smoothing": ok("label_smoothing", smoothing,
+                              is_number(smoothing) and 0 <= smoothing <= 1, 0.0),
+        "reduction": ok("reduction", reduction, isinstance(reduction, str), None),
+        "ignore_index": ok("ignore_index", ignore, is_whole(ignore), None),
+        # shown even when their count is wrong (marked): "Equal" then clears them
+        "class_weights": weights if isinstance(weights, list) and weights
+        and all(is_number(w) for w in weights) else None,
     }
 
 

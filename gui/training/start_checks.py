@@ -3,8 +3,10 @@
 A Start that cannot train is refused here, before a run record, a run folder
 or a training process exists, with one reason and the node it concerns (the
 window selects that block on the canvas): a problem of the training
-settings (:mod:`graph.training_check`), the network's first error, a
-dataset whose samples do not fit the ``Input``, or a training step too large
+settings (:mod:`graph.training_check`) or of the network against the
+dataset (:mod:`graph.dataset_checks`, shown on the canvas before Start), the
+network's first error, a dataset file still being read whose samples do not
+fit the ``Input``, or a training step too large
 for the device's memory (:func:`runtime.memory.memory_refusal`, the check
 the engine itself makes).  What only the training process can find out (a
 file's contents, a checkpoint, a device's memory not known here yet) it
@@ -28,8 +30,10 @@ def start_problem(doc, settings) -> tuple[str, str | None] | None:
             dataset fit and the devices' memory it knows).
     """
     settings_errors = [p for p in doc.analyzer.errors() if p.location is not None]
-    if settings_errors:  # the training section's own (graph.training_check)
-        return first_error_text(settings_errors), None
+    if settings_errors:
+        # the training section's own (graph.training_check), and the network
+        # against the dataset (graph.dataset_checks: on the Input or Output)
+        return first_error_text(settings_errors), settings_errors[0].node
     errors = doc.analyzer.model_errors()
     if errors:
         first = errors[0]

@@ -10,7 +10,8 @@ widgets' own methods (``view.plots.add_steps``, ``view.confusion.set_matrix``,
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QSplitter, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QSplitter, QTabWidget, QVBoxLayout,
+                               QWidget)
 
 from gui.training.confusion import ConfusionMatrixView, PerClassAccuracy
 from gui.training.decision_map import DecisionMap
@@ -38,12 +39,15 @@ class TrainingView(QWidget):
         self.diagnosis = DiagnosisPanel()
         self.progress = QLabel(" ")
         self.progress.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # two lines of findings (it scrolls): the plots get the height at 1280×800
+        self.diagnosis.setMinimumHeight(40)
 
         confusion = QSplitter(Qt.Orientation.Horizontal)
         confusion.addWidget(self.confusion)
         confusion.addWidget(self.class_accuracy)
         confusion.setStretchFactor(0, 3)
         confusion.setStretchFactor(1, 2)
+        confusion.setSizes([600, 400])  # the table's eleven columns first
         self.tabs = QTabWidget()
         self.tabs.addTab(self.plots, "Curves")
         self.tabs.addTab(self.decision_map, "Decision map")
@@ -51,6 +55,16 @@ class TrainingView(QWidget):
         self.tabs.addTab(self.histograms, "Inside")
         self.tabs.setTabToolTip(3, "Click an edge on the canvas to see its activations and "
                                    "gradients while training")
+        # the progress line and Follow sit in the tab bar's corner (Follow with the curves
+        # only): two rows of plot height saved at 1280×800
+        corner = QWidget()
+        corner_lay = QHBoxLayout(corner)
+        corner_lay.setContentsMargins(8, 0, 0, 0)
+        corner_lay.addWidget(self.progress, 1)
+        corner_lay.addWidget(self.plots.toolbar)
+        self.tabs.setCornerWidget(corner, Qt.Corner.TopRightCorner)
+        self.tabs.currentChanged.connect(
+            lambda i: self.plots.toolbar.setVisible(self.tabs.widget(i) is self.plots))
 
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.tabs)
@@ -59,7 +73,6 @@ class TrainingView(QWidget):
         split.setStretchFactor(1, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(self.progress)
         layout.addWidget(split, 1)
         self.set_task(task)
 
@@ -83,6 +96,7 @@ class TrainingView(QWidget):
     def clear(self) -> None:
         """Forget every run and empty the tabs (a new project)."""
         self.plots.clear()
+        self.diagnosis.set_samples(None)
         self.diagnosis.set_findings([])
         self.histograms.set_edge("")
         self.progress.setText(" ")

@@ -30,6 +30,10 @@ class LoadedWeights:
         epoch: the epoch the checkpoint holds (None: unknown).
         path: the checkpoint file.
         layout: :func:`weight_layout` of the network the run trained.
+        report: for weights from a file (``which == "file"``), the
+            :class:`~runtime.weight_transfer.TransferReport` of loading them
+            into the network as it was then: they load by name and shape
+            (pretraining), so an edit never makes them refused.
     """
 
     run_id: str
@@ -37,10 +41,18 @@ class LoadedWeights:
     epoch: int | None
     path: Path
     layout: dict = field(default_factory=dict)
+    report: object = None
+
+    @property
+    def partial(self) -> bool:
+        """Loaded by name and shape (a file), not required to fit whole (a run)."""
+        return self.which == "file"
 
     def describe(self) -> str:
-        """``run 2 (best, epoch 14)``."""
+        """``run 2 (best, epoch 14)``; ``pretrained.pt (epoch 5)`` for a file."""
         at = f", epoch {self.epoch}" if self.epoch is not None else ""
+        if self.partial:
+            return f"{self.run_id}" + (f" (epoch {self.epoch})" if self.epoch is not None else "")
         return f"{self.run_id} ({self.which}{at})"
 
 

@@ -3,24 +3,24 @@
 Training itself runs in a child process (:mod:`runtime.remote`): in this
 process it would share the GIL with the window, and a small model's
 Python-heavy loop and the plots' painting would slow each other down
-(``quality.md`` B4).  This thread starts the child, reads its events and
-emits them as Qt signals, which Qt queues to the window's thread.  The child
-already batches step losses (≈ 20 batches/s), computes the decision map once
-per epoch and samples the watched edge's histograms, so the signals stay
-few and cheap.
+(``quality.md`` B4).  This thread starts the child, reads its events (the
+kinds and payloads of :mod:`runtime.protocol`) and emits each as the one
+``event(kind, payload)`` signal, which Qt queues to the window's thread.  The
+child already batches step losses (≈ 20 batches/s), computes the decision
+map once per epoch and samples the watched edge's histograms, so the events
+stay few and cheap.
 
 A child that dies (a crash in a native library, a kill, out of memory) ends
 the run with a fault that says so, keeping the metrics received; a child that
 does not stop in time after Stop is ended, so this thread ends within 2 s (R5).
 
-The run works on a snapshot (a copy of the graph and of the training dict)
-taken at Start, so editing the network while it trains changes nothing here.
+The run works on a snapshot (the project document as a dict, taken at
+Start), so editing the network while it trains changes nothing here.
 torch is not imported here; the device list comes from :mod:`runtime.devices`.
 """
 
 from __future__ import annotations
 
-import copy
 import threading
 from pathlib import Path
 
@@ -28,6 +28,7 @@ from PySide6.QtCore import QThread, Signal
 
 from runtime import remote
 from runtime.devices import available_devices, device_total_memory
+from runtime.protocol import FINAL, Kind, Refused
 
 __all__ = ["TrainingWorker", "available_devices", "device_total_memory", "warm_up"]
 
@@ -51,45 +52,35 @@ class TrainingWorker(QThread):
     """Runs one training run in a child process, relayed by this thread.
 
     Args:
-        graph: the network; a copy is taken here (the run's snapshot).
-        training: the training settings; deep-copied here.
+        network: the run's snapshot: the project document as a dict (its
+            ``training`` is trained; the whole dict is stored in checkpoints).
+            Not copied: the caller hands over a dict no one else changes.
         name: the project name.
         out_dir: folder for ``best.pt``/``last.pt``.
         base_dir: folder for relative dataset paths.
         resume: a checkpoint to continue from.
         init_weights: a checkpoint whose weights start this run (a finished
             run's model loaded back; fresh optimizer, epoch 0).
-        project: the project document (dict) stored in checkpoints.
         fault: tests only: a fault the child injects
             (:func:`runtime.remote_child.inject`).
 
-    Signals carry plain Python objects and numpy arrays: ``run_started(info)``,
-    ``steps_done(batch)`` (``steps``, ``losses``, ``lr``, ``epoch``,
-    ``samples_per_s`` ...), ``epoch_done(row)`` (grad norms by node *name*),
-    ``points_ready``/``grid_ready`` (decision map), ``histogram_ready(node,
-    kind, edges, counts)``, ``run_ended(RunResult)`` and ``refused(message)``
-    when training cannot start.
+    Signals:
+        event(kind, payload): every event of the run, a
+            :class:`runtime.protocol.Kind` and its payload object, in order;
+            the last is ``RUN_END`` or ``REFUSED`` (also when no process
+            could be started).
     """
 
-    run_started = Signal(object)
-    steps_done = Signal(object)
-    epoch_done = Signal(object)
-    points_ready = Signal(object)
-    grid_ready = Signal(object, object)
-    histogram_ready = Signal(str, str, object, object)
-    run_ended = Signal(object)
-    refused = Signal(str)
+    event = Signal(object, object)
 
-    def __init__(self, graph, training: dict, *, name: str = "Network", out_dir=None,
-                 base_dir=None, resume=None, init_weights=None, project: dict | None = None,
-                 fault: dict | None = None, parent=None):
+    def __init__(self, network: dict, *, name: str = "Network", out_dir=None,
+                 base_dir=None, resume=None, init_weights=None, fault: dict | None = None,
+                 parent=None):
         super().__init__(parent)
-        self.graph = graph.copy()
-        self.training = copy.deepcopy(training)
+        self.network = network
         self.name = name
         self.kwargs = dict(out_dir=_path(out_dir), base_dir=_path(base_dir),
-                           resume=_path(resume), init_weights=_path(init_weights),
-                           project=copy.deepcopy(project))
+                           resume=_path(resume), init_weights=_path(init_weights))
         self.fault = fault
         self.watch_node: str | None = None
         self.remote: remote.RemoteRun | None = None
@@ -106,16 +97,15 @@ class TrainingWorker(QThread):
 
     def spec(self) -> dict:
         """The run as plain data for the child (:class:`runtime.remote.RemoteRun`)."""
-        from graph.project import Project, project_to_dict
-
-        net = project_to_dict(Project(self.name, self.graph, self.training))
-        return dict(network=net, training=self.training, name=self.name,
-                    watch=self.watch_node, fault=self.fault, **self.kwargs)
+        return dict(network=self.network, training=self.network.get("training") or {},
+                    project=self.network, name=self.name, watch=self.watch_node,
+                    fault=self.fault, **self.kwargs)
 
     def run(self) -> None:  # the worker thread
         try:
             spec = self.spec()
-            run = remote.RemoteRun(spec)
+            # the window's run record keeps the metrics: the reader need not
+            run = remote.RemoteRun(spec, keep_metrics=False)
             with self._lock:  # controls before the start are kept and act on it
                 if self._stop:  # stopped at once: the child still reports a (stopped) end
                     run.stop()
@@ -126,37 +116,22 @@ class TrainingWorker(QThread):
                 self.remote = run
             run.start()  # may wait for the fork server: not under the lock the window takes
         except Exception as exc:  # e.g. no process could be started (R5: the window lives)
-            self.refused.emit(f"training could not start: {type(exc).__name__}: {exc}")
+            self.event.emit(Kind.REFUSED, Refused(
+                f"training could not start: {type(exc).__name__}: {exc}"))
             return
         try:
-            while (ev := run.get(0.1)) is None or self._relay(*ev):
-                pass
+            while True:
+                ev = run.get(0.1)
+                if ev is None:
+                    continue
+                kind, payload = ev
+                if kind is Kind.PAUSED:  # read by the window's thread without a signal
+                    self.paused = payload.paused
+                self.event.emit(kind, payload)
+                if kind in FINAL:
+                    break
         finally:
             run.close()
-
-    def _relay(self, kind: str, payload) -> bool:
-        """Emit one event's signal; False after the last event."""
-        if kind == "steps":
-            self.steps_done.emit(payload)
-        elif kind == "epoch":
-            self.epoch_done.emit(payload)
-        elif kind == "run_start":
-            self.run_started.emit(payload)
-        elif kind == "points":
-            self.points_ready.emit(payload)
-        elif kind == "grid":
-            self.grid_ready.emit(*payload)
-        elif kind == "histogram":
-            self.histogram_ready.emit(*payload)
-        elif kind == "paused":
-            self.paused = payload
-        elif kind == "run_end":
-            self.run_ended.emit(payload)
-            return False
-        elif kind == "refused":
-            self.refused.emit(payload)
-            return False
-        return True
 
     # -- control, from the window's thread ----------------------------------------
     def stop(self) -> None:

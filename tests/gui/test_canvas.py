@@ -81,7 +81,8 @@ def test_problem_nodes_are_marked_and_auto_layout_is_undoable(window):
     before = {nid: n.pos for nid, n in window.doc.graph.nodes.items()}
     window.actions["layout"].trigger()
     after = {nid: n.pos for nid, n in window.doc.graph.nodes.items()}
-    assert after != before and after["x"][0] < after["l1"][0] < after["y"][0]  # fits one band
+    # one direction, top to bottom by default, no wrapping
+    assert after != before and after["x"][1] < after["l1"][1] < after["y"][1]
     window.actions["undo"].trigger()
     assert {nid: n.pos for nid, n in window.doc.graph.nodes.items()} == before
 
@@ -137,7 +138,7 @@ def test_file_without_positions_is_laid_out_and_saved_positions_are_kept(qtbot, 
     project = _skip_graph()
     plain = tmp_path / "plain.json"
     save_project(project, plain)
-    assert window.open_path(plain)
+    assert window.files.open_path(plain)
     g = window.doc.graph
     assert all(n.pos is not None for n in g.nodes.values())
     # in reading order: every edge runs to the right, or on to a lower band
@@ -147,9 +148,9 @@ def test_file_without_positions_is_laid_out_and_saved_positions_are_kept(qtbot, 
     for nid, node in g.nodes.items():  # a snake: saved positions stay as they are
         g.move(nid, ((hash(nid) % 3) * 300.0, (hash(nid) % 5) * 120.0))
     placed = tmp_path / "placed.json"
-    window.save_to(placed)
+    window.files.save_to(placed)
     saved = {nid: n.pos for nid, n in g.nodes.items()}
-    assert window.open_path(placed)
+    assert window.files.open_path(placed)
     assert {nid: n.pos for nid, n in window.doc.graph.nodes.items()} == saved
 
 

@@ -78,6 +78,6 @@ def test_copied_blocks_stay_pasteable_once_released_for_exit(qtbot, window):
     window.actions["copy"].trigger()
     clipboard._release()  # what runs at exit: our mime data becomes plain text
     assert not QApplication.clipboard().mimeData().hasFormat(clipboard.MIME)
-    pasted = window.edit_paste()
+    pasted = window.edit.edit_paste()
     assert len(pasted) == 1
     assert window.doc.graph.nodes[pasted[0]].params["out_features"] == 10

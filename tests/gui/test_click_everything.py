@@ -138,7 +138,7 @@ def test_every_button_and_action_works(qtbot, data_dir, tmp_path, answered):
 
     # File → Open Recent (made anew after each open: compared by file), while nothing is unsaved
     saved = tmp_path / "lenet.json"
-    assert window.save_to(saved)
+    assert window.files.save_to(saved)
     recent = window.recent_menu.actions()
     assert [a.toolTip() for a in recent] == [str(saved.resolve())]
     doc = window.doc

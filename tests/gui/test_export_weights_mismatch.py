@@ -20,8 +20,8 @@ def test_export_weights_names_the_keys_and_shapes_that_differ(window, tmp_path, 
                         lambda *a, **k: (str(ckpt), ""))
     monkeypatch.setattr(export_ops.QFileDialog, "getSaveFileName",
                         lambda *a, **k: (str(tmp_path / "w.pt"), ""))
-    assert not window.export_weights()
-    assert window.last_message == (
+    assert not window.exports.export_weights()
+    assert window.feedback.last_message == (
         f"the weights in {ckpt} do not fit this network: missing fc1.weight [32, 8]; "
         "unexpected stem.weight [16, 64]; shape mismatch fc1.bias: file [16] vs network [32]")
     assert not (tmp_path / "w.pt").exists()

@@ -21,14 +21,14 @@ def test_save_and_reopen(qtbot, window, tmp_path):
     window.actions["delete"].trigger()
     assert window.windowTitle().startswith("Small net*")
     path = tmp_path / "net.json"
-    assert window.save_to(path)
+    assert window.files.save_to(path)
     assert window.windowTitle().startswith("Small net —")
     assert set(load_project(path).graph.nodes) == {"x", "l1", "y"}
-    window.file_new()
+    window.files.file_new()
     assert len(window.doc.graph) == 0
-    assert window.open_path(path)
+    assert window.files.open_path(path)
     assert set(window.scene.nodes) == {"x", "l1", "y"}
-    assert window.recent_files()[0] == str(path.resolve())
+    assert window.files.recent_files()[0] == str(path.resolve())
     assert window.recent_menu.actions()[0].text() == "net.json"
 
 
@@ -36,23 +36,23 @@ def test_broken_file_leaves_document_untouched(qtbot, window, tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text('{"format": "netcanvas", "version": 1, "nodes": [{"id": "a", "type": "Nope"}]}')
     before = window.doc
-    assert not window.open_path(bad)
+    assert not window.files.open_path(bad)
     assert window.doc is before and set(window.scene.nodes) == {"x", "l1", "y", "l2"}
-    assert "unknown block type 'Nope'" in window.last_message
-    assert not window.open_path(tmp_path / "missing.json")
+    assert "unknown block type 'Nope'" in window.feedback.last_message
+    assert not window.files.open_path(tmp_path / "missing.json")
     assert window.doc is before
 
 
 def test_closing_with_unsaved_changes_asks(qtbot, window, monkeypatch):
     answers = []
-    monkeypatch.setattr(file_ops.FileOps, "ask_save",
+    monkeypatch.setattr(file_ops.FileController, "ask_save",
                         lambda self: answers.append(1) or file_ops.Btn.Cancel)
     window.scene.select_nodes(["l2"])
     window.actions["delete"].trigger()
     assert not window.close()  # Cancel keeps the window
     assert answers and window.isVisible()
-    monkeypatch.setattr(file_ops.FileOps, "ask_save", lambda self: file_ops.Btn.Discard)
-    window.file_new()
+    monkeypatch.setattr(file_ops.FileController, "ask_save", lambda self: file_ops.Btn.Discard)
+    window.files.file_new()
     assert len(window.doc.graph) == 0 and not window.doc.is_modified()
 
 
@@ -68,7 +68,7 @@ def test_autosave_then_restore_after_crash(qtbot, window, data_dir):
     w2 = MainWindow()
     qtbot.addWidget(w2, before_close_func=lambda w: w.doc.undo.setClean())
     assert w2.recovery.pending() is not None
-    assert w2.restore_recovery()
+    assert w2.files.restore_recovery()
     assert set(w2.doc.graph.nodes) == {"x", "l1", "y"} and w2.doc.is_modified()
     w2.doc.undo.setClean()
     w2.close()
@@ -103,8 +103,12 @@ def test_copy_paste_cut_duplicate(qtbot, window):
     assert len(new) == 2 and not set(new) & {"x", "l1"} and len(g) == 6
     pasted = [e for e in g.edges if e.source in new]
     assert len(pasted) == 1 and pasted[0].target in new
-    assert {g.nodes[n].pos for n in new} == {(g.nodes[o].pos[0] + 40, g.nodes[o].pos[1] + 40)
-                                             for o in ("x", "l1")}
+    # moved as one group (the copy's arrangement kept), onto no other block
+    assert len({(g.nodes[n].pos[0] - g.nodes[o].pos[0], g.nodes[n].pos[1] - g.nodes[o].pos[1])
+                for n, o in zip(sorted(new, key=lambda n: g.nodes[n].pos), ("x", "l1"))}) == 1
+    assert all(abs(g.nodes[n].pos[0] - g.nodes[o].pos[0]) >= 150
+               or abs(g.nodes[n].pos[1] - g.nodes[o].pos[1]) >= 94
+               for n in new for o in ("x", "l1", "l2", "y"))
     window.actions["undo"].trigger()
     assert len(g) == 4
     window.scene.select_nodes(["l2"])
@@ -119,7 +123,7 @@ def test_copy_paste_cut_duplicate(qtbot, window):
 
 def test_paste_of_foreign_text_is_refused(qtbot, window):
     QApplication.clipboard().setText("import os; os.system('x')")
-    assert window.edit_paste() == []
+    assert window.edit.edit_paste() == []
     assert "no NetCanvas blocks" in window.statusBar().currentMessage()
 
 
@@ -158,7 +162,7 @@ def test_saving_removes_the_autosave_so_a_crash_offers_nothing_older(qtbot, wind
     assert window.recovery.autosave() and recovery.exists()
     window.scene.select_nodes(["y"])
     window.actions["delete"].trigger()  # a later edit, after the autosave
-    assert window.save_to(tmp_path / "net.json")
+    assert window.files.save_to(tmp_path / "net.json")
     assert not recovery.exists()  # the saved file is the newest state
     assert not window.recovery.autosave() and not recovery.exists()  # clean: nothing written
     _crash(window)
@@ -174,7 +178,7 @@ def prompt(monkeypatch):
 
 def test_a_crash_after_saving_offers_the_edits_made_since(qtbot, window, data_dir, tmp_path,
                                                           prompt):
-    assert window.save_to(tmp_path / "net.json")
+    assert window.files.save_to(tmp_path / "net.json")
     window.scene.select_nodes(["l2"])
     window.actions["delete"].trigger()
     assert window.recovery.autosave()
@@ -182,7 +186,7 @@ def test_a_crash_after_saving_offers_the_edits_made_since(qtbot, window, data_di
     w2 = _second_window(qtbot)
     seen: list[str] = []
     answer_box(QMessageBox.StandardButton.Yes, seen)
-    w2.offer_recovery()
+    w2.files.offer_recovery()
     assert seen and "did not close properly" in seen[0]
     assert set(w2.doc.graph.nodes) == {"x", "l1", "y"} and w2.doc.is_modified()
     assert (data_dir / "recovery.json").exists()  # restored work is still only in memory
@@ -205,7 +209,7 @@ def test_declining_the_restore_offer_discards_the_autosave(qtbot, window, data_d
     before = set(w2.doc.graph.nodes)
     seen: list[str] = []
     answer_box(QMessageBox.StandardButton.No, seen)
-    w2.offer_recovery()
+    w2.files.offer_recovery()
     assert seen and set(w2.doc.graph.nodes) == before
     assert not (data_dir / "recovery.json").exists() and w2.recovery.pending() is None
 
@@ -215,8 +219,8 @@ def test_an_unreadable_autosave_is_reported(qtbot, window, data_dir, prompt):
     (data_dir / "recovery.json").write_text("{not json")
     w2 = _second_window(qtbot)
     answer_box(QMessageBox.StandardButton.Yes, [])
-    w2.offer_recovery()
-    assert "The recovery file is unreadable" in w2.last_message
+    w2.files.offer_recovery()
+    assert "The recovery file is unreadable" in w2.feedback.last_message
 
 
 def test_autosave_runs_from_a_one_minute_timer(qtbot, window, data_dir):
@@ -248,7 +252,7 @@ def test_save_as_and_open_through_their_dialogs(qtbot, window, tmp_path, monkeyp
     assert asked and asked[0][0] == "Save project as" and "*.json" in asked[0][2]
     assert target.exists() and window.doc.path == str(target)
     assert window.windowTitle() == "Small net — NetCanvas"
-    window.file_new()
+    window.files.file_new()
     monkeypatch.setattr(file_ops.QFileDialog, "getOpenFileName",
                         lambda *a: (str(target), ""))
     window.actions["open"].trigger()
@@ -281,7 +285,7 @@ def test_closing_with_discard_throws_the_edits_away(qtbot, data_dir, tmp_path):
     save_project(small_project(), path)
     w = _second_window(qtbot)
     w.show()
-    assert w.open_path(path)
+    assert w.files.open_path(path)
     w.scene.select_nodes(["l2"])
     w.actions["delete"].trigger()
     seen: list[str] = []
@@ -296,7 +300,7 @@ def test_save_that_fails_keeps_the_window_open(qtbot, window, tmp_path):
     window.doc.path = str(tmp_path / "no" / "such" / "dir" / "x.json")
     answer_box(QMessageBox.StandardButton.Save, [])
     assert not window.close() and window.isVisible()
-    assert window.last_message and window.doc.is_modified()
+    assert window.feedback.last_message and window.doc.is_modified()
 
 
 # ---------------------------------------------------------------------- two projects
@@ -380,13 +384,13 @@ def test_a_named_project_saved_as_asks_before_taking_the_files_name(qtbot, windo
 
 def test_a_restored_autosave_keeps_its_file_path(qtbot, window, data_dir, tmp_path, monkeypatch):
     path = tmp_path / "net.json"
-    assert window.save_to(path)
+    assert window.files.save_to(path)
     window.scene.select_nodes(["l2"])
     window.actions["delete"].trigger()
     assert window.recovery.autosave()
     _crash(window)
     w2 = _second_window(qtbot)
-    assert w2.restore_recovery()
+    assert w2.files.restore_recovery()
     assert w2.doc.path == str(path) and w2.doc.is_modified()
     assert "netcanvas_autosave" not in w2.doc.project.extra  # the recovery file's own key
     monkeypatch.setattr(file_ops.QFileDialog, "getSaveFileName",
@@ -402,7 +406,7 @@ def test_a_new_documents_autosave_restores_without_a_path(qtbot, window, data_di
     assert window.recovery.autosave()
     _crash(window)
     w2 = _second_window(qtbot)
-    assert w2.restore_recovery() and w2.doc.path is None
+    assert w2.files.restore_recovery() and w2.doc.path is None
 
 
 # ---------------------------------------------------------------------- autosave timing
@@ -426,7 +430,7 @@ def test_edits_are_autosaved_seconds_after_the_last_one_and_survive_a_kill(qtbot
     _crash(window)  # killed: no clean-exit removal, no last save
     w2 = _second_window(qtbot)
     assert w2.recovery.pending() == file
-    assert w2.restore_recovery()
+    assert w2.files.restore_recovery()
     assert set(w2.doc.graph.nodes) == {"x", "l1"}
     assert w2.doc.graph.nodes["l1"].params["out_features"] == 7
 
@@ -483,7 +487,7 @@ def test_file_open_removes_temporary_files_of_a_killed_save(qtbot, window, tmp_p
     from graph import fileio
 
     path = tmp_path / "net.json"
-    assert window.save_to(path)
+    assert window.files.save_to(path)
     dead = tmp_path / f".net.json{fileio.TEMP_MARK}999999999-abcd1234"  # its process is gone
     dead.write_text('{"half a')
     monkeypatch.setattr(file_ops.QFileDialog, "getOpenFileName", lambda *a: (str(path), ""))

@@ -29,7 +29,7 @@ MODEL = textwrap.dedent('''
 
 def _dialog(qtbot, window, path, cls="", shape=""):
     window.actions["import_model"].trigger()
-    dialog = window.import_dialog
+    dialog = window.files.import_dialog
     qtbot.keyClicks(dialog.path, str(path))
     qtbot.keyClicks(dialog.class_name, cls)
     qtbot.keyClicks(dialog.shapes, shape)
@@ -71,8 +71,8 @@ def test_an_unnamed_class_among_several_and_a_bad_shape_are_explained(qtbot, win
     dialog.shapes.clear()
     name = window.doc.name
     _press_import(dialog)  # two classes and no name: the import says which ones it found
-    qtbot.waitUntil(lambda: window.last_message is not None, timeout=60_000)
-    assert "name the model class to import (found: TinyNet, Helper)" in window.last_message
+    qtbot.waitUntil(lambda: window.feedback.last_message is not None, timeout=60_000)
+    assert "name the model class to import (found: TinyNet, Helper)" in window.feedback.last_message
     assert window.doc.name == name  # the open document is untouched
 
 
@@ -91,8 +91,8 @@ def test_a_module_without_a_block_is_named(qtbot, window, tmp_path):
                 return self.up(self.fc(x).unsqueeze(1))
     '''))
     _press_import(_dialog(qtbot, window, src, shape="4"))
-    qtbot.waitUntil(lambda: window.last_message is not None, timeout=60_000)
-    assert "Upsample" in window.last_message
+    qtbot.waitUntil(lambda: window.feedback.last_message is not None, timeout=60_000)
+    assert "Upsample" in window.feedback.last_message
 
 
 def test_the_menu_and_the_command_say_that_importing_runs_the_files_code(qtbot, window):

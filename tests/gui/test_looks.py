@@ -30,26 +30,38 @@ def _all_in_sight(window) -> bool:
     return all(seen.contains(item.sceneBoundingRect()) for item in window.scene.nodes.values())
 
 
-def test_the_example_opens_whole_and_readable(qtbot, window):
+def _input_in_sight(window) -> bool:
+    g = window.doc.graph
+    first = window.scene.nodes[next(n for n in g.nodes if g.nodes[n].type == "Input")]
+    seen = window.view.mapToScene(window.view.viewport().rect()).boundingRect()
+    return seen.contains(first.sceneBoundingRect())
+
+
+def test_the_example_opens_readable_from_its_input(qtbot, window):
     _big(qtbot, window)
     window.set_document(Document(load_project(EXAMPLE), None), fresh_layout=True)
     zoom = window.view.zoom_level()
-    assert zoom >= READABLE_ZOOM and _all_in_sight(window)  # all ten LeNet layers
+    # ten LeNet layers in one column (no wrapping): readable, the input in
+    # sight, the rest a scroll (or the minimap) away
+    assert zoom >= READABLE_ZOOM and _input_in_sight(window)
     assert TEXT_FONT.pixelSize() * zoom >= MIN_TEXT_PX and NAME_FONT.pixelSize() * zoom >= MIN_TEXT_PX
     assert not window.doc.is_modified()  # laying out a fresh copy is no edit
 
 
-def test_a_twenty_layer_template_opens_whole_and_readable(qtbot, window):
+def test_a_small_template_opens_whole_and_readable(qtbot, window):
     _big(qtbot, window)
-    assert window.new_from_template(TEMPLATES_DIR / "resnet_digits.json")
-    assert len(window.doc.graph) >= 20
+    assert window.files.new_from_template(TEMPLATES_DIR / "lstm_adding.json")
     assert window.view.zoom_level() >= READABLE_ZOOM and _all_in_sight(window)
+
+
+def test_a_twenty_layer_template_opens_in_one_direction_without_wrapping(qtbot, window):
+    _big(qtbot, window)
+    assert window.files.new_from_template(TEMPLATES_DIR / "resnet_digits.json")
+    assert len(window.doc.graph) >= 20
+    assert window.view.zoom_level() >= READABLE_ZOOM and _input_in_sight(window)
     g = window.doc.graph
-    rows = {round(n.pos[1]) for n in g.nodes.values()}
-    assert len(rows) > 1  # wrapped into bands, like lines of text
-    # and every edge still reads left to right, or on to the next band
-    assert all(g.nodes[e.target].pos[0] > g.nodes[e.source].pos[0]
-               or g.nodes[e.target].pos[1] > g.nodes[e.source].pos[1] for e in g.edges)
+    # every edge reads top to bottom: no row wraps back
+    assert all(g.nodes[e.target].pos[1] > g.nodes[e.source].pos[1] for e in g.edges)
 
 
 def test_a_saved_layout_is_kept_and_shown_from_its_inputs(qtbot, window, tmp_path):
@@ -59,7 +71,7 @@ def test_a_saved_layout_is_kept_and_shown_from_its_inputs(qtbot, window, tmp_pat
     project = load_project(TEMPLATES_DIR / "resnet_digits.json")  # one long row
     path = tmp_path / "row.json"
     save_project(project, path)
-    assert window.open_path(path)
+    assert window.files.open_path(path)
     g = window.doc.graph
     assert {nid: n.pos for nid, n in g.nodes.items()} == \
         {nid: n.pos for nid, n in load_project(path).graph.nodes.items()}
@@ -74,16 +86,16 @@ def test_nodes_show_key_parameters_compactly(qtbot, window):
     g = window.doc.graph
     conv = next(n for n in g.nodes.values() if n.type == "Conv2d")
     item = window.scene.nodes[conv.id]
-    assert item.params_text == "channels 16 · kernel 3×3 · pad 1"
+    assert item.params_text == "channels 16 · 3×3 pad 1"
     assert not any("…" in line for item in window.scene.nodes.values() for line in item.param_lines)
     # which parameters are key is the block spec's call
     assert blocks.get("Conv2d").key_params == ("out_channels", "kernel_size")
     window.scene.select_nodes([conv.id])
     window.inspector.editors["stride"].spins[0].setValue(2)  # linked: 2×2
-    assert "stride 2" in item.params_text
+    assert "3×3 /2 pad 1" in item.params_text
     # [1, 1] (as an imported model has it) is the default 1: not shown
     window.doc.undo.push(commands.SetParam(g, conv.id, "stride", [1, 1]))
-    assert item.params_text == "channels 16 · kernel 3×3 · pad 1"
+    assert item.params_text == "channels 16 · 3×3 pad 1"
 
 
 def test_shape_labels_sit_on_pills_off_the_nodes(qtbot, window):

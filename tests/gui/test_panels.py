@@ -285,7 +285,7 @@ def test_a_model_far_too_large_for_its_dataset_is_warned_of_and_the_warning_foll
     g.connect("big", "y")
     path = tmp_path / "huge.json"
     save_project(Project("Huge", g, {"dataset": {"name": "iris"}}), path)
-    assert window.open_path(path)
+    assert window.files.open_path(path)
 
     def large_model_rows():
         panel = window.problems

@@ -142,43 +142,43 @@ def test_export_menu_has_every_export(window):
 def test_export_model_script_and_summary(qtbot, window, tmp_path, save_to):
     _valid(window)
     save_to += [str(tmp_path / "net.py"), str(tmp_path / "run.py"), str(tmp_path / "s.txt")]
-    assert window.export_model()
+    assert window.exports.export_model()
     text = (tmp_path / "net.py").read_text()
     assert "class SmallNet(nn.Module)" in text and "nn.Linear(8, 32)" in text
-    assert window.export_script()
+    assert window.exports.export_script()
     assert (tmp_path / "run.py").exists() and (tmp_path / "run_train.py").exists()
-    assert "run_train.py" in window.last_message
-    assert window.export_summary()
+    assert "run_train.py" in window.feedback.last_message
+    assert window.exports.export_summary()
     summary = (tmp_path / "s.txt").read_text()
     assert "fc1" in summary and "N×1×8×32" in summary and "total parameters:  288" in summary
-    assert not window.export_model()  # the dialog cancelled: nothing written, no error
+    assert not window.exports.export_model()  # the dialog cancelled: nothing written, no error
 
 
 def test_export_of_an_invalid_network_says_why(qtbot, window, tmp_path, save_to):
     save_to.append(str(tmp_path / "bad.py"))
-    assert not window.export_model()
-    assert "not connected" in window.last_message and not (tmp_path / "bad.py").exists()
+    assert not window.exports.export_model()
+    assert "not connected" in window.feedback.last_message and not (tmp_path / "bad.py").exists()
 
 
 def test_export_picture_png_and_svg(qtbot, window, tmp_path, save_to):
     save_to += [str(tmp_path / "g.png"), str(tmp_path / "g.svg"), str(tmp_path / "noext")]
     window.scene.select_nodes(["l1"])
-    assert window.export_picture()
+    assert window.exports.export_picture()
     from PySide6.QtGui import QImage
     image = QImage(str(tmp_path / "g.png"))
     assert image.width() > 500 and image.height() > 100
     assert window.scene.selected_node_ids() == ["l1"]  # selection restored
-    assert window.export_picture()
+    assert window.exports.export_picture()
     svg = (tmp_path / "g.svg").read_text()
     assert svg.lstrip().startswith("<?xml") and "<svg" in svg and "fc1" in svg
-    assert window.export_picture()
+    assert window.exports.export_picture()
     assert (tmp_path / "noext.png").exists()
 
 
 def test_export_onnx_without_the_extra_explains(qtbot, window, monkeypatch, save_to):
     monkeypatch.setattr(export_ops.importlib.util, "find_spec", lambda name: None)
-    assert not window.export_onnx()
-    assert "pip install 'netcanvas[onnx]'" in window.last_message
+    assert not window.exports.export_onnx()
+    assert "pip install 'netcanvas[onnx]'" in window.feedback.last_message
 
 
 def test_export_weights_from_a_checkpoint(qtbot, window, tmp_path, save_to, monkeypatch):
@@ -195,11 +195,11 @@ def test_export_weights_from_a_checkpoint(qtbot, window, tmp_path, save_to, monk
     monkeypatch.setattr(export_ops.QFileDialog, "getOpenFileName",
                         lambda *a, **k: (str(ckpt), ""))
     save_to.append(str(tmp_path / "w.pt"))
-    assert window.export_weights(), window.last_message
+    assert window.exports.export_weights(), window.feedback.last_message
     state = torch.load(tmp_path / "w.pt", weights_only=True)
     assert all(bool((v == 0.5).all()) for v in state.values()) and len(state) == 2
     # weights of another network are refused with the reason
     window.doc.undo.push(SetParam(window.doc.graph, "l1", "out_features", 7))
     save_to.append(str(tmp_path / "w2.pt"))
-    assert not window.export_weights()
-    assert "do not fit this network" in window.last_message
+    assert not window.exports.export_weights()
+    assert "do not fit this network" in window.feedback.last_message

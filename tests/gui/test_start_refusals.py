@@ -94,7 +94,7 @@ def test_a_refusal_from_the_training_process_selects_the_block_it_names(qtbot, m
     p = moons_project()
     p.graph.set_param("l1", "out_features", 2_000_000_000)
     win = make_win(p)
-    win.show_training()
+    win.train.show_training()
     area = win.training
     qtbot.waitUntil(lambda: not any(t.name == "netcanvas-torch-loader"
                                     for t in threading.enumerate()), timeout=60000)
@@ -117,7 +117,7 @@ def test_a_refusal_from_the_training_process_keeps_no_run(qtbot, make_win, data_
     path = tmp_path / "d.npz"
     np.savez(path, X=np.zeros((40, 2), dtype=np.float32), y=np.arange(39) % 2)
     win = make_win(moons_project({"dataset": {"npz": str(path)}}))
-    win.show_training()
+    win.train.show_training()
     area = win.training
     qtbot.waitUntil(lambda: area.settings.fit.text() == "", timeout=10000)  # X fits the Input
     win.actions["train_start"].trigger()

@@ -30,7 +30,7 @@ def _distinct_colours(pixmap, step: int = 7) -> int:
 @pytest.fixture
 def gallery(qtbot, window):
     window.actions["new_template"].trigger()
-    dialog = window.template_dialog
+    dialog = window.files.template_dialog
     qtbot.waitExposed(dialog)
     return dialog
 
@@ -73,7 +73,7 @@ def test_double_click_opens_an_untitled_copy(qtbot, window, gallery, monkeypatch
     asked = []
     monkeypatch.setattr("gui.file_ops.QFileDialog.getSaveFileName",
                         lambda *a: asked.append(a[2]) or ("", ""))
-    assert not window.file_save()  # no path: Save asks where (Save As), never the template
+    assert not window.files.file_save()  # no path: Save asks where (Save As), never the template
     assert asked and "templates" not in asked[0]
     assert path.read_bytes() == before
 

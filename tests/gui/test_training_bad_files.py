@@ -89,7 +89,7 @@ def test_file_open_shows_the_network_and_the_training_problem(
         qtbot, win, monkeypatch, tmp_path, case, with_panel):  # noqa: F811
     training, where, field, text = BAD[case]
     if with_panel:
-        win.show_training()
+        win.train.show_training()
     path = write(tmp_path, training)
     file_open(win, monkeypatch, path)
     assert win.doc.path == str(path) and win.doc.project.training[where.split(".")[1]] \
@@ -112,7 +112,7 @@ def test_file_open_shows_the_network_and_the_training_problem(
 
 def test_the_panel_keeps_a_bad_value_until_its_own_field_is_edited(
         qtbot, win, monkeypatch, tmp_path):  # noqa: F811
-    win.show_training()
+    win.train.show_training()
     file_open(win, monkeypatch, write(tmp_path, {"loss": "MSELoss",
                                                  "optimizer": {"type": "SGD", "lr": "fast"}}))
     panel = win.training.settings
@@ -132,7 +132,7 @@ def test_the_panel_keeps_a_bad_value_until_its_own_field_is_edited(
 
 def test_a_per_output_loss_survives_an_edit_in_the_panel(
         qtbot, win, monkeypatch, tmp_path):  # noqa: F811
-    win.show_training()
+    win.train.show_training()
     losses = {"out": {"type": "MultiMarginLoss", "margin": 2.0}}
     file_open(win, monkeypatch, write(tmp_path, {"loss": losses}))
     panel = win.training.settings
@@ -144,7 +144,7 @@ def test_a_per_output_loss_survives_an_edit_in_the_panel(
 
 
 def test_start_refuses_with_the_message(qtbot, win, monkeypatch, tmp_path):  # noqa: F811
-    win.show_training()
+    win.train.show_training()
     file_open(win, monkeypatch, write(tmp_path, {"loss": "CrossEntropyLoss", "seed": -1}))
     area = win.training
     win.actions["train_start"].trigger()
@@ -158,7 +158,7 @@ def test_start_refuses_with_the_message(qtbot, win, monkeypatch, tmp_path):  # n
 
 def test_a_file_that_cannot_be_opened_leaves_everything_as_it_was(
         qtbot, win, monkeypatch, tmp_path):  # noqa: F811
-    win.show_training()
+    win.train.show_training()
     doc, scene, training = win.doc, win.scene, dict(win.doc.project.training)
     bad = tmp_path / "broken.json"
     bad.write_text('{"format": "netcanvas", "version": 1, "training": [1, 2]}', "utf-8")
@@ -166,7 +166,7 @@ def test_a_file_that_cannot_be_opened_leaves_everything_as_it_was(
     assert win.doc is doc and win.scene is scene and win.doc.project.training == training
     assert set(win.scene.nodes) == {"x", "l1", "r1", "l2", "y"}
     assert win.training.settings.doc is doc
-    assert "training: must be an object, got a list" in win.last_message
+    assert "training: must be an object, got a list" in win.feedback.last_message
 
 
 def test_nll_loss_without_log_softmax_offers_the_quick_fix(
@@ -198,7 +198,7 @@ def test_main_py_opens_such_a_file_at_start_up(tmp_path):
 @given(training=section)
 def test_the_panel_shows_any_section_and_a_commit_of_untouched_fields_changes_nothing(
         qtbot, win, training):  # noqa: F811
-    win.show_training()
+    win.train.show_training()
     panel = win.training.settings
     win.doc.set_training(json.loads(json.dumps(training)))
     panel.load()  # must not raise, whatever the section holds

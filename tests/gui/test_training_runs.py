@@ -33,7 +33,7 @@ def test_schedule_parameters_read_as_json():
 
 
 def test_settings_edits_are_undoable_and_reload_the_fields(qtbot, win):  # noqa: F811
-    win.show_training()
+    win.train.show_training()
     s = win.training.settings
     assert s.batch_size.value() == 16 and s.device.findText("cpu") >= 0
     s.batch_size.setValue(32)
@@ -68,7 +68,7 @@ def test_settings_edits_are_undoable_and_reload_the_fields(qtbot, win):  # noqa:
 
 
 def test_two_runs_overlay_and_their_differences_are_listed(qtbot, win):  # noqa: F811
-    area = win.training_area()
+    area = win.train.training_area()
     win.actions["train_start"].trigger()
     wait_done(qtbot, area)
     area.settings.lr.setText("0.05")

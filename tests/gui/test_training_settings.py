@@ -16,7 +16,7 @@ from test_training_window import win  # noqa: F401 (fixture)
 
 @pytest.fixture
 def panel(win):  # noqa: F811
-    win.show_training()
+    win.train.show_training()
     return win.training.settings
 
 

@@ -15,7 +15,7 @@ from graph.project import load_project
 from gui import commands
 from gui.document import Document
 from gui.templates import TEMPLATES_DIR
-from gui.training.run_store import RUN_FILE
+from gui.training.run_store import METRICS_FILE, RUN_FILE, read_run
 from gui.training.settings_data import SetTraining
 from test_training_window import wait_done, win  # noqa: F401 (fixture)
 
@@ -98,13 +98,14 @@ def test_runs_are_kept_with_their_folder_and_listed_when_the_project_reopens(  #
     rec = area.runs.records["run 1"]
     assert rec.out_dir.parent == tmp_path / "runs"  # next to the project file
     saved = json.loads((rec.out_dir / RUN_FILE).read_text(encoding="utf-8"))
-    assert saved["status"] == "completed" and len(saved["history"]) == 3
-    assert len(saved["step_losses"]) == 30 and saved["project_file"] == str(path)
-    assert saved["network"]["training"]["epochs"] == 3
+    assert saved["project_file"] == str(path) and saved["network"]["training"]["epochs"] == 3
+    back = read_run(rec.out_dir / RUN_FILE)  # run.json with the metrics appended beside it
+    assert back.status == "completed" and len(back.history) == 3
+    assert len(back.step_losses) == 30 and back.step_losses == rec.step_losses
 
     win.actions["new"].trigger()  # another document: its runs are not this one's
     assert not area.runs.records and not area.view.plots.runs
-    win.open_path(path)
+    win.files.open_path(path)
     assert list(area.runs.records) == ["run 1"]
     again = area.runs.records["run 1"]
     assert again.status == "completed" and again.history == rec.history
@@ -129,12 +130,14 @@ def test_a_run_that_was_going_when_the_program_ended_is_listed_as_interrupted(  
     monkeypatch.setattr("gui.file_ops.QFileDialog.getSaveFileName", lambda *a: (str(path), ""))
     win.actions["save_as"].trigger()
     area = train(qtbot, win)
-    run_file = area.runs.records["run 1"].out_dir / RUN_FILE
-    d = json.loads(run_file.read_text(encoding="utf-8"))
-    run_file.write_text(json.dumps({**d, "status": "running"}), encoding="utf-8")
+    metrics = area.runs.records["run 1"].out_dir / METRICS_FILE
+    lines = metrics.read_text(encoding="utf-8").splitlines()
+    assert json.loads(lines[-1])["status"] == "completed"
+    # as if the program had ended before the run did: its end was never written
+    metrics.write_text("\n".join(lines[:-1]) + "\n", encoding="utf-8")
     (tmp_path / "runs" / "junk").mkdir()
     (tmp_path / "runs" / "junk" / RUN_FILE).write_text("{not json", encoding="utf-8")
-    win.open_path(path)
+    win.files.open_path(path)
     rec = area.runs.records["run 1"]
     assert rec.status == "interrupted" and list(area.runs.records) == ["run 1"]
     area.runs.list.setCurrentRow(0)
@@ -145,10 +148,10 @@ def test_runs_of_a_template_or_the_example_go_to_the_data_folder(qtbot, win,  # 
                                                                   data_dir):
     from gui.app import EXAMPLE
 
-    area = win.training_area()
+    area = win.train.training_area()
     before = sorted(p.name for p in TEMPLATES_DIR.iterdir())
     for open_doc in (lambda: win.set_document(Document(load_project(EXAMPLE), None)),  # start-up
-                     lambda: win.new_from_template(str(TEMPLATES_DIR / "mlp_spirals.json"))):
+                     lambda: win.files.new_from_template(str(TEMPLATES_DIR / "mlp_spirals.json"))):
         open_doc()
         assert win.doc.path is None  # Save asks where: a template is never saved over
         win.actions["train_start"].trigger()

@@ -148,7 +148,7 @@ def test_editing_during_a_run_keeps_the_snapshot_and_says_so(qtbot, win):
 
 
 def test_a_diverging_run_shows_its_nan_message_and_keeps_the_window(qtbot, win):
-    s = win.show_training() or win.training.settings
+    s = win.train.show_training() or win.training.settings
     s.optimizer.setCurrentText("SGD")
     s.lr.setText("1e30")
     s.lr.editingFinished.emit()
@@ -167,7 +167,7 @@ def test_a_diverging_run_shows_its_nan_message_and_keeps_the_window(qtbot, win):
 
 
 def test_an_exception_in_a_layer_names_the_node(qtbot, win):
-    area = win.training_area()
+    area = win.train.training_area()
     # the child process makes layer "logits" raise from step 12 on (runtime.remote_child.inject)
     area.inject_fault = {"node": "l2", "step": 12, "message": "kernel exploded"}
     start(qtbot, win)
@@ -180,7 +180,7 @@ def test_an_exception_in_a_layer_names_the_node(qtbot, win):
 
 
 def test_a_dataset_of_the_wrong_shape_is_flagged_and_refused(qtbot, win):
-    s = win.show_training() or win.training.settings
+    s = win.train.show_training() or win.training.settings
     s.dataset.setCurrentIndex(s.dataset.findText("digits"))
     s.dataset.activated.emit(s.dataset.currentIndex())
     assert win.doc.project.training["dataset"] == {"name": "digits"}
@@ -240,7 +240,7 @@ def test_a_killed_training_process_is_reported_and_keeps_the_window(qtbot, win):
 
 
 def test_stop_ends_a_training_process_that_does_not_listen(qtbot, win):
-    area = win.training_area()
+    area = win.train.training_area()
     # the layer never returns and the loop never sees Stop: the process must be ended
     area.inject_fault = {"node": "l2", "kind": "hang"}
     area.start()
@@ -257,7 +257,7 @@ def test_stop_ends_a_training_process_that_does_not_listen(qtbot, win):
 
 
 def test_out_of_memory_shows_the_smaller_batch_size_and_keeps_the_window(qtbot, win):
-    area = win.training_area()
+    area = win.train.training_area()
     # the child process makes layer "logits" raise CUDA's out-of-memory error at step 3
     area.inject_fault = {"node": "l2", "step": 3, "kind": "oom"}
     start(qtbot, win)
@@ -306,7 +306,7 @@ def test_histograms_of_an_input_edge_and_of_a_block_without_a_module(qtbot, win)
     g.connect("l1", "s")
     g.connect("s", "l2")
     win.set_document(Document(p))
-    area = win.training_area()
+    area = win.train.training_area()
     area.watch_edge("x", "x → hidden")  # before Start: it says when values come
     assert "press Start" in area.view.histograms.note("activations")
     start(qtbot, win)
@@ -328,19 +328,23 @@ def test_histograms_of_an_input_edge_and_of_a_block_without_a_module(qtbot, win)
 
 def test_the_learning_rate_is_drawn_where_it_was_read_not_as_stairs(qtbot, win):
     from gui.training.runs import RunRecord
+    from runtime.protocol import Kind, RunStart, Steps
 
-    area = win.training_area()
-    area.view.plots.add_run("run 1")
-    area.record = RunRecord("run 1", {}, win.doc.graph.copy())
-    area.info = {"epochs": 1, "steps_per_epoch": 9, "batch_size": 16}
+    area = win.train.training_area()
+    rec = RunRecord("run 1", {}, win.doc.graph.copy())
+    area.view.plots.add_run("run 1", metrics=rec.metrics)
+    area.live.begin(rec, None)
+    area.live.dispatch(Kind.RUN_START, RunStart(epochs=1, steps_per_epoch=9, batch_size=16))
     # what the worker relays: one learning rate per batch of steps ...
-    area._steps({"steps": [1, 2, 3], "losses": [1.0] * 3, "lr": 0.1, "epoch": 1, "step": 3})
-    area._steps({"steps": [4, 5, 6], "losses": [1.0] * 3, "lr": 0.05, "epoch": 1, "step": 6})
+    area.live.dispatch(Kind.STEPS, Steps([1, 2, 3], [1.0] * 3, epoch=1, step=3, lr=0.1))
+    area.live.dispatch(Kind.STEPS, Steps([4, 5, 6], [1.0] * 3, epoch=1, step=6, lr=0.05))
     # ... or one per step where the engine sends them
-    area._steps({"steps": [7, 8, 9], "losses": [1.0] * 3, "lr": 0.02, "lrs": [0.04, 0.03, 0.02],
-                 "epoch": 1, "step": 9})
-    lr = area.view.plots.runs["run 1"].curves["lr"].series
+    area.live.dispatch(Kind.STEPS, Steps([7, 8, 9], [1.0] * 3, epoch=1, step=9, lr=0.02,
+                                         lrs=[0.04, 0.03, 0.02]))
+    lr = rec.metrics.series["lr"]  # the record holds it; the plot draws that very series
+    assert lr is area.view.plots.runs["run 1"].curves["lr"].series
     assert lr.x.tolist() == [3, 6, 7, 8, 9] and lr.y.tolist() == [0.1, 0.05, 0.04, 0.03, 0.02]
+    assert rec.step_losses == [1.0] * 9
 
 
 def test_an_edge_clicked_while_the_run_is_prepared_is_still_watched(monkeypatch):
@@ -352,7 +356,7 @@ def test_an_edge_clicked_while_the_run_is_prepared_is_still_watched(monkeypatch)
     calls = []
 
     class Run:  # stands in for the training process
-        def __init__(self, spec):
+        def __init__(self, spec, **_options):
             calls.append(("spec", spec["watch"]))
 
         def watch(self, node_id):
@@ -368,7 +372,9 @@ def test_an_edge_clicked_while_the_run_is_prepared_is_still_watched(monkeypatch)
             pass
 
     monkeypatch.setattr(worker_mod.remote, "RemoteRun", Run)
-    w = worker_mod.TrainingWorker(small_project().graph, {"epochs": 1})
+    from graph.project import project_to_dict
+
+    w = worker_mod.TrainingWorker(project_to_dict(small_project()))
     made = w.spec
     monkeypatch.setattr(w, "spec", lambda: (made(), w.watch("l1"))[0])
     w.run()  # the thread's body, here

@@ -116,7 +116,7 @@ def test_redo_an_auto_layout(qtbot, window):
     window.doc.undo.setClean()
     check_undo_redo(qtbot, window, lambda: key(qtbot, window, Qt.Key.Key_L))
     g = window.doc.graph
-    assert g.nodes["x"].pos[0] < g.nodes["l1"].pos[0] < g.nodes["y"].pos[0]
+    assert g.nodes["x"].pos[1] < g.nodes["l1"].pos[1] < g.nodes["y"].pos[1]  # top to bottom
 
 
 def test_redo_a_delete_and_a_connect(qtbot, window):

@@ -305,7 +305,7 @@ def test_undo_of_the_grouping_while_its_unit_is_open_goes_back(qtbot, flat, monk
     w.scene.select_nodes(["c1", "b1"])
     key(qtbot, w, Qt.Key.Key_G, CTRL)
     iid = w.scene.selected_node_ids()[0]
-    assert w.open_instance(iid)
+    assert w.units.open_instance(iid)
     # the grouped selection's ports were placed left and right of its blocks
     ports = w.doc.current_graph.nodes
     assert ports["x"].pos[0] < ports["c1"].pos[0] < ports["y"].pos[0]
@@ -315,7 +315,7 @@ def test_undo_of_the_grouping_while_its_unit_is_open_goes_back(qtbot, flat, monk
 
 def test_an_edit_inside_a_unit_is_undone_from_the_network(qtbot, net):
     w = net
-    w.open_instance("l1")
+    w.units.open_instance("l1")
     w.scene.select_nodes(["r"])
     w.actions["delete"].trigger()
     assert "r" not in w.doc.graph.units["BasicBlock"].graph.nodes
@@ -377,7 +377,7 @@ def test_paste_onto_a_different_unit_of_the_same_name_renames_it(qtbot, net):
 def test_pasting_a_unit_into_itself_is_refused(qtbot, net):
     w = net
     _copy_l1(qtbot, w)
-    w.open_instance("l1")
+    w.units.open_instance("l1")
     key(qtbot, w, Qt.Key.Key_V, CTRL)
     assert "a unit cannot contain itself" in w.statusBar().currentMessage()
     assert set(w.doc.current_graph.nodes) == {"x", "c1", "r", "y"}
@@ -393,7 +393,7 @@ def test_render_an_instance_and_an_opened_unit(qtbot, net, tmp_path):
     QApplication.processEvents()
     top = w.grab()
     assert top.save(str(tmp_path / "units_top.png")) and not top.isNull()
-    w.open_instance("l2")
+    w.units.open_instance("l2")
     QApplication.processEvents()
     assert w.grab().save(str(tmp_path / "units_open.png"))
     w.palette.tree.scrollToItem(w.palette.items["library:GPTBlock"])
@@ -442,7 +442,7 @@ def test_a_library_unit_is_added_with_its_definition_in_one_step(qtbot, flat):
 
 def test_a_unit_cannot_be_added_inside_itself_from_the_palette(qtbot, net):
     w = net
-    w.open_instance("l1")
+    w.units.open_instance("l1")
     w.palette.activated.emit("BasicBlock")
     assert "a unit cannot contain itself" in w.statusBar().currentMessage()
     assert set(w.doc.current_graph.nodes) == {"x", "c1", "r", "y"}
@@ -452,7 +452,7 @@ def test_grouping_inside_a_unit_opens_nested_and_refuses_bound_parameters(
         qtbot, net, monkeypatch):
     w = net
     warnings = names_dialog(monkeypatch, ["Inner"])
-    w.open_instance("l1")
+    w.units.open_instance("l1")
     w.scene.select_nodes(["c1", "r"])
     key(qtbot, w, Qt.Key.Key_G, CTRL)
     assert warnings == ['Conv2d "conv1" sets out_channels to the unit parameter $channels; '
@@ -511,7 +511,7 @@ def test_redo_of_a_grouping_brings_back_the_unit_its_later_edits_were_made_in(
     w.scene.select_nodes(["c1", "b1"])
     key(qtbot, w, Qt.Key.Key_G, CTRL)
     iid = w.scene.selected_node_ids()[0]
-    w.open_instance(iid)
+    w.units.open_instance(iid)
     w.scene.select_nodes(["c1"])
     type_in(qtbot, w.inspector.editors["kernel_size"].spins[0], "1")
     key(qtbot, w, Qt.Key.Key_Escape)

@@ -124,7 +124,7 @@ def test_a_newcomer_groups_repeats_edits_exports_trains_and_reopens_a_resnet(
 
     # 8. saved, reopened: the same file
     path = tmp_path / "resnet.json"
-    assert w.save_to(path)
+    assert w.files.save_to(path)
     text = path.read_text(encoding="utf-8")
     again = load_project(path)
     assert dumps_project(again) == text

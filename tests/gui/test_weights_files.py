@@ -42,7 +42,7 @@ def test_export_weights_from_a_truncated_safetensors_file_says_so(  # noqa: F811
     monkeypatch.setattr("gui.export_ops.QFileDialog.getOpenFileName", lambda *a: (str(bad), ""))
     monkeypatch.setattr("gui.export_ops.QFileDialog.getSaveFileName", lambda *a: (str(out), ""))
     shown = []
-    monkeypatch.setattr(win, "show_error", lambda title, text: shown.append((title, text)))
+    monkeypatch.setattr(win.feedback, "show_error", lambda title, text: shown.append((title, text)))
     win.actions["export_weights"].trigger()
     assert shown == [("Cannot export the weights",
                       f"cannot read weights from {bad}: it is not a complete safetensors file "
