@@ -80,10 +80,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.command in ("check", "summary"):
         from graph import cli
         # graph/ cannot import runtime/; its torch-free catalogue knows the
-        # built-in datasets' sizes (for the "very large model" warning).
+        # built-in datasets' sizes (for the "very large model" warning), and
+        # its header reader what a dataset gives (checked against the graph).
         from runtime.data.catalog import training_samples
+        from runtime.data.header import dataset_info
 
-        return getattr(cli, args.command)(args, dataset_samples=training_samples)
+        return getattr(cli, args.command)(args, dataset_samples=training_samples,
+                                          dataset_info=dataset_info)
     elif args.command == "export":
         from codegen import cli
     elif args.command == "import":

@@ -1,7 +1,10 @@
 """B6: canvas scale.  Bars: a 500-node network opens and is laid out in
-≤ 1 s, a full repaint takes ≤ 30 ms; a 5,000-node network repaints at the
-fit-all zoom in ≤ 16 ms (the level of detail: :mod:`gui.canvas.overview`),
-and its window closes without a crash and the process exits 0.
+≤ 1 s, a full repaint takes ≤ 30 ms; a 5,000-node network opens (laid out,
+analysed, its scene built and shown, the first paint done) in ≤ 2 s,
+repaints at the fit-all zoom in ≤ 16 ms (the level of detail:
+:mod:`gui.canvas.overview`), and its window closes without a crash and the
+process exits 0.  The open time is printed as wall-clock and as this
+process's CPU time: on a shared machine the second is what the code costs.
 
 The network is a stack of residual-free MLP branches (Input → many Linear /
 ReLU chains → Output) without positions, so opening includes auto-layout.
@@ -33,6 +36,7 @@ from graph.project import Project  # noqa: E402
 OPEN_BAR_S = 1.0
 REPAINT_BAR_MS = 30.0
 BIG_REPAINT_BAR_MS = 16.0
+BIG_OPEN_BAR_S = 2.0
 
 
 def network(n: int) -> Graph:
@@ -78,10 +82,14 @@ def big() -> int:
     window.show()
     app.processEvents()
     g = network(5000)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     window.set_document(Document(Project("bench 5000", g, {}, {}, None)))
     app.processEvents()
-    build_s = time.perf_counter() - t0
+    window.view.viewport().repaint()  # what the user sees: the first paint included
+    open_s, open_cpu = time.perf_counter() - t0, time.process_time() - c0
+    opened = open_s <= BIG_OPEN_BAR_S
+    print(f"B6 5000 nodes: open {open_s:.2f} s (CPU {open_cpu:.2f} s; bar {BIG_OPEN_BAR_S:.0f} s, "
+          f"ratio {open_s / BIG_OPEN_BAR_S:.2f}); {'PASS' if opened else 'FAIL'}", flush=True)
     window.view.fit_all()
     app.processEvents()
     first, ms = repaint_ms(window, 5)
@@ -94,9 +102,9 @@ def big() -> int:
     window.close()
     app.processEvents()
     close_s = time.perf_counter() - t0
-    print(f"B6 5000 nodes: build {build_s:.2f} s, close {close_s:.2f} s", flush=True)
+    print(f"B6 5000 nodes: close {close_s:.2f} s", flush=True)
     # --no-bars: the test suite checks the exit status only (times are not tests)
-    return 0 if good or "--no-bars" in sys.argv[1:] else 1
+    return 0 if (good and opened) or "--no-bars" in sys.argv[1:] else 1
 
 
 def main() -> int:

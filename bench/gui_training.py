@@ -90,8 +90,8 @@ def in_window(p, tmp: str) -> tuple[float, list[float]]:
     app = QApplication.instance() or QApplication([])
     w = MainWindow(p)
     w.show()
-    area = w.training_area()
-    w.show_training()
+    area = w.train.training_area()
+    w.train.show_training()
     area.settings.set_devices(["auto", "cpu"], {})  # do not race the background loader
     settle = time.perf_counter() + 0.5  # the window painted and idle, as a user sees it
     while time.perf_counter() < settle:

@@ -5,11 +5,18 @@
   code panel show it;
 - ``docs/screenshots/training.png``: the training view mid-run on the MLP
   spirals template (curves filling, paused part-way through), taken from a
-  real run in the training process.
+  real run in the training process;
+- ``docs/screenshots/resnet.png`` and ``gpt.png``: the ResNet-18 and GPT
+  templates laid out (top to bottom) and fitted to the window;
+- ``docs/screenshots/graph_5000.png``: a 5,000-node network at fit-all (the
+  level of detail B6 measures);
+- ``docs/screenshots/training_1280x800.png``: a real run of LeNet on the
+  digits in a 1280×800 window, the size a laptop gives (canvas, curves and the
+  ten-class confusion matrix must all fit; issue 15).
 
-Run: ``python bench/screenshots.py`` (both) or ``--only editor|training``;
-``--out DIR`` writes elsewhere.  Runs go to a temporary data folder, so
-nothing is left behind.  Look at both pictures after regenerating them.
+Run: ``python bench/screenshots.py`` (all) or ``--only NAME`` (one of
+:data:`SHOTS`); ``--out DIR`` writes elsewhere.  Runs go to a temporary data
+folder, so nothing is left behind.  Look at every picture after regenerating it.
 """
 
 from __future__ import annotations
@@ -37,6 +44,8 @@ EDITOR_SELECTED = "b1c2"  # a convolution: the inspector shows a full set of par
 TRAINING_TEMPLATE = "mlp_spirals"
 #: Epochs after which the training picture is taken (of the template's 50).
 MID_RUN = 18
+#: Epochs of the 1280×800 LeNet run (the curves have a shape, the run stays short).
+LAPTOP_EPOCHS = 6
 
 
 def _settle(app, seconds: float = 0.3) -> None:
@@ -69,7 +78,7 @@ def _window(app):
 def editor(app, out: Path) -> Path:
     """The editor with the residual CNN template open."""
     window = _window(app)
-    window.new_from_template(str(TEMPLATES / f"{EDITOR_TEMPLATE}.json"))
+    window.files.new_from_template(str(TEMPLATES / f"{EDITOR_TEMPLATE}.json"))
     _settle(app)
     window.view.show_network()
     if EDITOR_SELECTED in window.scene.nodes:
@@ -86,8 +95,8 @@ def editor(app, out: Path) -> Path:
 def training(app, out: Path) -> Path:
     """The training view part-way through a real run of the spirals MLP."""
     window = _window(app)
-    window.new_from_template(str(TEMPLATES / f"{TRAINING_TEMPLATE}.json"))
-    window.show_training()
+    window.files.new_from_template(str(TEMPLATES / f"{TRAINING_TEMPLATE}.json"))
+    window.train.show_training()
     area = window.training
     dock = window.training_dock
     window.resizeDocks([dock], [int(SIZE[1] * 0.68)], Qt.Orientation.Vertical)
@@ -116,14 +125,97 @@ def training(app, out: Path) -> Path:
     return path
 
 
+def _template_shot(app, out: Path, template: str, name: str) -> Path:
+    """A template opened, laid out and fitted to the window, nothing selected."""
+    window = _window(app)
+    window.files.new_from_template(str(TEMPLATES / f"{template}.json"))
+    _settle(app)
+    window.actions["layout"].trigger()
+    _settle(app)
+    window.view.fit_all()
+    _settle(app)
+    path = out / name
+    window.grab().save(str(path))
+    window.doc.undo.setClean()
+    window.close()
+    return path
+
+
+def resnet(app, out: Path) -> Path:
+    """The ResNet-18 template: residual units, skip connections beside the main path."""
+    return _template_shot(app, out, "resnet18_digits", "resnet.png")
+
+
+def gpt(app, out: Path) -> Path:
+    """The GPT template: embeddings, transformer units, the head."""
+    return _template_shot(app, out, "gpt_next_token", "gpt.png")
+
+
+def graph_5000(app, out: Path) -> Path:
+    """A 5,000-node network (the B6 network) at fit-all: the level of detail."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    from canvas_scale import network
+
+    from graph.project import Project
+    from gui.document import Document
+
+    window = _window(app)
+    window.set_document(Document(Project("5,000 nodes", network(5000), {}, {}, None)))
+    _settle(app, 0.5)
+    window.view.fit_all()
+    _settle(app)
+    path = out / "graph_5000.png"
+    window.grab().save(str(path))
+    window.doc.undo.setClean()
+    window.close()
+    return path
+
+
+def training_1280(app, out: Path) -> Path:
+    """A real run of LeNet on the digits in a 1280×800 window, confusion matrix beside."""
+    window = _window(app)
+    window.resize(1280, 800)
+    _settle(app)
+    window.files.new_from_template(str(TEMPLATES / "lenet_digits.json"))
+    window.doc.project.training["epochs"] = LAPTOP_EPOCHS
+    window.train.show_training()
+    area = window.training
+    _settle(app)
+    window.actions["layout"].trigger()
+    _wait(app, lambda: "cpu" in [area.settings.device.itemText(i)
+                                 for i in range(area.settings.device.count())], 60, "torch")
+    window.actions["train_start"].trigger()
+    if not area.running:
+        raise RuntimeError(f"the run did not start: {area.message.text()}")
+    _wait(app, lambda: not area.running, 300, "the run")
+    area.view.plots.flush()
+    window.view.fit_all()
+    _settle(app, 0.5)
+    path = out / "training_1280x800.png"
+    window.grab().save(str(path))
+    area.view.tabs.setCurrentIndex(area.view.tabs.indexOf(area.view.confusion.parentWidget()))
+    _settle(app, 0.3)
+    confusion = out / "training_1280x800_confusion.png"
+    window.grab().save(str(confusion))
+    print(f"wrote {confusion}")
+    window.doc.undo.setClean()
+    window.close()
+    return path
+
+
+#: Each picture's name (for ``--only``) and the function that takes it.
+SHOTS = {"editor": editor, "training": training, "resnet": resnet, "gpt": gpt,
+         "graph_5000": graph_5000, "training_1280": training_1280}
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", choices=("editor", "training"))
+    parser.add_argument("--only", choices=tuple(SHOTS))
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     app = QApplication.instance() or QApplication([])
-    for name, fn in (("editor", editor), ("training", training)):
+    for name, fn in SHOTS.items():
         if args.only in (None, name):
             print(f"wrote {fn(app, args.out)}")
     return 0

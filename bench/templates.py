@@ -20,7 +20,9 @@ Usage: ``python bench/templates.py [--only NAME ...] [--threads N]``
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import tempfile
 import platform
 import sys
 import time
@@ -40,7 +42,38 @@ TEMPLATES = ROOT / "resources" / "templates"
 ORDER = ("mlp_sine", "mlp_spirals", "lenet_digits", "resnet_digits", "resnet18_digits",
          "depthwise_digits",
          "autoencoder_digits", "lstm_adding", "bigru_majority", "transformer_majority",
-         "gpt_next_token")
+         "gpt_next_token", "deep_plain_cnn_digits", "lstm_attention_reverse",
+         "transformer_reverse", "bert_masked_tokens", "bert_finetune_period")
+
+
+def _unit_init(data: dict, init: str) -> None:
+    """Set every convolution inside the project's units to ``init``."""
+    for unit in data.get("units", {}).values():
+        for node in unit["nodes"]:
+            if node["type"] == "Conv2d":
+                node["params"]["init"] = init
+
+
+#: Templates trained a second time changed, for a comparison in the README:
+#: name -> [(what changed, the change made to the project file's JSON)].
+def _unfrozen(data: dict) -> None:
+    """Train every block (the from-scratch baseline of a fine-tuning template)."""
+    for node in data["nodes"]:
+        node.pop("frozen", None)
+
+
+VARIANTS = {
+    "deep_plain_cnn_digits": [("PyTorch's default init", lambda d: _unit_init(d, "default"))],
+    "bert_finetune_period": [("without pretraining", _unfrozen)],
+}
+
+#: Fine-tuning templates -> the template whose trained weights start them
+#: (``--init-weights``: the blocks with the same names and shapes load).  The
+#: variants of a fine-tuning template start from fresh weights.
+PRETRAINED = {"bert_finetune_period": "bert_masked_tokens"}
+#: Checkpoints of the templates named in PRETRAINED, once trained here.
+_CHECKPOINTS: dict[str, Path] = {}
+_KEEP = tempfile.TemporaryDirectory()
 
 
 def machine() -> str:
@@ -71,10 +104,34 @@ def dataset_text(spec: dict) -> str:
     return f"{spec['name']} ({opts})" if opts else spec["name"]
 
 
-def bench_one(name: str) -> dict:
-    """Train one template with its own settings; returns the table row's fields."""
-    project = load_project(TEMPLATES / f"{name}.json")
-    trainer = Trainer.from_project(project)
+def bench_one(name: str, variant: str | None = None, change=None) -> dict:
+    """Train one template with its own settings; returns the table row's fields.
+
+    Args:
+        name: the template.
+        variant: what ``change`` changes (shown after the name), if anything.
+        change: a function that edits the project file's JSON in place.
+    """
+    if change is None:
+        project = load_project(TEMPLATES / f"{name}.json")
+    else:
+        data = json.loads((TEMPLATES / f"{name}.json").read_text(encoding="utf-8"))
+        change(data)
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / f"{name}.json"
+            path.write_text(json.dumps(data), encoding="utf-8")
+            project = load_project(path)
+    init = None
+    if name in PRETRAINED and change is None:
+        source = PRETRAINED[name]
+        if source not in _CHECKPOINTS:
+            bench_one(source)
+        init = _CHECKPOINTS[source]
+    out = None
+    if name in PRETRAINED.values() and change is None:
+        out = Path(_KEEP.name) / name
+        _CHECKPOINTS[name] = out / "last.pt"
+    trainer = Trainer.from_project(project, out_dir=out, init_weights=init)
     trainer.prepare()
     start = time.perf_counter()
     result = trainer.run()
@@ -90,7 +147,10 @@ def bench_one(name: str) -> dict:
         reached = f"val MSE {m['val_loss']:.4f} (MAE {m['val_mae']:.3f})"
         vs = f"MSE {base:.4f}"
     params = sum(p.numel() for p in trainer.model.parameters())
-    return {"template": name, "dataset": dataset_text(project.training["dataset"]),
+    label = f"{name} ({variant})" if variant else name
+    if init is not None:
+        label += f" (pretrained: {PRETRAINED[name]})"
+    return {"template": label, "dataset": dataset_text(project.training["dataset"]),
             "params": f"{params:,}", "reached": reached, "baseline": vs,
             "epochs": str(result.epochs), "time": f"{seconds:.1f} s",
             "diagnosis": [d["message"] for d in result.diagnosis]}
@@ -111,9 +171,13 @@ def main(argv=None) -> int:
     Trainer.from_project(load_project(TEMPLATES / f"{names[0]}.json"),
                          overrides={"epochs": 1}).run()
     rows = []
-    for name in names:
-        row = bench_one(name)
-        print(f"{name}: {row['reached']} in {row['time']}", file=sys.stderr, flush=True)
+    # a variant's row right under its template's, so the two read side by side
+    jobs = [job for n in names for job in [(n, None, None)] + [(n, v, c) for v, c in
+                                                                VARIANTS.get(n, [])]]
+    for name, variant, change in jobs:
+        row = bench_one(name, variant, change)
+        print(f"{row['template']}: {row['reached']} in {row['time']}", file=sys.stderr,
+              flush=True)
         rows.append(row)
     cols = [("template", "Template"), ("dataset", "Dataset"), ("params", "Parameters"),
             ("reached", "Result reached"), ("baseline", "Constant guess"),

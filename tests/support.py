@@ -65,7 +65,7 @@ def single(block: str, params: Mapping[str, Any], inputs: Mapping[str, Any],
     return g
 
 
-def workable_env(an, names=("T",), start: int = 5, stop: int = 512) -> dict[str, int]:
+def workable_env(an, names=("T", "S"), start: int = 5, stop: int = 512) -> dict[str, int]:
     """The smallest sizes (from ``start``) for the symbolic names at which every
     inferred dimension of the graph is at least 1.
 

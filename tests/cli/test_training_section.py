@@ -129,13 +129,16 @@ def test_train_names_the_first_of_several_mistakes_and_counts_the_rest(tmp_path,
             "settings)") in capsys.readouterr().err
 
 
-def test_augment_is_refused_by_the_engine_rather_than_ignored(tmp_path, capsys):
+def test_augment_noise_trains_and_an_image_key_on_a_vector_input_is_refused(tmp_path, capsys):
     path = write(tmp_path, {**GOOD, "augment": {"noise": 0.1}})
     assert main.main(["check", str(path)]) == 0  # a documented key, well formed
+    assert main.main(["train", str(path), "--out", str(tmp_path / "run")]) == 0
     capsys.readouterr()
-    assert main.main(["train", str(path)]) == 1
-    assert "error: training.augment: the training engine does not apply data augmentation " \
-           "yet" in capsys.readouterr().err
+    path = write(tmp_path, {**GOOD, "augment": {"noise": 0.1, "rotate": 10}})
+    assert main.main(["train", str(path), "--out", str(tmp_path / "run2")]) == 1
+    assert ('error: training.augment.rotate: rotate applies to image inputs (C×H×W float '
+            'samples), and this network has none (Input "x_1" gives 4 float samples); remove '
+            'rotate') in capsys.readouterr().err
 
 
 def test_a_per_output_loss_trains_the_one_output(tmp_path, capsys):
@@ -188,11 +191,15 @@ def test_an_absurd_number_of_layers_is_refused_at_once(tmp_path):
     assert "Traceback" not in r.stderr
 
 
-def test_export_refuses_a_script_for_settings_it_cannot_apply_yet_before_writing(
-        tmp_path, capsys):
-    path = write(tmp_path, {**GOOD, "augment": {"hflip": True}})
+def test_export_refuses_a_script_for_a_bad_setting_before_writing(tmp_path, capsys):
+    # loss_weights is applied by the script now; a weight for no Output is refused
+    path = write(tmp_path, {**GOOD, "loss_weights": {"q": 2}})
     out = tmp_path / "model.py"
     assert main.main(["export", str(path), "-o", str(out), "--training-script"]) == 1
-    assert "error: cannot write the training script: training.augment: the training script " \
-           "does not apply data augmentation yet" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "error: cannot write the training script: training.loss_weights.q: the network " \
+           "has no Output with id 'q'" in err
     assert not out.exists()
+    path = write(tmp_path, {**GOOD, "loss_weights": {"y": 2}})
+    assert main.main(["export", str(path), "-o", str(out), "--training-script"]) == 0
+    assert "'loss_weights': {'y': 2}" in (tmp_path / "model_train.py").read_text("utf-8")
