@@ -249,20 +249,27 @@ def _mean_code(ctx: Ctx, m: Mapping) -> str:
     return f"{m['in']}.mean(dim={ctx.p.dim}{keep})"
 
 
+def _check_index(ctx: Ctx, x: TT, d: int, dim: int, first: str, last: str) -> TT:
+    """``x`` without dimension ``d`` once ``ctx.p.index`` is checked against its
+    length (``dim``: the dimension as the user wrote it; ``first``/``last``: how
+    the message calls indices 0 and -1)."""
+    length, i = x.shape[d], ctx.p.index
+    if isinstance(length, int):
+        if not -length <= i < length:
+            ctx.fail(Code.SIZE, f"index {i} is out of range for dim {dim} of {x} (length "
+                     f"{length}: valid {-length}..{length - 1}); use -1 for {last}",
+                     fix={"kind": "set_param", "param": "index", "value": -1})
+    elif i not in (0, -1):
+        ctx.fail(Code.SYMBOLIC, f"index {i} may be out of range for the variable length "
+                 f"{length} of {x}; use 0 ({first}) or -1 ({last})")
+    return TT(x.shape[:d] + x.shape[d + 1:], x.dtype)
+
+
 def _select_rule(ctx: Ctx) -> TT:
     x = ctx.x()
     if x.rank < 2:
         ctx.need_rank(x, (2,), "N×T×... (steps along dim 1)")
-    length, i = x.shape[1], ctx.p.index
-    if isinstance(length, int):
-        if not -length <= i < length:
-            ctx.fail(Code.SIZE, f"index {i} is out of range for dim 1 of {x} (length "
-                     f"{length}: valid {-length}..{length - 1}); use -1 for the last step",
-                     fix={"kind": "set_param", "param": "index", "value": -1})
-    elif i not in (0, -1):
-        ctx.fail(Code.SYMBOLIC, f"index {i} may be out of range for the variable length "
-                 f"{length} of {x}; use 0 (first step) or -1 (last step)")
-    return TT(x.shape[:1] + x.shape[2:], x.dtype)
+    return _check_index(ctx, x, 1, 1, "first step", "the last step")
 
 
 def _scale_rule(ctx: Ctx) -> TT:
@@ -278,16 +285,7 @@ def _index_rule(ctx: Ctx) -> TT:
     if x.rank < 2:
         ctx.need_rank(x, (2,), "N×... (a dimension after the batch to index)")
     d = _not_batch(ctx, "dim", ctx.p.dim, x)
-    length, i = x.shape[d], ctx.p.index
-    if isinstance(length, int):
-        if not -length <= i < length:
-            ctx.fail(Code.SIZE, f"index {i} is out of range for dim {ctx.p.dim} of {x} "
-                     f"(length {length}: valid {-length}..{length - 1}); use -1 for the last",
-                     fix={"kind": "set_param", "param": "index", "value": -1})
-    elif i not in (0, -1):
-        ctx.fail(Code.SYMBOLIC, f"index {i} may be out of range for the variable length "
-                 f"{length} of {x}; use 0 (the first) or -1 (the last)")
-    return TT(x.shape[:d] + x.shape[d + 1:], x.dtype)
+    return _check_index(ctx, x, d, ctx.p.dim, "the first", "the last")
 
 
 def _index_code(ctx: Ctx, m: Mapping) -> str:

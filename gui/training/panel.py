@@ -138,7 +138,8 @@ class FitAxis(pg.AxisItem):
 
 
 class WholeAxis(FitAxis):
-    """An axis of whole numbers (epochs): no tick at 1.5 or 2.5."""
+    """An axis of whole numbers (epochs, steps): no tick at 1.5, nor at
+    23.0000000001 when a run of one step pads its range."""
 
     def _levels(self, minVal, maxVal, size):  # noqa: N803 (pyqtgraph's names)
         levels = [(sp, off) for sp, off in super()._levels(minVal, maxVal, size)
@@ -208,7 +209,7 @@ class Panel(pg.PlotWidget):
     """A titled plot with a legend, palette colours and follow mode.
 
     The legend sits to the right of the plot, outside the data, so it never
-    covers a live curve.  An x axis labelled ``epoch`` has whole-number ticks;
+    covers a live curve.  An x axis labelled ``epoch`` or ``step`` has whole-number ticks;
     a log y axis is labelled at decades (:class:`LogAxis`).
 
     Args:
@@ -223,7 +224,8 @@ class Panel(pg.PlotWidget):
 
     def __init__(self, title: str, x_label: str, y_label: str, log_y: bool = False,
                  parent=None, grows: bool = True):
-        axes = {"bottom": WholeAxis("bottom") if x_label == "epoch" else FitAxis("bottom"),
+        whole = x_label in ("epoch", "step")  # counts: no fractional ticks
+        axes = {"bottom": WholeAxis("bottom") if whole else FitAxis("bottom"),
                 "left": LogAxis("left") if log_y else FitAxis("left")}
         super().__init__(parent, axisItems=axes)
         self.grid = TickGrid(self.getPlotItem())

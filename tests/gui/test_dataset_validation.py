@@ -7,11 +7,11 @@ fix makes the network trainable."""
 from __future__ import annotations
 
 import numpy as np
-import pytest
 from PySide6.QtCore import Qt
 
 from graph import Graph
 from graph.project import Project
+from test_start_refusals import make_win  # noqa: F401  (the window fixture)
 from test_training_settings import choose_file
 from test_training_window import shot
 
@@ -35,23 +35,6 @@ def conv_project(training: dict | None = None) -> Project:
     return Project("Conv", g, t, {}, None)
 
 
-@pytest.fixture
-def make_win(qtbot, data_dir):
-    made = []
-
-    def make(project: Project):
-        from gui.main_window import MainWindow
-
-        w = MainWindow(project)
-        qtbot.addWidget(w, before_close_func=lambda win: win.doc.undo.setClean())
-        w.show()
-        qtbot.waitExposed(w)
-        made.append(w)
-        return w
-    yield make
-    for w in made:
-        if w.training is not None:
-            w.training.shutdown()
 
 
 def rows(win) -> list[tuple[str, str]]:
