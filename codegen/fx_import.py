@@ -34,8 +34,9 @@ from graph import Analyzer, Graph, blocks, dims
 from graph.blocks.module_import import ImportRefused, module_params
 from graph.problems import ParamError
 
-from . import import_functional, import_units
-from .import_checks import ModelImportError, Problems, module_spec, verify
+from . import import_functional, import_modes, import_rewrites, import_states, import_units
+from .import_checks import ModelImportError, Problems, module_spec, trace_failure, verify
+from .import_functional import _short
 
 
 _DOC_INPUT = re.compile(r"^\s*Input (\w+): ([^(]+?) \((float32|int64)\)\s*$", re.M)
@@ -139,15 +140,26 @@ def import_model(module_or_path, class_name: str | None = None, input_shapes=Non
         # with layers named like its own attributes, e.g. "code" or "graph")
         units = import_units.Plan(module, list(input_shapes), input_dtypes, _unit_importer,
                                   is_block=lambda m: module_spec(m) is not None)
-        traced = _Tracer(_helper_functions(module), units.is_leaf).trace(module)
+        helpers = _helper_functions(module)
+        # grad mode on, whatever the caller's: torch.no_grad() in forward is then seen
+        with torch.enable_grad():
+            traced = _Tracer(helpers, units.is_leaf).trace(module)
+            modes = [(m, m.training) for m in module.modules()]  # may differ per layer
+            try:  # the other mode's trace shows a forward that reads self.training
+                module.train(not module.training)
+                other = _Tracer(helpers, units.is_leaf).trace(module)
+            finally:
+                for m, mode in modes:
+                    m.training = mode
     except Exception as exc:  # fx raises many types for untraceable code
-        raise ModelImportError(f"cannot trace {type(module).__name__}: {type(exc).__name__}: "
-                               f"{exc}") from None
+        raise ModelImportError(f"cannot trace {type(module).__name__}: "
+                               f"{trace_failure(exc)}") from None
     builder = _Builder(module, traced, list(input_shapes), input_dtypes)
     builder.units = units
+    builder.mode_difference = import_modes.mode_difference(traced, module, other)
     graph = builder.build()
     if _verify:  # a submodule imported as a unit is verified within its model
-        verify(module, graph, builder.origin)
+        verify(module, graph, builder.origin, states=builder.states)
     return graph
 
 
@@ -197,6 +209,11 @@ class _Tracer:
         import torch.fx
 
         class Tracer(torch.fx.Tracer):
+            def create_node(self, *args, **kwargs):
+                node = super().create_node(*args, **kwargs)
+                import_modes.record_grad_mode(node)  # torch.no_grad() in forward
+                return node
+
             def is_leaf_module(self, m, qualname):
                 if module_spec(m) is not None or unit(m):  # a unit: import_units
                     return True
@@ -225,13 +242,18 @@ class _Builder:
         self.depth: dict[str, int] = {}
         self.an: Analyzer | None = None  # made on first use, follows the graph
         self.units = None  # an import_units.Plan: submodules that become unit instances
+        self.states = import_states.States()  # recurrent states (batch second in torch)
+        #: (fx node, reason) where the trace in the other mode parts from this one
+        self.mode_difference = None
+        self.grads = import_modes.Gradients(module)
 
     def add(self, type_name: str, params: dict, inputs: list[tuple[str, str]], name=None) -> str:
         if name is not None and self.g.name_problem(name) is not None:
             name = None  # taken, or unusable as an attribute: a derived one instead
         node = self.g.add_node(type_name, params, name=name)
         for src, port in inputs:
-            self.g.connect(src, node.id, target_port=port)
+            self.g.connect(src, node.id, source_port=import_states.port_of(src),
+                           target_port=port)
         self.depth[node.id] = 1 + max((self.depth[s] for s, _ in inputs), default=-1)
         return node.id
 
@@ -270,11 +292,14 @@ class _Builder:
         if name == "getattr":
             return n.args[1] in ("shape", "device", "dtype", "ndim")
         return (t is operator.getitem or name in ("size", "dim", "iadd", "imul")
-                or name in _FUNCS
+                or name in _FUNCS or import_rewrites.kind_of(n) is not None
                 or bool(import_functional.forms_for(t, n.op == "call_method")))
 
     def build(self) -> Graph:
         k = 0
+        if self.mode_difference is not None:  # where forward parts by mode: the first cause
+            self.bad.node, reason = self.mode_difference
+            self.bad.append(reason)
         for n in self.fx_graph.nodes:
             self.bad.node = n
             before = len(self.bad)
@@ -286,6 +311,8 @@ class _Builder:
                 continue
             self.step(n, k)
             k += n.op == "placeholder"
+            if len(self.bad) == before:
+                self.grads.check(self, n)
             if len(self.bad) > before:
                 self.val[n] = ("X", None)
         if self.an is not None:
@@ -312,15 +339,12 @@ class _Builder:
                 raise ModelImportError(f"forward() has more arguments than input_shapes ({len(self.shapes)})")
             nid = self.add("Input", {"shape": list(self.shapes[k]), "dtype": self.dtypes[k]}, [],
                            name=n.name)
-            self.val[n] = ("T", nid)
+            self.val[n] = import_states.argument(self, n, nid, k)
         elif n.op == "output":
-            outs = n.args[0] if isinstance(n.args[0], (tuple, list)) else (n.args[0],)
-            for o in outs:
-                t = self.tensor(o)
-                if t is None:
-                    self.bad.append(f"output {o} is not a tensor of a block")
-                    continue
-                self.add("Output", {}, [(t, "in")])
+            import_states.outputs(self, n)
+        elif import_modes.random_call(n) is not None:  # never folded into a parameter
+            self.bad.append(f"function {import_modes.random_call(n)} draws random numbers; "
+                            "no block does")
         elif self.is_meta(list(n.args) + list(n.kwargs.values())) and n.op != "call_module":
             self.val[n] = ("M", None)
         elif n.op == "call_module":
@@ -344,10 +368,22 @@ class _Builder:
         except ImportRefused as exc:
             self.bad.append(f"{n.target}: {exc.describe(cls_name)}")
             return
+        if spec.module_args is not None:  # named arguments, tuples of states
+            edges = import_states.call_edges(self, n, spec)
+            if edges is not None:
+                nid = self.add(spec.type, params, edges, name=n.target.replace(".", "_"))
+                self.origin[nid] = n.target
+                import_states.result(self, n, spec, nid)
+            return
         ins = [a for a in n.args if not self.is_meta(a)]
         ports = list(spec.inputs)
         if len(ins) > 1 and len(set(ins)) == 1 and all(p.optional for p in ports[1:]):
             ins = ins[:1]  # self-attention: key and value default to the query
+        if len(ins) > len(ports):  # never dropped silently: the layer would compute without it
+            self.bad.append(f"module {n.target} ({cls_name}) is called with {len(ins)} tensors; "
+                            f"its block takes {len(ports)} "
+                            f"({', '.join(p.name for p in ports)})")
+            return
         edges = []
         for port, a in zip(ports, ins):
             t = self.tensor(a)
@@ -357,12 +393,12 @@ class _Builder:
             edges.append((t, port.name))
         nid = self.add(spec.type, params, edges, name=n.target.replace(".", "_"))
         self.origin[nid] = n.target
-        multi = spec.type in ("RNN", "LSTM", "GRU", "MultiheadAttention")
-        self.val[n] = ("TUP", nid) if multi else ("T", nid)
+        import_states.result(self, n, spec, nid)
 
     # --------------------------------------------------------------- functions
     def function(self, n) -> None:
-        if import_functional.convert(self, n):  # forms declared by the block specs
+        # x / c, x - y, .contiguous(), x.view(...); then the forms the block specs declare
+        if import_rewrites.rewrite(self, n) or import_functional.convert(self, n):
             return
         t = n.target
         name = t if isinstance(t, str) else getattr(t, "__name__", str(t))
@@ -381,17 +417,27 @@ class _Builder:
             return
         if kind == "Concat":
             items = args[0]
-            if items and all(self.val.get(a, ("?",))[0] == "H" for a in items):
-                return self.rnn_last(n, items)
+            if import_states.concat(self, n, items):  # a bidirectional final state
+                return
             dim = n.kwargs.get("dim", args[1] if len(args) > 1 else 0)
             return self.op(n, kind, {"dim": dim}, list(items), variadic="in")
         x, rest = args[0], args[1:]
         p: dict = {}
         if kind in ("Add", "Multiply"):
+            extra = {k: v for k, v in n.kwargs.items() if not (k == "alpha" and v == 1)}
+            if extra or len(args) != 2:  # torch.add(x, y, alpha=2) scales y first
+                what = ", ".join(f"{k}={_short(v)}" for k, v in extra.items()) or \
+                    f"{len(args)} operands"
+                self.bad.append(f"{kind} with {what} has no block")
+                return
             return self.op(n, kind, {}, args, variadic="in")
         if kind == "Flatten":
             p = {"start_dim": n.kwargs.get("start_dim", rest[0] if rest else 0),
                  "end_dim": n.kwargs.get("end_dim", rest[1] if len(rest) > 1 else -1)}
+            if p["start_dim"] == 0:  # torch.flatten(x): its default folds the batch in too
+                self.bad.append(f"{name} from dim 0 folds the batch into the features (a "
+                                "block keeps the batch as dim 0; write torch.flatten(x, 1))")
+                return
         elif kind == "Reshape":
             shape = list(rest[0]) if len(rest) == 1 and isinstance(rest[0], (tuple, list)) else rest
             if not shape or not self.is_meta(shape[0]) or not all(isinstance(s, int) for s in shape[1:]):
@@ -416,18 +462,24 @@ class _Builder:
             dim = dim[0]
         if isinstance(dim, int) and not isinstance(dim, bool):
             return self.op(n, "Mean", {"dim": dim, "keepdim": bool(keepdim)}, [x])
-        if (isinstance(dim, (tuple, list)) and rank is not None and not keepdim
+        if (isinstance(dim, (tuple, list)) and rank is not None
                 and all(isinstance(d, int) for d in dim)
                 and sorted(d % rank for d in dim) == list(range(2, rank))):
-            return self.op(n, "GlobalAvgPool", {}, [x])
+            if not keepdim:
+                return self.op(n, "GlobalAvgPool", {}, [x])
+            # x.mean((2, 3), keepdim=True) (squeeze-and-excitation): the same
+            # average, the sizes kept as 1
+            pool = f"AdaptiveAvgPool{rank - 2}d"
+            if blocks.get(pool) is not None:
+                return self.op(n, pool, {"output_size": 1}, [x])
         what = "all dimensions (the batch too)" if dim is None else f"dims {tuple(dim)}"
-        self.bad.append(f"function mean over {what}")
+        self.bad.append(f"function mean over {what}" + (" with keepdim=True" if keepdim else ""))
 
     def rank(self, nid: str) -> int | None:
         """The rank of a block's output in the graph built so far."""
         if self.an is None:
             self.an = Analyzer(self.g)
-        tt = self.an.output_type(nid)
+        tt = self.an.output_type(nid, import_states.port_of(nid) or "out")
         return tt.rank if tt is not None else None
 
     def op(self, n, kind, params, inputs, variadic=None) -> None:
@@ -436,7 +488,7 @@ class _Builder:
         for a in inputs:
             t = self.tensor(a)
             if t is None:
-                self.bad.append(f"{kind} of {a}")
+                self.bad.append(f"{kind} of {_operand(a)} has no block")
                 return
             edges.append((t, variadic or spec.inputs[0].name))
         self.val[n] = ("T", self.add(kind, _prune(spec, params), edges))
@@ -444,31 +496,35 @@ class _Builder:
     def getitem(self, n, args) -> None:
         src, idx = args
         tag, nid = self.val.get(src, ("?", None))
-        g = self.g
-        if tag == "TUP" and idx == 0:
-            self.val[n] = ("T", nid)
-        elif tag == "TUP" and idx == 1 and g.nodes[nid].type in ("RNN", "LSTM", "GRU"):
-            self.val[n] = ("HC" if g.nodes[nid].type == "LSTM" else "HN", nid)
-        elif tag == "HC" and idx == 0:
-            self.val[n] = ("HN", nid)
-        elif tag == "HN" and isinstance(idx, int):
-            self.val[n] = ("H", nid)
-            if idx == -1 and not g.nodes[nid].params.get("bidirectional"):
-                g.set_param(nid, "return_sequences", False)
-                self.val[n] = ("T", nid)
-        elif tag == "T" and isinstance(idx, tuple) and len(idx) == 2 and idx[0] == slice(None) \
+        if tag == "T" and isinstance(idx, tuple) and len(idx) == 2 and idx[0] == slice(None) \
                 and isinstance(idx[1], int):
             params = _prune(blocks.get("SelectTimestep"), {"index": idx[1]})
             self.val[n] = ("T", self.add("SelectTimestep", params, [(nid, "in")]))
-        elif tag in ("M", "TUP", "HC"):
-            self.val[n] = ("M", None) if tag == "M" else ("?", None)
+        elif tag == "M":
+            self.val[n] = ("M", None)
         else:
-            self.bad.append(f"indexing {src}[{idx!r}]")
+            self.bad.append(f"indexing [{_index_text(idx)}] has no block")
 
-    def rnn_last(self, n, items) -> None:
-        nid = self.val[items[0]][1]
-        self.g.set_param(nid, "return_sequences", False)
-        self.val[n] = ("T", nid)
+
+def _index_text(idx) -> str:
+    """An index as written in Python: ``-1``, ``:, -1, :6``, ``..., 0``."""
+    def one(i):
+        if isinstance(i, slice):
+            parts = ["" if v is None else str(v) for v in (i.start, i.stop, i.step)]
+            return ":".join(parts[:2]) + (f":{parts[2]}" if parts[2] else "")
+        return "..." if i is Ellipsis else str(i)
+
+    return ", ".join(one(i) for i in idx) if isinstance(idx, tuple) else one(idx)
+
+
+def _operand(a) -> str:
+    """What an operand that is no block's tensor is, for a message."""
+    if getattr(a, "op", None) == "get_attr":
+        return (f"the model's own tensor self.{a.target} (an nn.Parameter or buffer, "
+                "not a layer)")
+    if hasattr(a, "op"):
+        return str(a)
+    return f"a constant ({a!r})"
 
 
 def _prune(spec, params: dict) -> dict:

@@ -71,14 +71,53 @@ def source_line(node) -> str:
     import torch
 
     trace = getattr(node, "stack_trace", None) or ""
-    torch_dir = str(Path(torch.__file__).parent)
-    frames = [(f, int(n)) for f, n in _FRAME.findall(trace) if not f.startswith(torch_dir)]
+    # torch's frames and the importer's own (its tracer's hooks) are no user's line
+    ours = (str(Path(torch.__file__).parent), str(Path(__file__).parent))
+    frames = [(f, int(n)) for f, n in _FRAME.findall(trace) if not f.startswith(ours)]
     if not frames:
         return ""
     file, line = frames[-1]
     code = linecache.getline(file, line).strip()
     where = f"{Path(file).name}:{line}"
     return f"{where}  {code}" if code else where
+
+
+#: What fx's refusals of Python control flow on a traced value mean, said plainly.
+_TRACE_HINTS = {
+    "Proxy object cannot be iterated": "a loop over a tensor or its size (x.size()[1:]) "
+    "cannot be traced; write the sizes as numbers, or use torch.flatten(x, 1)",
+    "symbolically traced variables cannot be used as inputs to control flow":
+        "an if or while on a tensor's value (or on its size) cannot be traced: the "
+        "network must be the same for every input",
+}
+
+
+def trace_failure(exc: BaseException) -> str:
+    """Why tracing failed: the user's line that made it, and the cause in one line.
+
+    Args:
+        exc: what the tracer (or the user's forward while traced) raised.
+
+    Returns:
+        ``model.py:42  for s in size:  — a loop over a tensor ...``, or the
+        exception's first sentence when no frame of the user's code is in it.
+    """
+    import traceback
+
+    import torch
+
+    ours = (str(Path(torch.__file__).parent), str(Path(__file__).parent))
+    frames = [f for f in traceback.extract_tb(exc.__traceback__)
+              if not f.filename.startswith(ours)]
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    cause = next((hint for key, hint in _TRACE_HINTS.items() if text.startswith(key)), None)
+    if cause is None:
+        cause = f"{type(exc).__name__}: {text.split('. ')[0]}" if text else type(exc).__name__
+    if not frames:
+        return cause
+    last = frames[-1]
+    code = (last.line or linecache.getline(last.filename, last.lineno)).strip()
+    return f"{Path(last.filename).name}:{last.lineno}  {code}  — {cause}"
 
 
 class Problems(list):
@@ -137,7 +176,7 @@ def _inputs(graph, code, batch: int = 2) -> tuple:
         an.close()
 
 
-def verify(original, graph, origin: dict[str, str]) -> None:
+def verify(original, graph, origin: dict[str, str], states=None) -> None:
     """Refuse the import unless the graph computes what ``original`` computes.
 
     Args:
@@ -145,6 +184,9 @@ def verify(original, graph, origin: dict[str, str]) -> None:
         graph: the imported graph.
         origin: node id → the dotted path of the original submodule whose
             weights (state dict) the node's layer takes.
+        states: a :class:`codegen.import_states.States`: the forward arguments
+            and returned values that the original has in PyTorch's recurrent
+            state layout (batch in dim 1), which the graph has batch first.
 
     Raises:
         ModelImportError: the graph is not valid, the weights do not fit, the
@@ -170,9 +212,12 @@ def verify(original, graph, origin: dict[str, str]) -> None:
             layer = getattr(model, attr)
             layer.load_state_dict(matching_state(layer, original.get_submodule(path)))
         except (AttributeError, KeyError, RuntimeError, TypeError) as exc:
+            # a size the graph inferred from the input differs from the layer's own
+            hint = ("; is the input shape the one the model was built for?"
+                    if "size mismatch" in str(exc) else "")
             raise ModelImportError(f"{name}: the weights of {path} do not fit its block "
-                                   f"{graph.nodes[nid].type}: {exc}") from None
-    was_training = original.training
+                                   f"{graph.nodes[nid].type}: {exc}{hint}") from None
+    modes = [(m, m.training) for m in original.modules()]  # may differ per layer
     try:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(0)
@@ -181,15 +226,30 @@ def verify(original, graph, origin: dict[str, str]) -> None:
         with torch.no_grad():
             try:
                 # copies: an in-place layer (ReLU(inplace=True)) overwrites its input
-                want = _flat(original(*(a.clone() for a in args)))
+                want = _flat(original(*_layouts(args, states.args if states else ())))
             except Exception as exc:  # the user's forward may raise anything
                 shapes = ", ".join("×".join(map(str, a.shape)) for a in args)
                 raise ModelImportError(f"{name} fails on a random input of the given shape "
                                        f"({shapes}): {type(exc).__name__}: {exc}") from None
-            got = _flat(model(*(a.clone() for a in args)))
+            try:
+                got = _flat(model(*(a.clone() for a in args)))
+            except Exception as exc:  # noqa: BLE001  (a refusal, never a traceback)
+                raise ModelImportError(f"{name}: the imported network fails where the "
+                                       f"original runs: {type(exc).__name__}: {exc}; "
+                                       "not imported") from None
     finally:
-        original.train(was_training)
+        for m, mode in modes:
+            m.training = mode
+    if states is not None:
+        want = [w.transpose(0, 1) if i in states.outputs else w for i, w in enumerate(want)]
     _compare(name, want, got)
+
+
+def _layouts(args, batch_second) -> list:
+    """Copies of the inputs (an in-place layer, ReLU(inplace=True), overwrites
+    its input), those the original takes batch second transposed."""
+    return [a.transpose(0, 1).contiguous() if k in batch_second else a.clone()
+            for k, a in enumerate(args)]
 
 
 def _compare(name: str, want: list, got: list) -> None:

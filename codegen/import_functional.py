@@ -27,6 +27,7 @@ function or method call before its own structural cases (``+``, ``cat``, ...).
 from __future__ import annotations
 
 import ast
+import math
 import operator
 import re
 from dataclasses import dataclass
@@ -34,6 +35,8 @@ from functools import lru_cache
 
 from graph import blocks
 from graph.problems import ParamError
+
+from . import import_states
 
 #: Arguments without a block parameter, and the values that leave the result as
 #: the block computes it (None: any value; in-place or not gives the same numbers).
@@ -111,6 +114,8 @@ def convert(b, n) -> bool:
         True when the call was handled: mapped, or reported in ``b.bad``;
         False when it is none of the forms known here (the caller goes on).
     """
+    if import_states.rewrite(b, n):  # h[-1], h.transpose(0, 1): recurrent states
+        return True
     if _rewrite(b, n):
         return True
     method = n.op == "call_method"
@@ -158,16 +163,30 @@ def _concrete(b, v):
     return got
 
 
+#: Arithmetic on sizes (``x.size(1) * x.size(2)``, ``math.sqrt(x.size(-1))``),
+#: worked out when the operands are numbers.
+_SIZE_ARITHMETIC = (operator.mul, operator.add, operator.sub, operator.floordiv,
+                    operator.truediv, operator.pow, math.sqrt)
+
+
 def _size_of(b, v):
     if isinstance(v, (list, tuple)):
         items = [_size_of(b, x) for x in v]
-        return _UNKNOWN if _UNKNOWN in items else type(v)(items)
+        return _UNKNOWN if any(x is _UNKNOWN for x in items) else type(v)(items)
     if not hasattr(v, "op"):
         return v
     if not b.is_meta(v):
         return _UNKNOWN
     name = v.target if v.op == "call_method" else getattr(v.target, "__name__", None)
     args = list(v.args)
+    if v.op == "call_function" and v.target in _SIZE_ARITHMETIC:
+        values = [_size_of(b, a) for a in args]
+        if v.kwargs or not all(type(x) in (int, float) for x in values):
+            return _UNKNOWN  # the batch, a variable size, or no number at all
+        try:
+            return v.target(*values)
+        except (ArithmeticError, ValueError, TypeError):  # x // 0, sqrt(-1)
+            return _UNKNOWN
     if name in ("size", "getattr") and args and b.tensor(args[0]) is not None:
         if name == "getattr" and args[1] != "shape":
             return _UNKNOWN
@@ -280,7 +299,7 @@ def _shape(b, nid: str) -> tuple | None:
     """The output shape of a block built so far (batch first), or None."""
     if b.rank(nid) is None:
         return None
-    return tuple(b.an.output_type(nid).shape)
+    return tuple(b.an.output_type(nid, import_states.port_of(nid) or "out").shape)
 
 
 def _rewrite(b, n) -> bool:
@@ -296,14 +315,6 @@ def _rewrite(b, n) -> bool:
     if not args:
         return False
     x = args[0]
-    tag = b.val.get(x, ("?", None))
-    if name == "squeeze" and tag[0] == "HN":
-        # h_n.squeeze(0) of a one-layer, one-direction RNN is its final state
-        node = b.g.nodes[tag[1]]
-        if node.params.get("num_layers", 1) == 1 and not node.params.get("bidirectional"):
-            b.getitem(n, [x, -1])
-            return True
-        return False
     t = b.tensor(x)
     if t is None:
         return False
@@ -367,7 +378,7 @@ def _reshape(b, n, t: str, sample: list) -> None:
         b.bad.append(f".{n.target}() of a tensor with several variable sizes")
         return
     want = [-1 if i in named else s for i, s in enumerate(sample)]
-    b.val[n] = ("T", b.add("Reshape", {"shape": want}, [(t, "in")]))
+    b.val[n] = ("T", b.add("Reshape", _changed("Reshape", {"shape": want}), [(t, "in")]))
 
 
 def _index(b, n) -> bool:
@@ -376,10 +387,6 @@ def _index(b, n) -> bool:
     tag, nid = b.val.get(src, ("?", None))
     items = list(idx) if isinstance(idx, tuple) else [idx]
     full = slice(None)
-    if tag in ("HN", "HC") and items and type(items[0]) is int and \
-            all(i == full for i in items[1:]) and len(items) > 1:
-        b.getitem(n, [src, items[0]])  # hidden[-2, :, :] is hidden[-2]
-        return True
     if tag != "T":
         return False
     ints = [k for k, i in enumerate(items) if type(i) is int]

@@ -75,7 +75,7 @@ def _record(root, shapes, dtypes, is_block) -> dict:
                      ["int64" if not a.is_floating_point() else "float32" for a in args])
                     if ok else None)
             hooks.append(m.register_forward_pre_hook(pre, with_kwargs=True))
-    was = root.training
+    modes = [(m, m.training) for m in root.modules()]  # may differ per layer
     try:
         root.eval()
         with torch.random.fork_rng(devices=[]), torch.no_grad():
@@ -84,7 +84,8 @@ def _record(root, shapes, dtypes, is_block) -> dict:
     except Exception:  # the verification after import reports a failing model
         return {}
     finally:
-        root.train(was)
+        for m, mode in modes:
+            m.training = mode
         for h in hooks:
             h.remove()
     return calls

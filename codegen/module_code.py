@@ -18,7 +18,8 @@ from graph.blocks.registry import HELPERS
 from graph.names import Namespace, code_names, derived_identifier
 
 from .errors import CodegenError
-from .inits import DELTA_ORTHOGONAL_HELPER, INIT_HELPER, init_call
+from .inits import HELPER_NAMES as INIT_HELPER_NAMES
+from .inits import init_helpers, init_statement
 from .layout import wrap
 
 
@@ -31,7 +32,12 @@ class ModuleParts:
         ctxs: node id → the :class:`Ctx` its code was made from.
         init_lines: ``self.<attr> = ...`` statements of ``__init__``.
         init_calls: weight-initialisation statements (``_init_weights``).
+        init_args: constructor arguments the init statements use (a unit's
+            ``init`` parameter), passed on to ``_init_weights``.
         frozen: attributes of the layers marked frozen that have parameters.
+        still: ``(attribute, inside)`` of the frozen layers with running
+            statistics (BatchNorm's mean and variance), kept in evaluation mode
+            while training; ``inside``: they are blocks inside a unit instance.
         body: ``forward``'s lines, the ``return`` last.
         inputs, outputs: the Input and Output node ids, in node order.
         arg_names: ``forward``'s arguments (without ``self``).
@@ -41,7 +47,9 @@ class ModuleParts:
     ctxs: dict = field(default_factory=dict)
     init_lines: list = field(default_factory=list)
     init_calls: list = field(default_factory=list)
+    init_args: list = field(default_factory=list)
     frozen: list = field(default_factory=list)
+    still: list = field(default_factory=list)
     body: list = field(default_factory=list)
     inputs: list = field(default_factory=list)
     outputs: list = field(default_factory=list)
@@ -90,18 +98,21 @@ def module_parts(g: Graph, order: list[str], results, helpers: list[str],
             parts.init_lines.append(f"self.{parts.attrs[nid]} = {emits[nid].init}")
             p = parts.ctxs[nid].p
             # Only blocks with weights have the init choice (PReLU's "init" is a slope).
-            if parts.ctxs[nid].spec.weights and p.get("init", "default") != "default":
-                parts.init_calls.append(init_call(f"self.{parts.attrs[nid]}", p["init"],
-                                                  p.get("init_scale")))
-            if g.nodes[nid].frozen and results[nid].n_params:
-                parts.frozen.append(parts.attrs[nid])
-    if parts.init_calls:
-        _add_helper_source("init_weights_", INIT_HELPER, helpers)
-        if any("delta_orthogonal_" in c for c in parts.init_calls):
-            _add_helper_source("delta_orthogonal_", DELTA_ORTHOGONAL_HELPER, helpers)
+            line = init_statement(f"self.{parts.attrs[nid]}", p) \
+                if parts.ctxs[nid].spec.weights else None
+            if line is not None:
+                parts.init_calls.append(line)
+            if g.nodes[nid].frozen:
+                if results[nid].n_params:
+                    parts.frozen.append(parts.attrs[nid])
+                where = _running_statistics(results[nid])
+                if where is not None:
+                    parts.still.append((parts.attrs[nid], where == "inside"))
+    for name, source in init_helpers(parts.init_calls):
+        _add_helper_source(name, source, helpers)
 
     # forward
-    taken = {"self", "x"} | set(helpers) | {"init_weights_", "delta_orthogonal_"} | set(taken)
+    taken = {"self", "x"} | set(helpers) | set(INIT_HELPER_NAMES) | set(taken)
     arg_ns = Namespace(taken - {"x"})
     var_of: dict[tuple[str, str], str] = {}
     for nid in parts.inputs:
@@ -129,10 +140,13 @@ def module_parts(g: Graph, order: list[str], results, helpers: list[str],
             live[v] -= 1
             if live[v] <= 0:
                 del live[v]
-        outs = []
-        for port in spec.outputs:
+        outs: dict[str, str | None] = {}
+        for k_port, port in enumerate(spec.outputs):
             n_uses = uses.get((nid, port.name), 0)
-            if n_uses <= 1 and "x" not in live and len(spec.outputs) == 1:
+            if n_uses == 0 and len(spec.outputs) > 1:
+                outs[port.name] = None  # an output of several that nothing reads: "_"
+                continue
+            if n_uses <= 1 and "x" not in live and k_port == 0:  # the main path
                 out = "x"
             else:
                 base = derived_identifier(names[nid], spec.name_prefix)
@@ -143,21 +157,33 @@ def module_parts(g: Graph, order: list[str], results, helpers: list[str],
                     out, k = f"{base}_{k}", k + 1
             live[out] = n_uses
             var_of[(nid, port.name)] = out
-            outs.append(out)
-        body.extend(_forward_lines(emits[nid], parts.attrs.get(nid), in_vars, ", ".join(outs)))
+            outs[port.name] = out
+        body.extend(_forward_lines(emits[nid], parts.attrs.get(nid), in_vars, outs))
     rets = [var_of[(g.in_edges(o)[0].source, g.in_edges(o)[0].source_port)]
             for o in parts.outputs]
     body.append("return " + (", ".join(rets) if rets else "None"))
     return parts
 
 
-def _forward_lines(em: blocks.Emit, attr: str | None, in_vars: dict, out: str) -> list[str]:
+def _forward_lines(em: blocks.Emit, attr: str | None, in_vars: dict,
+                   outs: dict[str, str | None]) -> list[str]:
+    """The lines of one block in ``forward``.
+
+    Args:
+        outs: output port → its variable, None for an output of several
+            that nothing reads; a template sees them all as ``out``
+            (``a, _``) and, for a block with several outputs, each as
+            ``out:<port>``.
+    """
+    out = ", ".join(v or "_" for v in outs.values())
     if em.forward is None:
         args = []
         for v in in_vars.values():
             args.extend(v if isinstance(v, list) else [v])
         return [f"{out} = self.{attr}({', '.join(args)})"]
     mapping = {"out": out, "self": f"self.{attr}" if attr else ""}
+    if len(outs) > 1:
+        mapping.update({f"out:{port}": v for port, v in outs.items()})
     if callable(em.forward):
         mapping.update(in_vars)
         text = em.forward(mapping)
@@ -177,7 +203,7 @@ def class_lines(name: str, doc: list[str], init_args: str, parts: ModuleParts) -
     for line in parts.init_lines:
         out.extend(wrap(line, 8))
     if parts.init_calls:
-        out.append("        self._init_weights()")
+        out.append(f"        self._init_weights({', '.join(parts.init_args)})")
     if parts.frozen:
         out.append("        # Frozen in NetCanvas (fine-tuning): these layers are not trained;")
         out.append("        # build the optimizer from the parameters with requires_grad only.")
@@ -185,14 +211,47 @@ def class_lines(name: str, doc: list[str], init_args: str, parts: ModuleParts) -
             out.append(f"        self.{attr}.requires_grad_(False)")
     if parts.init_calls:
         out.append("")
-        out.append("    def _init_weights(self):")
+        out.append(f"    def _init_weights({', '.join(['self'] + parts.init_args)}):")
         for line in parts.init_calls:
             out.extend(wrap(line, 8))
+    if parts.still:
+        out.extend(_train_lines(parts.still))
     out.append("")
     args = ", ".join(["self"] + parts.arg_names)
     out.extend(wrap(f"def forward({args}):", 4))
     for line in parts.body:
         out.extend(wrap(line, 8))
+    return out
+
+
+def _running_statistics(res) -> str | None:
+    """Where a layer keeps running statistics: ``"self"`` (a BatchNorm with
+    ``track_running_stats``), ``"inside"`` (blocks of a unit instance, any
+    depth), or None."""
+    if res.inner:
+        return "inside" if any(_tracks(r) for r in res.inner.values()) else None
+    return "self" if _tracks(res) else None
+
+
+def _tracks(res) -> bool:
+    return bool((res.params or {}).get("track_running_stats"))
+
+
+def _train_lines(still: list) -> list[str]:
+    """A ``train`` override that leaves the frozen layers' statistics alone."""
+    out = ["", "    def train(self, mode=True):",
+           "        # Frozen in NetCanvas: a frozen normalisation layer keeps its running",
+           "        # statistics too (it normalises as in evaluation, as Keras does for",
+           "        # BatchNorm with trainable=False), or training would change it.",
+           "        super().train(mode)"]
+    for attr, inside in still:
+        if inside:
+            out += [f"        for m in self.{attr}.modules():",
+                    '            if getattr(m, "track_running_stats", False):',
+                    "                m.eval()"]
+        else:
+            out.append(f"        self.{attr}.eval()")
+    out.append("        return self")
     return out
 
 

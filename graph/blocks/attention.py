@@ -16,7 +16,7 @@ from __future__ import annotations
 from .. import dims
 from ..problems import Code
 from .base import FLOAT, TT, BlockSpec, Ctx, Emit, Param, Port, call
-from .module_import import read_module
+from .module_import import read_module, refuse_call_arguments
 from .registry import get, register, register_helper
 
 CAUSAL_MASK = '''
@@ -156,9 +156,9 @@ def _embedding_emit(ctx: Ctx) -> Emit:
 
 
 def _embedding_from_module(mod, call_kwargs) -> dict:
-    # _freeze leaves no attribute: it is the weight's requires_grad
-    return read_module(get("Embedding"), mod,
-                       readers={"_freeze": lambda m: not m.weight.requires_grad})
+    # _freeze leaves no attribute: it is the weight's requires_grad, which the
+    # importer reads as the block's frozen flag (codegen/import_modes.py)
+    return read_module(get("Embedding"), mod, skip=("_freeze",))
 
 
 # --------------------------------------------------------------------------
@@ -262,7 +262,12 @@ def _mha_from_module(mod, call_kwargs) -> dict:
     """``nn.MultiheadAttention``; ``causal`` comes from the call (a mask)."""
     values = read_module(get("MultiheadAttention"), mod,
                          readers={"add_bias_kv": lambda m: m.bias_k is not None})
-    values["causal"] = bool(call_kwargs.get("is_causal") or "attn_mask" in call_kwargs)
+    refuse_call_arguments(call_kwargs, ("attn_mask", "is_causal", "need_weights",
+                                        "average_attn_weights"),
+                          "is not supported (the block attends to every key)")
+    # any mask is taken for the causal one: the check after the import refuses another
+    values["causal"] = bool(call_kwargs.get("is_causal")
+                            or call_kwargs.get("attn_mask") is not None)
     return values
 
 
@@ -377,6 +382,7 @@ register(
         inferred=("embed_dim", "kdim", "vdim"),
         rule=_mha_rule, count=_mha_count, flops=_mha_flops, activations=_mha_activations,
         emit=_mha_emit, name_prefix="attn", from_module=_mha_from_module,
+        module_result=("out", None),  # (attn_output, attn_weights): no port gives weights
     ),
     BlockSpec(
         type="AdditiveAttention", family="attention", weights=True,

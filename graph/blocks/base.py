@@ -506,6 +506,20 @@ class BlockSpec:
     #: (:func:`graph.blocks.module_import.read_module`: each constructor
     #: argument is a parameter of the same name or keeps its default).
     from_module: Callable[[Any, Mapping[str, Any]], dict] | None = None
+    #: import: the module's ``forward`` arguments as input ports, when a call
+    #: passes more than one tensor by position: one ``(argument name, port)``
+    #: per argument, the port a tuple of ports for a tuple argument (an LSTM's
+    #: ``("hx", ("h0", "c0"))``); None: positional arguments fill the input
+    #: ports in order.
+    module_args: tuple | None = None
+    #: import: the structure of what the module returns, output port names in
+    #: place of tensors (``("out", ("h_n", "c_n"))``; None for a value no port
+    #: gives, such as attention weights); None: one tensor, the first output.
+    module_result: tuple | None = None
+    #: ports whose PyTorch tensor has the batch in dim 1 while the canvas has
+    #: it first (a recurrent layer's states): the code transposes them at the
+    #: call, and the importer keeps track of the two layouts.
+    batch_second: tuple[str, ...] = ()
     param_index: Mapping[str, Param] = field(default_factory=dict, repr=False)
 
     def __post_init__(self):

@@ -56,10 +56,36 @@ class ImportRefused(Exception):
         return f"{class_name}({self.argument}={show(self.value)}) {self.reason}"
 
 
+class CallRefused(ImportRefused):
+    """An argument of the module's call in ``forward`` (``mask=...``) that the
+    block cannot take."""
+
+    def describe(self, class_name: str) -> str:
+        """``TransformerEncoder called with mask=a tensor, which ...``."""
+        return f"{class_name} called with {self.argument}={show(self.value)} {self.reason}"
+
+
+def refuse_call_arguments(call_kwargs: Mapping[str, Any], allowed: tuple[str, ...] = (),
+                          reason: str = "is not supported (the block has no such input)"
+                          ) -> None:
+    """Refuse the keyword arguments of a module's call that no block parameter
+    reads (``None`` and ``False``, the defaults of masks and flags, change nothing).
+
+    Raises:
+        CallRefused: the first such argument, with ``reason``.
+    """
+    for name, value in call_kwargs.items():
+        if name in allowed or value is None or value is False:
+            continue
+        raise CallRefused(name, value, reason)
+
+
 def show(value: Any) -> str:
     """A short text for a value: a module or function by its type name."""
     if value is MISSING:
         return "?"
+    if hasattr(value, "op") and hasattr(value, "target") and hasattr(value, "graph"):
+        return "a tensor"  # a traced value (fx node) of the forward
     if hasattr(value, "named_parameters") or inspect.isfunction(value):
         return getattr(value, "__name__", type(value).__name__) if inspect.isfunction(value) \
             else type(value).__name__
@@ -203,8 +229,11 @@ def module_params(spec, mod: Any, call_kwargs: Mapping[str, Any] | None = None) 
             how they are called.
 
     Raises:
-        ImportRefused: see :func:`read_module`.
+        ImportRefused: see :func:`read_module`; :class:`CallRefused` for an
+            argument of the call that the block has no parameter for.
     """
     hook = spec.from_module
+    if hook is None:  # a hook reads the call's arguments it knows and refuses the rest
+        refuse_call_arguments(call_kwargs or {})
     values = hook(mod, dict(call_kwargs or {})) if hook is not None else read_module(spec, mod)
     return checked(spec, values)

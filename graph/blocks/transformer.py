@@ -14,7 +14,7 @@ from ..problems import Code
 from .attention import (BATCH_FIRST, attention_flops, check_heads, mha_count, need_sequence,
                         time_axis)
 from .base import TT, BlockSpec, Ctx, Emit, Param, Port, Src, call
-from .module_import import ImportRefused, read_module, same
+from .module_import import ImportRefused, read_module, refuse_call_arguments, same
 from .registry import get, register
 
 # --------------------------------------------------------------------------
@@ -169,7 +169,14 @@ def _layer_from_module(kind: str):
     def from_module(mod, call_kwargs) -> dict:
         values = read_module(get(kind), mod, readers=_LAYER_READERS)
         if kind == "TransformerDecoderLayer":
-            values["causal"] = bool(call_kwargs.get("tgt_is_causal") or "tgt_mask" in call_kwargs)
+            refuse_call_arguments(call_kwargs, ("tgt_mask", "tgt_is_causal"),
+                                  "is not supported (the block masks only the target's "
+                                  "future steps, with causal)")
+            # any mask is taken for the causal one: the check after the import refuses another
+            values["causal"] = bool(call_kwargs.get("tgt_is_causal")
+                                    or call_kwargs.get("tgt_mask") is not None)
+        else:
+            refuse_call_arguments(call_kwargs, (), _NO_MASK)
         return values
 
     return from_module
@@ -189,10 +196,16 @@ def _final_norm(mod, layer: dict) -> bool:
     return True
 
 
+#: Why a mask in the call of a Transformer layer is refused.
+_NO_MASK = ("is not supported (the block attends to every step; a causal decoder is "
+            "TransformerDecoderLayer with causal)")
+
+
 def _encoder_from_module(mod, call_kwargs) -> dict:
     """``nn.TransformerEncoder``: the layer's settings (every copy alike),
     the count and the final norm.  ``enable_nested_tensor`` and ``mask_check``
     only act on padding masks, which the block's code never passes."""
+    refuse_call_arguments(call_kwargs, (), _NO_MASK)
     layers = [read_module(get("TransformerEncoderLayer"), m, readers=_LAYER_READERS)
               for m in mod.layers]
     if any(other != layers[0] for other in layers[1:]):
