@@ -1,8 +1,10 @@
 """A block's face: what the canvas shows of a node's settings, in few words.
 
 Qt-free, so the canvas, the find bar and tests read one summary.  The spec's
-key parameters are always shown; every other everyday (not advanced)
-parameter only when it differs from its default.  Values are compact:
+key parameters are always shown; every other parameter only when it differs
+from its default, advanced ones included (a ``dilation 2``, an LSTM's
+``no batch first`` or ``proj 4`` change what the layer computes: a face that
+left them out would hide them).  Values are compact:
 ``3×3`` for a kernel, ``/2`` for a stride, ``same`` for a padding mode,
 ``bidirectional`` for a flag turned on and ``no bias`` for one turned off, so
 a Conv2d reads ``channels 16 · 3×3 /2 same``.
@@ -19,6 +21,10 @@ SEP = " · "
 #: names a face shortens beyond the rule of :func:`short_name`
 ABBREVIATIONS = {"dim_feedforward": "ff", "negative_slope": "slope", "embedding_dim": "dim",
                  "normalized_dims": "dims", "elementwise_affine": "affine"}
+
+
+#: choices that do not name themselves: ``init orthogonal``, not ``orthogonal``
+NAMED_CHOICES = frozenset({"init"})
 
 
 def short_name(name: str) -> str:
@@ -63,6 +69,8 @@ def _part(prm, v, key: bool) -> str | None:
     text = value_text(prm, v, key and prm.name != "stride")
     if text is None:
         return None
+    if prm.name in NAMED_CHOICES:
+        return f"{short_name(prm.name)} {text}"
     if prm.kind == "choice" or isinstance(v, bool) or isinstance(v, str):
         return text  # a mode names itself: ``same``, ``gelu``, ``bidirectional``
     if prm.name == "stride":
@@ -87,8 +95,6 @@ def face_parts(node: Node) -> list[str]:
     parts: list[str] = []
     kernel = None  # the kernel's part, which a stride and a padding join
     for prm in spec.params:
-        if prm.advanced and prm.name not in key:
-            continue
         v = node.params.get(prm.name, prm.default)
         if prm.name not in key and (prm.name not in node.params or prm.is_default(v)):
             continue

@@ -160,7 +160,7 @@ class MainWindow(QMainWindow):
         self.actions["unit_back"].setShortcuts([QKeySequence("Esc"), QKeySequence("Alt+Left")])
         self.actions["unit_back"].setEnabled(False)
         self.actions["minimap"].setCheckable(True)
-        self.actions["minimap"].setChecked(True)
+        self.actions["minimap"].setChecked(self.view.minimap.enabled)  # as last left
         placement.init_actions(self.actions)
         self.actions["undo"].triggered.connect(lambda: self.doc.undo.undo())
         self.actions["redo"].triggered.connect(lambda: self.doc.undo.redo())

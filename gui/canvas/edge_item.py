@@ -26,7 +26,7 @@ import functools
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QFontMetricsF, QPainterPath, QPainterPathStroker, QPen, QTransform
-from PySide6.QtWidgets import QGraphicsItem
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsRectItem
 
 from graph.dims import format_shape
 from graph.graph import Edge
@@ -49,6 +49,8 @@ NEAR = 160.0
 
 #: swaps x and y: a top-to-bottom network is routed as a left-to-right one
 _SWAP = QTransform(0, 1, 1, 0, 0, 0)
+_EMPTY_PATH = QPainterPath()
+_EMPTY_RECT = QRectF()
 #: where along its path a label may sit, nearest the middle first
 LABEL_SPOTS = (0.5, 0.42, 0.58, 0.34, 0.66, 0.26, 0.74, 0.18, 0.82, 0.1, 0.9)
 
@@ -80,13 +82,19 @@ def label_width(text: str) -> float:
     return _METRICS[0].horizontalAdvance(text) + 12
 
 
+@functools.lru_cache(maxsize=4096)
+def _shape_width(shape: tuple) -> float:
+    """The pill's width for a shape (a network repeats a few shapes thousands of times)."""
+    return label_width(format_shape(shape))
+
+
 def label_widths(graph, analyzer) -> dict[str, float]:
     """Widest label of each node's outgoing edges (for the auto-layout's gaps)."""
     analyzer.refresh()
     out: dict[str, float] = {}
     for e in graph.edges:
         tt = analyzer.edge_type(e)
-        w = label_width(format_shape(tt.shape) if tt else "?")
+        w = _shape_width(tuple(tt.shape)) if tt else label_width("?")
         out[e.source] = max(out.get(e.source, 0.0), w)
     return out
 
@@ -237,10 +245,26 @@ def node_rect(item) -> QRectF:
     return item.mapRectToScene(item.rect)
 
 
-class EdgeItem(QGraphicsItem):
+_SELECTABLE = QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
+
+
+class EdgeItem(QGraphicsRectItem):
     """View of one graph edge (path and label cached; recomputed on move),
-    under the blocks (z -1; blocks keep the default 0).  A plain
-    ``QGraphicsItem``: thousands are made when a large network opens."""
+    under the blocks (z -1; blocks keep the default 0).  No QObject:
+    thousands are made when a large network opens.  A ``QGraphicsRectItem``
+    whose (never drawn) rectangle is the bounding rectangle of the path and
+    the label, so Qt reads it without a call into Python on every repaint
+    (see :class:`~gui.canvas.node_item.NodeItem`)."""
+
+    # the state of a new edge, as class attributes: each is replaced (never
+    # changed in place), and a large network opens thousands of edges
+    label = ""
+    error = False
+    #: False while the path is the provisional curve (see :meth:`provisional`)
+    routed = False
+    _path = _shape = _EMPTY_PATH
+    _label_rect = _EMPTY_RECT
+    _blockers: list[QRectF] | tuple = ()
 
     def __init__(self, edge: Edge, src: PortItem, dst: PortItem, dark: bool = False,
                  route_now: bool = True):
@@ -248,45 +272,51 @@ class EdgeItem(QGraphicsItem):
         self.edge = edge
         self.src, self.dst = src, dst
         self.dark = dark
-        self.label = ""
-        self.error = False
-        self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
+        self.setFlags(_SELECTABLE)
         self.setZValue(-1)
-        self._path = QPainterPath()
-        self._shape = QPainterPath()
-        self._label_rect = QRectF()
-        self._anchor = QPointF()
-        self._blockers: list[QRectF] = []
-        self._bounds = QRectF()
-        #: False while the path is the provisional curve (see :meth:`provisional`)
-        self.routed = False
+        # (the rectangle's default pen, never drawn, adds half a pixel to the
+        # bounds: less than the margin the rectangle keeps anyway)
         if route_now:  # (the scene routes an edge once it is in it, among the blocks)
             self.update_path()
 
     def set_label(self, text: str, error: bool = False) -> None:
         if text != self.label or error != self.error:
             self.label, self.error = text, error
-            self.prepareGeometryChange()
             self._place_label()  # the route stays: only the pill changes
             self.update()
 
-    def provisional(self) -> None:
+    def provisional(self, ends: tuple[float, float, float, float] | None = None) -> None:
         """A plain curve between the ports, not yet routed round the blocks.
 
         A large network opens with these (routing 5,000 edges would hold the
         first paint for seconds); the scene routes them in idle batches, the
         ones in sight first, and :meth:`path`, :meth:`label_rect` and
         :meth:`line_shape` route an edge before answering.
+
+        Args:
+            ends: the two ports' scene positions ``(ax, ay, bx, by)`` when the
+                caller knows them (else asked of the items).
         """
-        self.prepareGeometryChange()
         self.routed = False
+        if ends is None:
+            a, b = self.src.scenePos(), self.dst.scenePos()
+            ends = (a.x(), a.y(), b.x(), b.y())
+        ax, ay, bx, by = ends
         # a straight line: it costs a fraction of a curve, and far out (where a
         # large network is seen whole) the two look alike
-        self._path = QPainterPath(self.src.scenePos())
-        self._path.lineTo(self.dst.scenePos())
-        self._shape = QPainterPath()  # the stroke is made if a hit test asks
-        self._blockers = []
-        self._place_label()
+        self._path = QPainterPath(QPointF(ax, ay))
+        self._path.lineTo(bx, by)
+        self._shape = _EMPTY_PATH  # the stroke is made if a hit test asks
+        self._blockers = ()
+        # the label on the line's middle, placed for real when routed; the
+        # box worked out here, not asked of Qt (5,000 edges open at once)
+        half = label_width(self.label) / 2
+        cx, cy = (ax + bx) / 2, (ay + by) / 2
+        h = LABEL_HEIGHT / 2
+        self._label_rect = QRectF(cx - half, cy - h, 2 * half, LABEL_HEIGHT)
+        left, right = min(ax, bx, cx - half) - 6, max(ax, bx, cx + half) + 6
+        top, bottom = min(ay, by, cy - h) - 6, max(ay, by, cy + h) + 6
+        self.setRect(QRectF(left, top, right - left, bottom - top))
 
     def ensure_routed(self) -> None:
         """Route the edge now if it still has its provisional path."""
@@ -306,7 +336,6 @@ class EdgeItem(QGraphicsItem):
 
     def update_path(self) -> None:
         """Route the edge round the blocks and place its label (see the module docstring)."""
-        self.prepareGeometryChange()
         self.routed = True
         a, b = self.src.scenePos(), self.dst.scenePos()
         s_item, d_item = self.src.parentItem(), self.dst.parentItem()
@@ -335,7 +364,7 @@ class EdgeItem(QGraphicsItem):
                 return [r for r in near if r.intersects(area)]
             return self._other_rects(area)
         self._path, self._anchor = route(a, b, [s_rect, d_rect], others, vertical, hint)
-        self._shape = _stroke(self._path, 10)
+        self._shape = _EMPTY_PATH  # stroked when a hit test first asks (shape())
         # the label keeps off every block near its path, the two ends included
         area = self._path.boundingRect().adjusted(-120, -LABEL_HEIGHT, 120, LABEL_HEIGHT)
         self._blockers = [s_rect, d_rect] + others(area)
@@ -349,7 +378,8 @@ class EdgeItem(QGraphicsItem):
             at, width = self._path.boundingRect().center(), label_width(self.label)
             self._label_rect = QRectF(at.x() - width / 2, at.y() - LABEL_HEIGHT / 2,
                                       width, LABEL_HEIGHT)
-        self._bounds = self._path.boundingRect().united(self._label_rect).adjusted(-6, -6, 6, 6)
+        # the bounding rectangle (see the class docstring)
+        self.setRect(self._path.boundingRect().united(self._label_rect).adjusted(-6, -6, 6, 6))
 
     def label_rect(self) -> QRectF:
         """The label's pill (scene coordinates), the edge routed first."""
@@ -369,9 +399,6 @@ class EdgeItem(QGraphicsItem):
         """The drawn line as an area (for hit tests against nodes), routed first."""
         self.ensure_routed()
         return _stroke(self._path, 2)
-
-    def boundingRect(self) -> QRectF:
-        return self._bounds
 
     def shape(self) -> QPainterPath:
         # no routing here: Qt asks while it walks the items

@@ -15,10 +15,11 @@ from collections.abc import Mapping
 
 from PySide6.QtCore import QSettings
 
-from graph.graph import Graph
+from graph.graph import Graph, Node
 from graph.layout import DIRECTIONS, LayoutError, layered_layout
 
 from ..recovery import data_dir
+from .node_face import node_box
 from .style import HEADER_HEIGHT, NODE_HEIGHT, NODE_WIDTH, PORT_SPACING
 
 #: free space between layers: room for an edge's two bends and its label
@@ -65,14 +66,19 @@ def node_size(node) -> tuple[float, float]:
     :class:`~gui.canvas.node_item.NodeItem` (taller when its ports need the
     room); tests/gui/test_layout.py opens every template through a layout
     made with it and checks the items then shown overlap nothing."""
-    from .node_item import node_box  # the item's rule itself (a long face grows a block)
-    return node_box(node)
+    return node_box(node)  # the item's rule itself (a long face or name grows a block)
 
 
 def type_size(graph: Graph, type_name: str) -> tuple[float, float]:
     """The box of a block of ``type_name`` (a catalogue block or one of the
-    graph's units) before it has an item (see :func:`node_size`)."""
-    return _spec_box(graph.spec_of_type(type_name))
+    graph's units) before it has an item (see :func:`node_size`): with its
+    default parameters, and a long type name on two lines."""
+    spec = graph.spec_of_type(type_name)
+    if spec is None:
+        return _spec_box(spec)
+    # a node as the new block will be (its name is made later: a short one)
+    node = Node(id="", type=type_name, name="", units=graph.units)
+    return node_box(node)
 
 
 def _spec_box(spec) -> tuple[float, float]:

@@ -11,104 +11,42 @@ from __future__ import annotations
 import functools
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QFontMetricsF, QPainterPath, QPen
-from PySide6.QtWidgets import QGraphicsItem
+from PySide6.QtGui import QBrush, QPainterPath, QPen
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsRectItem
 
-from graph.face import SEP, face_parts
+from graph.face import SEP
 from graph.graph import Node
 from graph.problems import ERROR
 
+# the face's layout lives in node_face; its names are also read from here
+from .node_face import (LOCK_SPACE, NAME_FONT, NAME_LINE_HEIGHT, NAME_WIDTH,  # noqa: F401
+                        SIMPLE_FONT, TEXT_FONT, TEXT_WIDTH, block_height, face_of,
+                        header_height, is_instance, kind_lines, kind_text, metrics, name_lines,
+                        port_rows)
 from .port_item import PortItem
-from .style import (ERROR_COLOR, HEADER_HEIGHT, LINE_HEIGHT, NAME_PX, NODE_HEIGHT, NODE_WIDTH,
-                    PARAM_LINES, PORT_SPACING, SELECTED_COLOR, SIMPLE_LOD, TEXT_PX, WARNING_COLOR,
-                    canvas_font, family_color, human_count, muted_text, node_colors)
+from .style import (ERROR_COLOR, HEADER_HEIGHT, LINE_HEIGHT, NODE_WIDTH, PARAM_LINES,
+                    PORT_SPACING, SELECTED_COLOR, SIMPLE_LOD, WARNING_COLOR, family_color,
+                    human_count, muted_text, node_colors)
 
 _F = QGraphicsItem.GraphicsItemFlag
-# looked up once: itemChange runs a dozen times per block while a network opens
-_MOVED = QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged
-NAME_FONT = canvas_font(NAME_PX, bold=True)
-TEXT_FONT = canvas_font(TEXT_PX)
-TEXT_WIDTH = NODE_WIDTH - 20
+# made once: Python enum flags cost microseconds to combine, per block opened
+_FLAGS = _F.ItemIsMovable | _F.ItemIsSelectable
+_CACHE = QGraphicsItem.CacheMode.DeviceCoordinateCache
+#: how far a block's painting reaches out of its box (the selection border,
+#: a repeated unit's stacked copy, the ports' circles)
+PAINT_MARGIN = 8.0
+#: the height of the header's one-line band (a long name adds lines to it)
+HEADER_LINE = float(HEADER_HEIGHT)
 #: zoomed out below SIMPLE_LOD a block is a box in its family colour with its
 #: name in a larger font (read from further out); below NAME_LOD (the name
 #: under ~3 screen px) without it
 NAME_LOD = 0.12
-SIMPLE_FONT = canvas_font(3 * NAME_PX // 2, bold=True)
-_metrics: dict[str, QFontMetricsF] = {}
 
 
-def metrics(which: str) -> QFontMetricsF:
-    """Font metrics of the node fonts (made once: thousands of nodes ask)."""
-    if which not in _metrics:
-        font = {"name": NAME_FONT, "simple": SIMPLE_FONT}.get(which, TEXT_FONT)
-        _metrics[which] = QFontMetricsF(font)
-    return _metrics[which]
-
-
-def _split(part: str, width: float) -> list[str]:
-    """``part`` in pieces no wider than ``width``: at spaces where it can,
-    else (one long word) at characters; nothing is dropped."""
-    fm = metrics("text")
-    pieces: list[str] = []
-    for word in part.split(" "):
-        if pieces and fm.horizontalAdvance(pieces[-1] + " " + word) <= width:
-            pieces[-1] += " " + word
-            continue
-        while fm.horizontalAdvance(word) > width and len(word) > 1:
-            cut = len(word) - 1
-            while cut > 1 and fm.horizontalAdvance(word[:cut]) > width:
-                cut -= 1
-            pieces.append(word[:cut])
-            word = word[cut:]
-        pieces.append(word)
-    return pieces
-
-
-@functools.lru_cache(maxsize=4096)
-def _wrap(parts: tuple[str, ...], width: float) -> tuple[str, ...]:
-    out: list[str] = []
-    fm = metrics("text")
-    for part in parts:
-        if out and fm.horizontalAdvance(out[-1] + SEP + part) <= width:
-            out[-1] += SEP + part
-        elif fm.horizontalAdvance(part) <= width:
-            out.append(part)
-        else:
-            out.extend(_split(part, width))
-    return tuple(out)
-
-
-def wrap_parts(parts: list[str], width: float) -> list[str]:
-    """Pack ``parts`` into lines of ``width``, as many lines as it takes (the
-    block grows): a setting is never cut off behind an ellipsis.  Faces
-    repeat across a network (thousands of ``ReLU``s): cached."""
-    return list(_wrap(tuple(parts), width))
-
-
-@functools.lru_cache(maxsize=1024)
-def elided(which: str, text: str, width: float) -> str:
-    """``text`` elided to ``width`` in a node font (type names repeat: cached)."""
-    return metrics(which).elidedText(text, Qt.TextElideMode.ElideRight, width)
-
-
-def _height(face_lines: int, port_rows: int) -> float:
-    lines = max(PARAM_LINES, face_lines)
-    return float(max(NODE_HEIGHT, HEADER_HEIGHT + (lines + 2) * LINE_HEIGHT + 8,
-                     HEADER_HEIGHT + port_rows * PORT_SPACING))
-
-
-def node_box(node: Node) -> tuple[float, float]:
-    """The ``(width, height)`` a node's item will have: taller for a face of
-    more lines or for more ports (the layout sizes blocks before items exist)."""
-    spec = node.spec
-    ins = len(spec.inputs) if spec else 0
-    outs = len(spec.outputs) if spec and spec.role != "output" else 0
-    lines = len(wrap_parts(face_parts(node), TEXT_WIDTH))
-    return float(NODE_WIDTH), _height(lines, max(ins, outs, 1))
-
-
-#: The header's room for the lock of a frozen block.
-LOCK_SPACE = 16
+@functools.cache
+def _color(family: str, dark: bool):
+    """A family's colour, made once (shared by its blocks, never changed)."""
+    return family_color(family, dark)
 
 
 def draw_lock(painter, x: float, y: float, color) -> None:
@@ -125,71 +63,92 @@ def draw_lock(painter, x: float, y: float, color) -> None:
     painter.restore()
 
 
-class NodeItem(QGraphicsItem):
+class NodeItem(QGraphicsRectItem):
     """View of one graph node (see the module docstring).
 
-    A plain ``QGraphicsItem`` (no QObject) at the default z-value, edges
-    under it: every Qt call while a network opens reaches :meth:`itemChange`
-    in Python, and a 5,000-block network makes thousands of them.
+    No QObject, at the default z-value, edges under it.  A
+    ``QGraphicsRectItem`` for its bounding rectangle only (it paints itself):
+    Qt asks every item's bounding rectangle on every repaint, and an
+    override in Python costs a call into Python per item, so thousands of
+    blocks made each repaint tens of ms slower.  Its ``rect`` attribute (the
+    box, item coordinates) hides the base class's ``rect()``, which is the
+    box plus :data:`PAINT_MARGIN`.  It overrides
+    no ``itemChange``: Qt calls that for every flag,
+    scene and selection change, and each call into Python (with its value
+    converted) made a 5,000-block network open a few hundred ms slower.  The
+    scene moves a block's edges instead: after a drag step
+    (:meth:`~gui.canvas.scene.CanvasScene.mouseMoveEvent`) and after a
+    graph-driven move.
     """
+
+    # the state of a new block, as class attributes (each is replaced, never
+    # changed in place): a large network opens thousands of blocks
+    severity: str | None = None
+    n_params = 0
+    _messages: tuple[str, ...] = ()  # the problems' messages (the tooltip)
+    height = 0.0
+    header = 0.0  # the header's height (more than one line for a long name)
 
     def __init__(self, node: Node, dark: bool = False, vertical: bool = False):
         super().__init__()
         self.node_id = node.id
         self.dark = dark
-        if node.pos is not None:  # before the flags: the first placement sends no change
+        if node.pos is not None:
             self.setPos(*node.pos)
-        self.setFlags(_F.ItemIsMovable | _F.ItemIsSelectable | _F.ItemSendsGeometryChanges)
-        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        self.setFlags(_FLAGS)
+        self.setCacheMode(_CACHE)
         self.edges: list = []  # EdgeItems attached, updated when the node moves
-        self.severity: str | None = None
-        self.n_params = 0
-        self._messages: tuple[str, ...] = ()  # the problems' messages (the tooltip)
         spec = node.spec
         self.family = spec.family if spec else "unknown"
-        self.color = family_color(self.family, dark)
-        ins = spec.inputs if spec else ()
-        # an Output block's spec keeps a typed "out" for the analysis, but
-        # nothing may be drawn from it: it shows no output port
-        outs = spec.outputs if spec and spec.role != "output" else ()
-        self._port_rows = max(len(ins), len(outs), 1)
-        self.height = 0.0
+        self.color = _color(self.family, dark)
+        self._port_rows = port_rows(node)
         self.rect = QRectF()
         self.ports: dict[tuple[str, bool], PortItem] = {}
-        for p in ins:
+        for p in spec.inputs if spec else ():
             self.ports[(p.name, False)] = PortItem(self, node.id, p.name, False, p.variadic)
-        for p in outs:
+        # an Output block's spec keeps a typed "out" for the analysis, but
+        # nothing may be drawn from it: it shows no output port
+        for p in spec.outputs if spec and spec.role != "output" else ():
             self.ports[(p.name, True)] = PortItem(self, node.id, p.name, True)
-        self.vertical = vertical  # the ports are placed once, by refresh_text's first fit
-        self.refresh_text(node)
+        self.vertical = vertical
+        self._read(node)
+        self._fit_height()  # (not in a scene yet: nothing to repaint or reroute)
 
     def _fit_height(self) -> bool:
-        """Grow (or shrink back) to the face's lines and the ports' rows;
-        True when the height changed (the ports moved)."""
-        height = _height(len(self.param_lines), self._port_rows)
+        """Grow (or shrink back) to the name's, type's and face's lines and
+        the ports' rows; True when the height changed (the ports moved)."""
+        height = block_height(len(self.param_lines), self._port_rows, len(self.type_lines),
+                              len(self.name_lines))
+        self.header = header_height(len(self.name_lines))
         if height == self.height:
             return False
-        self.prepareGeometryChange()
         self.height = height
         self.rect = QRectF(0, 0, NODE_WIDTH, height)
-        self.set_vertical(self.vertical)
+        # Qt's rectangle is the bounding one (see the class docstring): the box
+        # and the margin the painting reaches into (its default pen, never
+        # drawn, adds half a pixel)
+        self.setRect(self.rect.adjusted(-PAINT_MARGIN, -PAINT_MARGIN, PAINT_MARGIN, PAINT_MARGIN))
+        self._place_ports()
         return True
 
     def set_vertical(self, vertical: bool) -> None:
         """Ports on the top (inputs) and bottom (outputs) for a network that
         flows top to bottom, else on the left and right sides."""
         self.vertical = vertical
+        self._place_ports()
+        self.update()  # the node draws its ports
+
+    def _place_ports(self) -> None:
         for output in (False, True):
             ports = [item for (_, out), item in self.ports.items() if out == output]
             n = len(ports)
             for k, item in enumerate(ports):
-                if vertical:
+                if self.vertical:
                     step = min(2 * PORT_SPACING, NODE_WIDTH / (n + 1))
                     item.setPos(NODE_WIDTH / 2 + (k - (n - 1) / 2) * step,
                                 self.height if output else 0)
                 else:
                     item.setPos(NODE_WIDTH if output else 0, self._port_y(k, n))
-        self.update()  # the node draws its ports
 
     def _port_y(self, k: int, n: int) -> float:
         return self.height / 2 + (k - (n - 1) / 2) * PORT_SPACING
@@ -200,25 +159,13 @@ class NodeItem(QGraphicsItem):
     def set_dark(self, dark: bool) -> None:
         """Re-style for a light or dark canvas."""
         self.dark = dark
-        self.color = family_color(self.family, dark)
+        self.color = _color(self.family, dark)
         self.update()
 
     # ------------------------------------------------------------ content
     def refresh_text(self, node: Node) -> None:
         """Recompute the cached text after a rename or a parameter change."""
-        self.name, self.type = node.name, node.type
-        self.frozen = node.frozen  # a lock on the face: its weights are not trained
-        self.repeat = node.repeat if node.type in (node.units or {}) else 1
-        parts = face_parts(node)
-        self.param_lines = wrap_parts(parts, TEXT_WIDTH)
-        self.params_text = SEP.join(parts)
-        # elided when first painted: a large network opens without measuring
-        # thousands of names that are never drawn up close
-        self._name_text = self._simple_name = None
-        kind = f"{self.type} ×{self.repeat}" if self.repeat > 1 else self.type
-        if node.type in (node.units or {}):
-            kind += " · unit"
-        self.type_text = elided("text", kind, TEXT_WIDTH)
+        self._read(node)
         if self._fit_height():
             # a taller block: its edges leave from the moved ports, and the
             # routes of others may need to go round it
@@ -229,13 +176,29 @@ class NodeItem(QGraphicsItem):
                 e.update_path()
         self.update()
 
+    def _read(self, node: Node) -> None:
+        """The texts the block shows, from its node (see :mod:`gui.canvas.node_face`)."""
+        # (``type`` would hide QGraphicsItem.type(), which Qt calls)
+        self.name, self.type_name = node.name, node.type
+        self.frozen = node.frozen  # a lock on the face: its weights are not trained
+        instance = is_instance(node)
+        self.repeat = node.repeat if instance else 1
+        parts, lines = face_of(node)
+        self.param_lines = list(lines)
+        self.params_text = SEP.join(parts)
+        #: the header's lines: the whole name, wrapped when long
+        self.name_lines = name_lines(self.name, self.frozen)
+        # measured when first painted far out: a large network opens without
+        # measuring thousands of names that are never drawn there
+        self._simple_name = None
+        #: the type line in full (``BasicBlock ×3 · unit``) and as drawn, wrapped
+        self.type_text = kind_text(self.type_name, self.repeat, instance)
+        self.type_lines = kind_lines(self.type_name, self.repeat, instance)
+
     @property
     def name_text(self) -> str:
-        """The name as the header shows it (elided to the block's width)."""
-        if self._name_text is None:
-            self._name_text = metrics("name").elidedText(
-                self.name, Qt.TextElideMode.ElideRight, NODE_WIDTH - 16)
-        return self._name_text
+        """The name as the header shows it (its lines; never elided)."""
+        return "\n".join(self.name_lines)
 
     @property
     def simple_name(self) -> str:
@@ -260,13 +223,10 @@ class NodeItem(QGraphicsItem):
         shows it), not stored on the item: thousands of blocks open at once."""
         if self._messages:
             return "\n".join(self._messages)
-        about = f'{self.type} "{self.name}"' + (f"\n{self.params_text}" if self.params_text else "")
+        about = f'{self.type_name} "{self.name}"' + (f"\n{self.params_text}" if self.params_text else "")
         return f"{about}\n{self.n_params:,} parameters"
 
     # ------------------------------------------------------------ painting
-    def boundingRect(self) -> QRectF:
-        return self.rect.adjusted(-8, -8, 8, 8)
-
     def shape(self) -> QPainterPath:
         path = QPainterPath()
         path.addRoundedRect(self.rect, 6, 6)
@@ -291,21 +251,24 @@ class NodeItem(QGraphicsItem):
         if self.repeat > 1:  # a repeated unit: a stack of copies
             painter.drawRoundedRect(self.rect.translated(5, 5), 6, 6)
         painter.drawRoundedRect(self.rect, 6, 6)
-        header = QRectF(0, 0, NODE_WIDTH, HEADER_HEIGHT)
+        header = QRectF(0, 0, NODE_WIDTH, self.header)
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(self.color)
         painter.drawRoundedRect(header.adjusted(1, 1, -1, 0), 5, 5)
         painter.setPen(header_text)
         painter.setFont(NAME_FONT)
-        name_rect = header.adjusted(8, 0, -8 - LOCK_SPACE * self.frozen, 0)
-        painter.drawText(name_rect, Qt.AlignmentFlag.AlignVCenter, self.name_text)
+        first = (self.header - NAME_LINE_HEIGHT * (len(self.name_lines) - 1) - HEADER_LINE) / 2
+        for k, line in enumerate(self.name_lines):
+            painter.drawText(QRectF(8, first + k * NAME_LINE_HEIGHT,
+                                    NAME_WIDTH - LOCK_SPACE * self.frozen, HEADER_LINE),
+                             Qt.AlignmentFlag.AlignVCenter, line)
         if self.frozen:
-            draw_lock(painter, NODE_WIDTH - LOCK_SPACE - 2, (HEADER_HEIGHT - 12) / 2,
+            draw_lock(painter, NODE_WIDTH - LOCK_SPACE - 2, (self.header - 12) / 2,
                       header_text)
         painter.setFont(TEXT_FONT)
         muted = muted_text(self.dark)
-        y = HEADER_HEIGHT + 3
-        rows = [(self.type_text, muted)] + [(t, fg) for t in self.param_lines]
+        y = self.header + 3
+        rows = [(t, muted) for t in self.type_lines] + [(t, fg) for t in self.param_lines]
         rows += [("", fg)] * (PARAM_LINES - len(self.param_lines))  # the count stays in place
         rows.append((f"{human_count(self.n_params)} params" + " · frozen" * self.frozen, muted))
         for text, color in rows:
@@ -342,17 +305,6 @@ class NodeItem(QGraphicsItem):
         scene = self.scene()
         if scene is not None and hasattr(scene, "node_double_clicked"):
             scene.node_double_clicked.emit(self.node_id)  # (an instance opens its unit)
-
-    def itemChange(self, change, value):
-        if change is _MOVED:
-            scene = self.scene()
-            if scene is not None and hasattr(scene, "node_geometry_changed"):
-                scene.node_geometry_changed()
-                if scene.batch_moving:
-                    return super().itemChange(change, value)
-            for e in self.edges:
-                e.update_path()
-        return super().itemChange(change, value)
 
     def center(self) -> QPointF:
         return self.pos() + self.rect.center()

@@ -36,12 +36,14 @@ class Overview:
         by_color: dict[int, tuple[QColor, list[QRectF]]] = {}
         self.marked: list[tuple[QColor, list[QRectF]]] = []
         selected, errors, warnings = [], [], []
-        self.names: list[tuple[QRectF, str]] = []
+        # the items, not their names: a name is elided (measured) only when
+        # it is drawn, which a network seen whole from far out never asks
+        self.named: list[tuple[QRectF, object]] = []
         self.bounds = QRectF()
         for item in scene.nodes.values():
             r = item.mapRectToScene(item.rect)
             by_color.setdefault(item.color.rgba(), (item.color, []))[1].append(r)
-            self.names.append((r, item.simple_name))
+            self.named.append((r, item))
             if item.isSelected():
                 selected.append(r)
             elif item.severity == ERROR:
@@ -102,9 +104,9 @@ class Overview:
             painter.setPen(node_colors(self.dark)[3])
             painter.setFont(SIMPLE_FONT)
             flags = Qt.AlignmentFlag.AlignCenter
-            for r, name in self.names:
+            for r, item in self.named:
                 if r.intersects(exposed):
-                    painter.drawText(r.adjusted(6, 0, -6, 0), flags, name)
+                    painter.drawText(r.adjusted(6, 0, -6, 0), flags, item.simple_name)
 
 
 def _cosmetic(color: QColor, width: float) -> QPen:

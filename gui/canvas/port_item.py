@@ -48,6 +48,10 @@ class PortItem:
         """Place the port's centre (node coordinates)."""
         self._x, self._y = float(x), float(y)
 
+    def offset(self) -> tuple[float, float]:
+        """The port's centre in node coordinates, as numbers (no Qt object)."""
+        return self._x, self._y
+
     def pos(self) -> QPointF:
         """The port's centre in node coordinates."""
         return QPointF(self._x, self._y)

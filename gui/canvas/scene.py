@@ -16,7 +16,9 @@ a BSP tree up to date while nodes are dragged.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import gc
 import time
 
 import shiboken6
@@ -40,6 +42,7 @@ from .overview import Overview
 from .port_item import HIT_RADIUS, PortItem
 from .style import NODE_HEIGHT, NODE_WIDTH, canvas_background
 
+_ORIGIN = (0.0, 0.0)  # where a block without a position stands
 #: the highlight of the edge a dragged palette block would be inserted on
 DROP_COLOR = QColor(30, 120, 230, 110)
 
@@ -51,6 +54,33 @@ CELL = 256.0  # grid bucket size of the node-rectangle index (scene units)
 ROUTE_NOW_MAX = 200
 #: the longest an idle batch of routing may hold the event loop (seconds)
 ROUTE_BATCH_S = 0.012
+
+
+@contextlib.contextmanager
+def long_lived_objects():
+    """Build objects that live as long as the scene without the cyclic
+    garbage collector scanning them over and over.
+
+    Opening a network makes a few hundred thousand objects (items, their
+    rectangles and paths) that all stay alive: every collection on the way
+    scanned them all again and found nothing (about 10 % of a 5,000-block
+    open), and as they aged through the collector's generations they set off
+    full collections of everything.  The collector is paused while they are
+    made, and then everything alive goes straight to its oldest generation
+    (``gc.freeze`` then ``gc.unfreeze``: no scan, and no full collection is
+    due for it).  Nothing is kept from the collector: a closed network's
+    cycles are collected as before, and reference counting frees whatever
+    is dropped meanwhile.
+    """
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        gc.unfreeze()
+        if was:
+            gc.enable()
 
 
 @functools.lru_cache(maxsize=4096)
@@ -88,12 +118,12 @@ class CanvasScene(QGraphicsScene):
         self._problems: dict[str, tuple] = {}
         self._drag = None  # (start port, temp path item) while drawing an edge
         self._press_pos: dict[str, QPointF] = {}
+        self._drag_pos: dict[str, QPointF] = {}  # where a drag's blocks were at its last step
         self.last_refusal: str | None = None
         self._closed = False
         self._reroute_pending = False
         self._dropped: list[QRectF] = []  # blocks a drag just put down (see _node_moved)
         self._rects: dict | None = None  # node rectangles by grid cell, while unchanged
-        self.batch_moving = False  # a graph-driven move: edges are rerouted after it
         self._overview: Overview | None = None  # the far-out picture, while unchanged
         self._drop_mark: QGraphicsPathItem | None = None  # the edge a drop would go on
         self._over_port = False  # the mouse hovers a port (the cross cursor is shown)
@@ -113,19 +143,21 @@ class CanvasScene(QGraphicsScene):
         self._route_timer = QTimer(self, interval=0)
         self._route_timer.timeout.connect(self._route_batch)
         self._opening = len(self.graph.edges) > ROUTE_NOW_MAX
-        for node in self.graph.nodes.values():
-            self._node_added(node)
-        sizes = {nid: (item.rect.width(), item.rect.height()) for nid, item in self.nodes.items()}
-        if (layout.flow_of(self.graph, sizes=sizes) == "TB") != self.vertical:
-            self.vertical = not self.vertical
-            for item in self.nodes.values():
-                item.set_vertical(self.vertical)
-        for edge in self.graph.edges:
-            self._edge_added(edge)
-        self._opening = False
-        if self._unrouted:
-            self._route_timer.start()
-        self.apply_analysis()
+        with long_lived_objects():
+            for node in self.graph.nodes.values():
+                self._node_added(node)
+            sizes = {nid: (item.rect.width(), item.rect.height())
+                     for nid, item in self.nodes.items()}
+            if (layout.flow_of(self.graph, sizes=sizes) == "TB") != self.vertical:
+                self.vertical = not self.vertical
+                for item in self.nodes.values():
+                    item.set_vertical(self.vertical)
+            for edge in self.graph.edges:
+                self._edge_added(edge)
+            self._opening = False
+            if self._unrouted:
+                self._route_timer.start()
+            self.apply_analysis()
 
     def close(self) -> None:
         """Unsubscribe and drop every item (before the scene is deleted)."""
@@ -140,6 +172,7 @@ class CanvasScene(QGraphicsScene):
             self.doc.analysed.disconnect(self.apply_analysis)
         self.clear()
         self._drop_mark = None
+        self._overview = None  # it holds the (now deleted) items
         self.nodes.clear()
         self.edges.clear()
         self.markers.clear()
@@ -155,23 +188,34 @@ class CanvasScene(QGraphicsScene):
             grid: dict[tuple[int, int], list] = {}
             for item in self.nodes.values():
                 r = item.mapRectToScene(item.rect)
-                entry = (item, r)
-                for ix in range(int(r.left() // CELL), int(r.right() // CELL) + 1):
-                    for iy in range(int(r.top() // CELL), int(r.bottom() // CELL) + 1):
+                left, top = r.left(), r.top()
+                right, bottom = left + r.width(), top + r.height()
+                # the edges as numbers too: a query compares in Python, with no
+                # call into Qt per block it looks at (thousands while routing)
+                entry = (item, r, left, top, right, bottom)
+                for ix in range(int(left // CELL), int(right // CELL) + 1):
+                    for iy in range(int(top // CELL), int(bottom // CELL) + 1):
                         grid.setdefault((ix, iy), []).append(entry)
             self._rects = grid
         grid = self._rects
-        cells_x = range(int(area.left() // CELL), int(area.right() // CELL) + 1)
-        cells_y = range(int(area.top() // CELL), int(area.bottom() // CELL) + 1)
+        left, top = area.left(), area.top()
+        right, bottom = left + area.width(), top + area.height()
+        if left == right or top == bottom:
+            return []  # an empty area meets nothing (as QRectF.intersects says)
+        left, right = min(left, right), max(left, right)
+        top, bottom = min(top, bottom), max(top, bottom)
+        cells_x = range(int(left // CELL), int(right // CELL) + 1)
+        cells_y = range(int(top // CELL), int(bottom // CELL) + 1)
         found: dict[int, tuple] = {}
         if len(cells_x) * len(cells_y) > len(grid):
             buckets = grid.values()  # a huge area: walk what exists instead
         else:
             buckets = [grid[c] for c in ((x, y) for x in cells_x for y in cells_y) if c in grid]
         for bucket in buckets:
-            for entry in bucket:
-                if id(entry[0]) not in found and entry[1].intersects(area):
-                    found[id(entry[0])] = entry
+            for item, r, l2, t2, r2, b2 in bucket:
+                # QRectF.intersects: the open rectangles overlap
+                if l2 < right and left < r2 and t2 < bottom and top < b2:
+                    found[id(item)] = (item, r)
         return list(found.values())
 
     def node_geometry_changed(self) -> None:
@@ -222,7 +266,12 @@ class CanvasScene(QGraphicsScene):
             # pill is placed once, not again when apply_analysis finds it
             item.label, item.error = self._edge_label(edge, self.doc.view_analyzer.results
                                                       .get(edge.source))
-            item.provisional()
+            # the ports' scene positions from the graph's (the items were
+            # just put there) and the ports' offsets: no Qt call per end
+            nodes = self.graph.nodes
+            (sx, sy), (tx, ty) = nodes[edge.source].pos or _ORIGIN, nodes[edge.target].pos or _ORIGIN
+            (spx, spy), (tpx, tpy) = sp.offset(), tp.offset()
+            item.provisional((sx + spx, sy + spy, tx + tpx, ty + tpy))
             self._unrouted[item] = None
         else:
             item.update_path()  # in the scene now: long edges can route around nodes
@@ -249,11 +298,8 @@ class CanvasScene(QGraphicsScene):
         if node.pos is not None and (item.pos().x(), item.pos().y()) != tuple(node.pos):
             # the edges wait for the reroute below: routing them now, while
             # half of a many-node move is done, would route each one many times
-            self.batch_moving = True
-            try:
-                item.setPos(*node.pos)
-            finally:
-                self.batch_moving = False
+            item.setPos(*node.pos)
+            self.node_geometry_changed()
             if not self._reroute_pending:
                 # other edges may route around this node: redo all once the
                 # whole (undoable, possibly many-node) move has been applied
@@ -275,7 +321,11 @@ class CanvasScene(QGraphicsScene):
         about to be painted at a readable zoom)."""
         if not self._unrouted:
             return
-        for item in [i for i in self._unrouted if i.boundingRect().intersects(area)]:
+        # Qt finds the items in the area from their bounding rectangles, in
+        # C++: asking each of thousands of provisional edges from Python cost
+        # more than routing the few in sight
+        near = self.items(area, Qt.ItemSelectionMode.IntersectsItemBoundingRect)
+        for item in [i for i in near if i in self._unrouted]:
             del self._unrouted[item]
             item.ensure_routed()
 
@@ -640,6 +690,7 @@ class CanvasScene(QGraphicsScene):
                 return
         super().mousePressEvent(event)
         self._press_pos = {nid: self.nodes[nid].pos() for nid in self.selected_node_ids()}
+        self._drag_pos = dict(self._press_pos)
 
     def mouseMoveEvent(self, event) -> None:
         if self._drag:
@@ -652,6 +703,27 @@ class CanvasScene(QGraphicsScene):
         if event.buttons() == Qt.MouseButton.NoButton:
             self._hover_cursor(event.scenePos())
         super().mouseMoveEvent(event)
+        if self._press_pos and event.buttons() & Qt.MouseButton.LeftButton:
+            self._follow_drag()
+
+    def _follow_drag(self) -> None:
+        """The blocks being dragged moved (Qt moved them in the step above):
+        their edges follow now, as the block is seen to move."""
+        moved = []
+        for nid, was in self._drag_pos.items():
+            item = self.nodes.get(nid)
+            if item is not None and item.pos() != was:
+                self._drag_pos[nid] = item.pos()
+                moved.append(item)
+        if not moved:
+            return
+        self.node_geometry_changed()
+        routed: set[int] = set()
+        for item in moved:
+            for e in item.edges:
+                if id(e) not in routed:  # an edge between two dragged blocks: once
+                    routed.add(id(e))
+                    e.update_path()
 
     def mouseReleaseEvent(self, event) -> None:
         if self._drag:
@@ -670,6 +742,7 @@ class CanvasScene(QGraphicsScene):
             if item is not None and item.pos() != old:
                 moves[nid] = ((old.x(), old.y()), (item.pos().x(), item.pos().y()))
         self._press_pos = {}
+        self._drag_pos = {}
         if moves:
             self.doc.push(commands.Move(self.graph, moves))
 

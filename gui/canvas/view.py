@@ -64,6 +64,7 @@ class CanvasView(QGraphicsView):
             try:
                 old.sceneRectChanged.disconnect(self._scene_grew)
                 old.changed.disconnect(self.minimap.schedule)
+                old.selectionChanged.disconnect(self.minimap.refresh)
             except (RuntimeError, TypeError):
                 pass
         super().setScene(scene)
@@ -75,6 +76,8 @@ class CanvasView(QGraphicsView):
         if scene is not None:
             scene.sceneRectChanged.connect(self._scene_grew)
             scene.changed.connect(self.minimap.schedule)
+            # the minimap keeps off the selected blocks (see gui.canvas.minimap)
+            scene.selectionChanged.connect(self.minimap.refresh)
         self._update_rect()
         self.minimap.refresh()
 
