@@ -34,12 +34,20 @@ from .protocol import FINAL, Kind, Refused, RunStart, decode
 #: Seconds the child gets to stop by itself before it is terminated
 #: (with the termination itself this stays within R5's 2 s).
 STOP_GRACE = 1.5
-#: Modules imported once in the fork server, so children start warm.
-#: (The optimizers import torch._dynamo and the data split sklearn: ~1 s each.)
-PRELOAD = ["torch", "torch._dynamo", "numpy", "sklearn.model_selection", "graph.project",
-           "codegen.compile", "runtime.engine", "runtime.loop", "runtime.setup", "runtime.optim",
-           "runtime.data.loader", "runtime.data.prepare", "runtime.data.synthetic",
-           "runtime.protocol", "runtime.remote_child"]
+#: Modules imported once in the fork server, so children start warm: what a
+#: run imports (``tests/runtime/test_remote_preload.py`` checks that nothing of
+#: torch, numpy, scikit-learn, SciPy or this project is left for a run to
+#: import).  The optimizers import torch._dynamo (≈ 1 s) and the bundled
+#: datasets (digits, iris ...) sklearn.datasets (≈ 1 s with SciPy).
+PRELOAD = ["torch", "torch._dynamo", "torch.profiler", "numpy", "sklearn.datasets",
+           "graph.project", "codegen.compile", "runtime.engine", "runtime.loop",
+           "runtime.setup", "runtime.optim", "runtime.checkpoint", "runtime.resume",
+           "runtime.data.loader", "runtime.data.builtin_sets", "runtime.protocol",
+           "runtime.remote_child"]
+#: Preloaded where installed (an optional extra; the fork server skips a module
+#: that is missing): checkpoints are written as safetensors with the one,
+#: image-folder datasets read with the other.
+PRELOAD_OPTIONAL = ["safetensors.torch", "PIL.Image"]
 
 _ctx = None
 _ctx_lock = threading.Lock()
@@ -52,7 +60,7 @@ def context():
         if _ctx is None:
             if "forkserver" in mp.get_all_start_methods():
                 _ctx = mp.get_context("forkserver")
-                _ctx.set_forkserver_preload(PRELOAD)
+                _ctx.set_forkserver_preload(PRELOAD + PRELOAD_OPTIONAL)
             else:
                 _ctx = mp.get_context("spawn")
         return _ctx

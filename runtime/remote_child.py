@@ -3,17 +3,27 @@
 :func:`main` builds the :class:`~runtime.engine.Trainer` from the spec's
 plain data, and :class:`Bridge` turns its callbacks into the events of
 :mod:`runtime.protocol` (payload objects, sent as the protocol's plain data:
-numbers, lists, dicts, numpy arrays).  The live extras are cheap and rare, so
-the training loop keeps its speed:
+numbers, lists, dicts, numpy arrays).  The live extras run on the training
+thread, so each is spaced to keep the loop at its headless speed (``quality.md``
+B4):
 
-- step losses go out in batches, at most one every
-  :data:`~runtime.protocol.EMIT_EVERY` seconds;
+- step losses go out in batches: the engine reports every
+  :data:`~runtime.protocol.EMIT_EVERY` seconds (its report reads the running
+  accuracy, a host sync, so it is asked for no more often than a batch is sent)
+  and each report is sent as one batch;
 - the decision map (2-D classification data): class probabilities on a
-  :data:`GRID`\\ ² grid over the data's extent, once per epoch;
+  :data:`GRID`\\ ² grid over the data's extent, at the end of an epoch;
 - histograms of one watched node's output: a forward hook bins the
   activations, a tensor hook the gradients, at most every :data:`HIST_EVERY` s;
   an ``Input`` node has no layer, so a forward pre-hook on the model bins
   the input batch (activations only: input data has no gradient).
+
+The map and the histograms cost what the model and the watched tensor make
+them cost (a wide network's grid pass can outlast a short epoch), so each has a
+:class:`~runtime.budget.Budget`: its runs are timed and spaced so that each
+takes at most :data:`~runtime.budget.EXTRAS_SHARE` of the time.  An epoch
+whose map was skipped gets it at the run's end, so the last map shown is the
+trained model's.
 
 Events leave through an :class:`Outbox` thread (which also encodes them), so
 the training thread never waits on the pipe.  A control thread applies stop, pause and resume (from
@@ -31,12 +41,13 @@ import time
 import numpy as np
 import torch
 
+from .budget import Budget
 from .engine import Callback, Trainer
 from .errors import TrainingError
 from .protocol import EMIT_EVERY, Epoch, Grid, Histogram, Kind, Paused, Points, Refused, \
     RunStart, Steps, encode
 
-#: Seconds between two histogram samples of the watched node.
+#: Seconds between two histogram samples of the watched node (at least).
 HIST_EVERY = 0.3
 #: Cells per side of the decision-map grid.
 GRID = 64
@@ -128,7 +139,6 @@ class Bridge(Callback):
         self.trainer: Trainer | None = None
         self.steps: list[int] = []
         self.losses: list[float] = []
-        self.last_emit = 0.0
         self.last: dict = {}
         self.names: dict[str, str] = {}
         self.output_ids: list[str] = []
@@ -137,7 +147,9 @@ class Bridge(Callback):
         self.hook = None
         self.want = watch      # set by the control thread
         self.watched = None    # hooked, on the training thread
-        self.last_hist = 0.0
+        self.hist_budget = Budget(every=HIST_EVERY)
+        self.grid_budget = Budget()
+        self.grid_stale = False  # an epoch ended whose map was not sent
 
     # -- engine events --------------------------------------------------------
     def on_run_start(self, info: dict) -> None:
@@ -156,19 +168,26 @@ class Bridge(Callback):
         self.losses.extend(new)
         self.last = m
         self._watch()
-        if time.perf_counter() - self.last_emit >= EMIT_EVERY:
-            self._flush()
+        # the engine reports every EMIT_EVERY s (main() asks it to): one batch each
+        self._flush()
 
     def on_epoch_end(self, m: dict) -> None:
         self._flush()
         names = {self.names.get(k, k): v for k, v in (m.get("grad_norms") or {}).items()}
         self.out.put(Kind.EPOCH, Epoch.from_row({**m, "grad_norms": names,
                                                  "step": self.trainer.step}, self.output_ids))
-        self._grid()
+        if self.grid_points is None:
+            return
+        if self.grid_budget.due():
+            self._grid()
+        else:
+            self.grid_stale = True
 
     def on_run_end(self, result) -> None:
         self._flush()
         self._unhook()
+        if self.grid_stale:  # the map shown last is the trained model's
+            self._grid()
         self.out.put(Kind.RUN_END, result)
 
     # -- helpers ---------------------------------------------------------------
@@ -178,7 +197,6 @@ class Bridge(Callback):
         # the engine's step metrics by name: a field added to Steps is filled here
         batch = Steps.from_plain(dict(self.last, steps=self.steps, losses=self.losses))
         self.steps, self.losses = [], []
-        self.last_emit = time.perf_counter()
         self.out.put(Kind.STEPS, batch)
 
     def _points(self) -> None:
@@ -202,6 +220,14 @@ class Bridge(Callback):
     def _grid(self) -> None:
         if self.grid_points is None:
             return
+        began = time.perf_counter()
+        self.grid_stale = False
+        try:
+            self._send_grid()
+        finally:
+            self.grid_budget.spend(began)
+
+    def _send_grid(self) -> None:
         model = self.trainer.model
         was_training = model.training
         model.eval()
@@ -244,31 +270,38 @@ class Bridge(Callback):
     def _input_hook(self, _model, args) -> None:
         if not torch.is_grad_enabled() or not args or not isinstance(args[0], torch.Tensor):
             return
-        now = time.perf_counter()
-        if now - self.last_hist < HIST_EVERY:
+        if not self.hist_budget.due():
             return
-        self.last_hist = now
-        x = args[0]
-        h = histogram(x if x.is_floating_point() else x.float())  # token ids as numbers
-        if h is not None:
-            self.out.put(Kind.HISTOGRAM, Histogram(self.watched, "activations", h[0], h[1]))
+        began = time.perf_counter()
+        try:
+            x = args[0]
+            h = histogram(x if x.is_floating_point() else x.float())  # token ids as numbers
+            if h is not None:
+                self.out.put(Kind.HISTOGRAM, Histogram(self.watched, "activations", h[0], h[1]))
+        finally:  # also a failed sample waits its turn: never one attempt per step
+            self.hist_budget.spend(began)
 
     def _forward_hook(self, _mod, _args, out) -> None:
         if not torch.is_grad_enabled() or not isinstance(out, torch.Tensor):
             return
-        now = time.perf_counter()
-        if now - self.last_hist < HIST_EVERY:
+        budget = self.hist_budget
+        if not budget.due():
             return
-        self.last_hist = now
+        began = time.perf_counter()
         node = self.watched
-        h = histogram(out)
-        if h is not None:
-            self.out.put(Kind.HISTOGRAM, Histogram(node, "activations", h[0], h[1]))
+        try:
+            h = histogram(out)
+            if h is not None:
+                self.out.put(Kind.HISTOGRAM, Histogram(node, "activations", h[0], h[1]))
+        finally:  # also a failed sample waits its turn: never one attempt per step
+            budget.spend(began)
         if out.requires_grad:
             def grad_hook(g, node=node):
+                t0 = time.perf_counter()
                 hg = histogram(g)
                 if hg is not None:
                     self.out.put(Kind.HISTOGRAM, Histogram(node, "gradients", hg[0], hg[1]))
+                budget.charge(time.perf_counter() - t0)
             out.register_hook(grad_hook)
 
 
@@ -328,10 +361,28 @@ def inject(trainer: Trainer, fault: dict) -> None:
     mod.forward = forward
 
 
-def main(spec: dict, conn, stop_ev, pause_ev, commands) -> None:
-    """The child process: train ``spec``'s network and send every event to ``conn``."""
+def build_trainer(spec: dict, bridge: Bridge) -> Trainer:
+    """The run's :class:`~runtime.engine.Trainer`, reporting to ``bridge``.
+
+    The engine reports every :data:`~runtime.protocol.EMIT_EVERY` seconds, as
+    often as a batch of step losses goes out and no more: a report reads the
+    running accuracy back (a host sync), and twice as many reports as batches
+    cost the training thread about 1 % for nothing a person sees.
+    """
     from graph.project import project_from_dict
 
+    graph = project_from_dict(spec["network"], "<training snapshot>").graph
+    trainer = Trainer(graph, spec["training"], name=spec.get("name", "Network"),
+                      callbacks=[bridge], base_dir=spec.get("base_dir"),
+                      out_dir=spec.get("out_dir"), resume=spec.get("resume"),
+                      init_weights=spec.get("init_weights"),
+                      project=spec.get("project"), report_every=EMIT_EVERY)
+    bridge.trainer = trainer
+    return trainer
+
+
+def main(spec: dict, conn, stop_ev, pause_ev, commands) -> None:
+    """The child process: train ``spec``'s network and send every event to ``conn``."""
     torch.set_num_threads(spec.get("threads") or default_threads())
     _yield_to_the_window(NICE)
     trainer = None
@@ -345,14 +396,8 @@ def main(spec: dict, conn, stop_ev, pause_ev, commands) -> None:
     out = Outbox(conn, broken)
     done = threading.Event()
     try:
-        graph = project_from_dict(spec["network"], "<training snapshot>").graph
         bridge = Bridge(out, spec.get("watch"))
-        trainer = Trainer(graph, spec["training"], name=spec.get("name", "Network"),
-                          callbacks=[bridge], base_dir=spec.get("base_dir"),
-                          out_dir=spec.get("out_dir"), resume=spec.get("resume"),
-                          init_weights=spec.get("init_weights"),
-                          project=spec.get("project"), report_every=EMIT_EVERY / 2)
-        bridge.trainer = trainer
+        trainer = build_trainer(spec, bridge)
         if stopper.is_set():
             trainer.stop()
         threading.Thread(target=_control, name="netcanvas-control", daemon=True,

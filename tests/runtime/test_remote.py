@@ -10,11 +10,15 @@ import signal
 
 import numpy as np
 import pytest
+import torch
 
 from graph.project import Project, project_to_dict
 from runtime.protocol import (Kind, Paused, Refused, decode, encode, result_from_plain,
                               result_to_plain)
+from runtime.protocol import EMIT_EVERY
 from runtime.remote import RemoteRun, describe_exit
+from runtime.budget import EXTRAS_SHARE, Budget
+from runtime.remote_child import Bridge, build_trainer, default_threads
 from support import chain
 
 
@@ -49,7 +53,12 @@ def test_every_event_arrives_and_the_result_is_plain_data(tmp_path):
     assert run.close() == 0
     kinds = [k for k, _ in events]
     assert kinds[0] == "run_start" and kinds[-1] == "run_end"
-    assert kinds.count("epoch") == 3 and kinds.count("grid") == 3 and "points" in kinds
+    # the map after the first epoch and the trained model's at the end; the one
+    # between only when it fits the extras' budget (see the test below)
+    assert kinds.count("epoch") == 3 and 2 <= kinds.count("grid") <= 3 and "points" in kinds
+    assert kinds.index("grid") > kinds.index("epoch")
+    assert max(i for i, k in enumerate(kinds) if k == "grid") > \
+        max(i for i, k in enumerate(kinds) if k == "epoch")
     info = events[0][1]
     assert info.nodes["l1"]["name"] == "hidden" and info.steps_per_epoch == 10
     steps = [s for k, p in events if k == "steps" for s in p.steps]
@@ -250,3 +259,83 @@ def test_an_input_node_has_histograms_of_the_input_batch():
     assert hists and {(h.node, h.quantity) for h in hists} == {("x", "activations")}
     edges, counts = hists[0].edges, hists[0].counts
     assert len(edges) == len(counts) + 1 and counts.sum() == 16 * 2  # one batch of 2 features
+
+
+def test_a_decision_map_that_outweighs_the_epochs_is_spaced_by_its_cost():
+    """A wide network's 64×64 grid pass costs more than a whole short epoch: one map
+    per epoch would make the live view slow training down several times.  The map
+    comes after the first epoch and, trained, at the end; none between."""
+    g = chain(("Linear", {"out_features": 1024}), "ReLU", ("Linear", {"out_features": 1024}),
+              "ReLU", ("Linear", {"out_features": 2}), input_shape=(2,))
+    t = {"dataset": {"name": "moons", "n": 80}, "epochs": 12, "batch_size": 64,
+         "optimizer": {"type": "Adam", "lr": 0.001}, "device": "cpu"}
+    run = RemoteRun(dict(network=project_to_dict(Project("Wide", g, t)), training=t, name="W"))
+    run.start()
+    events = collect(run)
+    assert run.close() == 0
+    kinds = [k for k, _ in events]
+    assert kinds.count("epoch") == 12 and kinds[-1] == "run_end"
+    grids = [i for i, k in enumerate(kinds) if k == "grid"]
+    first_epoch = kinds.index("epoch")
+    last_epoch = max(i for i, k in enumerate(kinds) if k == "epoch")
+    assert grids[0] == first_epoch + 1  # the first epoch's map, at once
+    assert grids[-1] > last_epoch  # the trained model's map
+    assert len(grids) <= 3, f"{len(grids)} maps for 12 epochs: not spaced by their cost"
+    final = events[grids[-1]][1]
+    assert final.probabilities.shape == (64, 64, 2)
+
+
+def test_a_budget_spaces_an_extra_by_what_it_costs():
+    now = [100.0]
+    b = Budget(share=EXTRAS_SHARE, every=0.3, clock=lambda: now[0])
+    assert b.due()  # the first run at once
+    began = now[0]
+    now[0] += 0.010  # it took 10 ms: the next may come 10 ms / 2 % = 0.5 s after it began
+    b.spend(began)
+    now[0] = began + 0.49
+    assert not b.due()
+    now[0] = began + 0.501
+    assert b.due()
+    began = now[0]
+    now[0] += 0.001  # a cheap run: its own spacing (0.3 s) holds
+    b.spend(began)
+    now[0] = began + 0.29
+    assert not b.due()
+    b.charge(0.004)  # its gradient half, binned later in backward: 0.2 s more
+    now[0] = began + 0.49
+    assert not b.due()
+    now[0] = began + 0.501
+    assert b.due() and b.runs == 2
+
+
+class _Outbox:
+    def __init__(self):
+        self.sent = []
+
+    def put(self, kind, payload):
+        self.sent.append((kind, payload))
+
+
+def test_the_engine_reports_to_the_child_only_as_often_as_a_batch_goes_out():
+    """Each report reads the running accuracy back from the training device: the
+    child asks for one per batch of step losses it sends, not more."""
+    s = spec(epochs=2, n=12000)
+    s["training"] = dict(s["training"], batch_size=8)
+    out = _Outbox()
+    bridge = Bridge(out)
+    trainer = build_trainer(s, bridge)
+    calls = []
+    trainer.callbacks.append(type("Count", (), {"on_step": lambda self, m: calls.append(m)})())
+    threads = torch.get_num_threads()
+    torch.set_num_threads(default_threads())  # as the child trains: steps far shorter
+    try:                                      # than a report's spacing
+        result = trainer.run()
+    finally:
+        torch.set_num_threads(threads)
+    seconds = sum(r["seconds"] for r in result.history)
+    assert seconds > 0.3  # long enough to tell one report per batch from two
+    batches = [p for k, p in out.sent if k == "steps"]
+    assert len(batches) == len(calls)  # each report goes out as it comes
+    # one per EMIT_EVERY, plus each epoch's last (partial) report
+    assert len(calls) <= seconds / EMIT_EVERY + 2 * 2 + 1
+    assert [s for b in batches for s in b.steps] == list(range(1, trainer.step + 1))
