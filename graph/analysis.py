@@ -499,9 +499,11 @@ class Analyzer:
             self._training_problems = training_check.section_problems(self.training,
                                                                       list(outputs))
             self._training_key = outputs
-        # the loss-input warnings look at the blocks before the Outputs: cheap, always redone
+        # the loss-input warnings look at the blocks before the Outputs, the augmentation
+        # check at the Inputs: cheap, always redone
         self._global = self._structural + self._training_problems + \
-            training_check.loss_input_problems(g, self.training) + checks.context_problems(
+            training_check.training_problems_with_graph(self.training, g) + \
+            checks.context_problems(
                 g, self.training, self.results, self.dataset_samples, self.memory) + \
             dataset_problems(g, self.training, self.results, self.dataset)
 

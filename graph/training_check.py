@@ -13,10 +13,13 @@ mistakes (the network is fine); the editor's Problems panel and ``check``
 list them, and training and the export of a training script refuse to start
 until they are fixed (:mod:`runtime.config` raises the first one).
 
-With the graph, two more things are checked: the keys of a per-output
-``loss`` and of ``loss_weights`` must be ``Output`` ids, and a loss that
+With the graph, three more things are checked: the keys of a per-output
+``loss`` and of ``loss_weights`` must be ``Output`` ids; a loss that
 expects log-probabilities (``NLLLoss``, ``KLDivLoss``) warns when the block
-before an ``Output`` is not a ``LogSoftmax`` (with a quick fix that inserts one).
+before an ``Output`` is not a ``LogSoftmax`` (with a quick fix that inserts one);
+and each ``augment`` key must change one of the ``Input``s (an image change
+needs a C×H×W float input, ``noise`` a float one, ``token_dropout`` a token
+one): :func:`augment_problems`, the rule the engine refuses with too.
 
 What this module cannot know without loading anything — which built-in
 datasets exist and their option ranges, whether a file exists — is checked
@@ -355,7 +358,12 @@ def training_problems(training: Any, graph: Graph | None = None) -> list[Problem
     if graph is None:
         return section_problems(training)
     outputs = [o.id for o in graph.ends("output")]
-    return section_problems(training, outputs) + loss_input_problems(graph, training)
+    return section_problems(training, outputs) + training_problems_with_graph(training, graph)
+
+
+def training_problems_with_graph(training: Any, graph: Graph) -> list[Problem]:
+    """The problems of the section that depend on the network (see the module docstring)."""
+    return loss_input_problems(graph, training) + augment_input_problems(graph, training)
 
 
 def training_errors(training: Any, graph: Graph | None = None) -> list[Problem]:
@@ -411,6 +419,78 @@ def loss_input_problems(graph: Graph, training: Any) -> list[Problem]:
         out.append(Problem(WARNING, Code.LOSS_INPUT, o.id, f"{where}: {text}",
                            port=edges[0].target_port, fix=fix, location=where))
     return out
+
+
+#: Keys that change an image's geometry (one affine map per sample).
+GEOMETRIC_KEYS = ("translate", "rotate", "scale", "crop_pad", "hflip")
+
+
+def augment_problems(spec: Any, inputs: list[tuple[str, tuple, bool]]
+                     ) -> list[tuple[str, str]]:
+    """The keys of ``training.augment`` that change none of the network's inputs.
+
+    Args:
+        spec: the ``training.augment`` object (well formed: see :func:`_augment`).
+        inputs: ``(label, sample shape, is float)`` of each ``Input``.
+
+    Returns:
+        ``(key, message)`` for each key set to a value that would change
+        something, in the object's order; empty when every key applies.
+    """
+    if not isinstance(spec, dict) or not spec:
+        return []
+    images = [lab for lab, shape, fl in inputs if fl and len(shape) == 3]
+    floats = [lab for lab, _shape, fl in inputs if fl]
+    tokens = [lab for lab, _shape, fl in inputs if not fl]
+
+    def shown() -> str:
+        return "; ".join(f"{lab} gives {'×'.join(map(str, shape)) or 'scalar'} "
+                         f"{'float' if fl else 'integer'} samples"
+                         for lab, shape, fl in inputs)
+
+    found = []
+    for key, value in spec.items():
+        if key == "scale":
+            active = value is not None and list(value) != [1, 1]
+        else:
+            active = bool(value)
+        if not active:
+            continue
+        if key in GEOMETRIC_KEYS and not images:
+            found.append((key, f"{key} applies to image inputs (C×H×W float samples), and "
+                               f"this network has none ({shown()}); remove {key}"))
+        elif key == "noise" and not floats:
+            found.append((key, f"noise applies to float inputs, and this network has none "
+                               f"({shown()}); use token_dropout for token inputs"))
+        elif key == "token_dropout" and not tokens:
+            found.append((key, f"token_dropout applies to token (integer) inputs, and this "
+                               f"network has none ({shown()}); use noise for float inputs"))
+    return found
+
+
+def augment_problem(spec: Any, inputs: list[tuple[str, tuple, bool]]
+                    ) -> tuple[str, str] | None:
+    """The first of :func:`augment_problems` (what the engine refuses with), or None."""
+    found = augment_problems(spec, inputs)
+    return found[0] if found else None
+
+
+def augment_input_problems(graph: Graph, training: Any) -> list[Problem]:
+    """An error for each ``augment`` key that none of the network's ``Input``s
+    takes (their shapes and dtypes as the file gives them)."""
+    spec = training.get("augment") if isinstance(training, dict) else None
+    if not isinstance(spec, dict) or next(_augment(spec), None) is not None:
+        return []  # nothing set, or malformed (that problem is reported)
+    inputs = []
+    for inp in graph.ends("input"):
+        p = {**inp.spec.defaults(), **inp.params}
+        shape = p.get("shape")
+        if not isinstance(shape, (list, tuple)):
+            return []  # the Input's own error comes first
+        inputs.append((inp.label(), tuple(shape), p.get("dtype") != "int64"))
+    if not inputs:
+        return []
+    return [_problem(f"training.augment.{key}", why) for key, why in augment_problems(spec, inputs)]
 
 
 def first_error_text(problems: list[Problem]) -> str:

@@ -208,8 +208,11 @@ class ExportController:
             from codegen.compile import instantiate
             from codegen.export import load_into, load_weights, save_weights
 
-            model = instantiate(code)
-            load_into(model, load_weights(ckpt), ckpt)
+            if loaded is not None and loaded.partial:
+                model = _pretrained_start(code, self.doc.project, ckpt)
+            else:
+                model = instantiate(code)
+                load_into(model, load_weights(ckpt), ckpt)
             return f"Exported weights to {save_weights(model, path)}"
         return self._write("Cannot export the weights", write)
 
@@ -253,6 +256,28 @@ class ExportController:
             Path(path).write_text(text, encoding="utf-8")
             return f"Exported {path}"
         return self._write("Cannot export the summary", write)
+
+
+def _pretrained_start(code, project, ckpt: str):
+    """The model the next Start trains from after Train → Load Pretrained
+    Weights…: the file's tensors in the blocks whose names and shapes match,
+    the others initialised as that run initialises them (so the export is not
+    refused for them).
+
+    Raises:
+        ExportError: the training section or the checkpoint cannot be used
+            (what the next Start would refuse with).
+    """
+    from codegen.export import ExportError
+    from runtime.config import parse_training
+    from runtime.errors import TrainingError
+    from runtime.weight_transfer import pretrained_start
+
+    try:
+        seed = parse_training(project.training, graph=project.graph).seed
+        return pretrained_start(code, seed, ckpt)[0]
+    except TrainingError as exc:
+        raise ExportError(str(exc)) from None
 
 
 def _file_stem(name: str) -> str:

@@ -171,7 +171,7 @@ def preview(path: Path, project: Project | None, dark: bool = False) -> QPixmap:
 COURSE_ORDER = ("mlp_sine", "mlp_spirals", "lenet_digits", "resnet_digits", "resnet18_digits",
                 "depthwise_digits",
                 "lstm_adding", "bigru_majority", "transformer_majority", "gpt_next_token",
-                "autoencoder_digits")
+                "autoencoder_digits", "bert_masked_tokens", "bert_finetune_period")
 
 
 def list_templates(folder: Path = TEMPLATES_DIR) -> list[Path]:

@@ -40,8 +40,10 @@ import math
 import torch
 import torch.nn.functional as F
 
-#: Keys that change an image's geometry (one affine map per sample).
-GEOMETRIC_KEYS = ("translate", "rotate", "scale", "crop_pad", "hflip")
+# One rule for ``check``, the Problems panel and the engine: a key that fits
+# none of the inputs (graph/ decides, without torch).
+from graph.training_check import GEOMETRIC_KEYS, augment_problem  # noqa: F401
+
 #: Added to the run's seed for the augmentation's own generator, so that its
 #: draws are not the shuffling generator's (which starts from the seed itself).
 AUGMENT_SEED_OFFSET = 0x5A17
@@ -173,48 +175,6 @@ class EpochAugment:
             self.k = k
         off = (i - k * self.per_chunk) * B
         return tuple(c[off:off + B] for c in self.chunk)
-
-
-def augment_problem(spec: dict | None, inputs: list[tuple[str, tuple, bool]]
-                    ) -> tuple[str, str] | None:
-    """A key of ``training.augment`` that changes none of the network's inputs.
-
-    Args:
-        spec: the ``training.augment`` object.
-        inputs: ``(label, sample shape, is float)`` of each ``Input``.
-
-    Returns:
-        ``(key, message)`` for the first such key (set to a value that would
-        change something), or None when every key applies to some input.
-    """
-    if not spec:
-        return None
-    images = [lab for lab, shape, fl in inputs if fl and len(shape) == 3]
-    floats = [lab for lab, _shape, fl in inputs if fl]
-    tokens = [lab for lab, _shape, fl in inputs if not fl]
-
-    def shown() -> str:
-        return "; ".join(f"{lab} gives {'×'.join(map(str, shape)) or 'scalar'} "
-                         f"{'float' if fl else 'integer'} samples"
-                         for lab, shape, fl in inputs)
-
-    for key, value in spec.items():
-        if key == "scale":
-            active = value is not None and list(value) != [1, 1]
-        else:
-            active = bool(value)
-        if not active:
-            continue
-        if key in GEOMETRIC_KEYS and not images:
-            return key, (f"{key} applies to image inputs (C×H×W float samples), and this "
-                         f"network has none ({shown()}); remove {key}")
-        if key == "noise" and not floats:
-            return key, (f"noise applies to float inputs, and this network has none "
-                         f"({shown()}); use token_dropout for token inputs")
-        if key == "token_dropout" and not tokens:
-            return key, (f"token_dropout applies to token (integer) inputs, and this network "
-                         f"has none ({shown()}); use noise for float inputs")
-    return None
 
 
 def preview_samples(dataset: dict, input_shape, input_dtype: str, spec: dict | None,

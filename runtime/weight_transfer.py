@@ -119,3 +119,27 @@ def transfer(model: torch.nn.Module, state: dict, source: str) -> TransferReport
         for k, _s in rep.loaded:
             own[k].copy_(state[k])
     return rep
+
+
+def pretrained_start(code, seed: int, path) -> tuple[torch.nn.Module, TransferReport]:
+    """The model a run started from ``path``'s weights (``init_weights``) begins
+    with, before its first step: initialised as the engine initialises it
+    (seeded with the run's seed), then :func:`transfer`.  The global random
+    state is left as it was (the window calls this for File → Export → Weights).
+
+    Args:
+        code: the network's :class:`~codegen.source.GeneratedCode`.
+        seed: the run's seed (``training.seed``).
+        path: the checkpoint.
+
+    Raises:
+        CheckpointError: as :func:`transfer`, or the file cannot be read.
+    """
+    from codegen.compile import instantiate
+
+    from .checkpoint import load_checkpoint
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = instantiate(code)
+    return model, transfer(model, load_checkpoint(path)["model"], str(path))
