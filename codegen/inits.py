@@ -1,8 +1,19 @@
-"""Weight initialisation in generated code: one helper, one line per layer."""
+"""Weight initialisation in generated code: one helper, one line per layer.
+
+A layer whose ``init`` is fixed gets the call of its method written out
+(``init_weights_(self.conv, nn.init.orthogonal_)``).  Inside a unit, ``init``
+or ``init_scale`` may be a unit parameter (``"$init"``): then each instance
+chooses, so the unit's class cannot write one method down; it calls
+``init_layer_(self.conv, init)``, which looks the method up by its name when
+the instance is built, with exactly the table the fixed calls come from.
+"""
 
 from __future__ import annotations
 
+from typing import Any, Mapping
+
 from graph.blocks.base import lit
+from graph.unit_values import Sym
 
 INIT_HELPER = '''def init_weights_(layer, init_fn, **kwargs):
     """Apply init_fn to every weight matrix of layer and zero its biases.
@@ -30,10 +41,11 @@ DELTA_ORTHOGONAL_HELPER = '''def delta_orthogonal_(weight, gain=1.0):
     """Delta-orthogonal init (Xiao et al., 2018): an orthogonal matrix at the
     kernel centre, zeros elsewhere, so a deep CNN starts as an isometry."""
     with torch.no_grad():
-        centre = torch.empty(weight.shape[0], weight.shape[1])
-        nn.init.orthogonal_(centre, gain=gain)
+        matrix = torch.empty(weight.shape[0], weight.shape[1])
+        nn.init.orthogonal_(matrix, gain=gain)
         weight.zero_()
-        weight[(slice(None), slice(None)) + tuple(k // 2 for k in weight.shape[2:])] = centre
+        centre = tuple(k // 2 for k in weight.shape[2:])
+        weight[(slice(None), slice(None)) + centre] = matrix
     return weight
 '''
 
@@ -50,6 +62,83 @@ _METHODS = {
     "zeros": ("nn.init.zeros_", None, None, {}),
     "constant": ("nn.init.constant_", "val", 0.0, {}),
 }
+
+
+def _tables_source() -> str:
+    """The method tables of ``init_layer_``, written from :data:`_METHODS`."""
+    rows = ["    # method: (init function, keyword of the scale, default scale)",
+            "    methods = {"]
+    fixed = []
+    for method, (fn, key, default, kwargs) in _METHODS.items():
+        if method == "uniform":
+            continue  # a bound gives two arguments, a and b: done in the helper's code
+        rows.append(f"        {lit(method)}: ({fn}, {lit(key)}, {lit(default)}),")
+        if kwargs:
+            fixed.append(f"        {lit(method)}: {{"
+                         + ", ".join(f"{lit(k)}: {lit(v)}" for k, v in kwargs.items()) + "},")
+    rows += ["    }", "    fixed = {"] + fixed + ["    }"]
+    return "\n".join(rows)
+
+
+INIT_BY_NAME_HELPER = '''def init_layer_(layer, method, scale=None):
+    """Initialise layer's weights by the method's name (a unit's init parameter).
+
+    "default" keeps PyTorch's own; scale is the gain, std, bound or value of
+    the method, None for the usual one.
+    """
+    if method == "default":
+        return
+    if method == "uniform":
+        bound = 0.05 if scale is None else scale
+        init_weights_(layer, nn.init.uniform_, a=-bound, b=bound)
+        return
+%s
+    if method not in methods:
+        raise ValueError(
+            f"unknown init {method!r}: one of default, uniform, {', '.join(methods)}"
+        )
+    init_fn, key, default = methods[method]
+    kwargs = dict(fixed.get(method, {}))
+    value = default if scale is None else scale
+    if key is not None and value is not None:
+        kwargs[key] = value
+    init_weights_(layer, init_fn, **kwargs)
+''' % _tables_source()
+
+#: the names the helpers define, kept free in generated code
+HELPER_NAMES = ("init_weights_", "delta_orthogonal_", "init_layer_")
+
+
+def init_statement(layer: str, p: Mapping[str, Any]) -> str | None:
+    """The weight-initialisation line for one layer, or None (PyTorch's own).
+
+    Args:
+        layer: the layer's expression (``self.conv``).
+        p: its resolved parameters; inside a unit's class, ``init`` and
+            ``init_scale`` may be named values (:class:`graph.unit_values.Sym`)
+            that stand for the class's constructor arguments.
+    """
+    method, scale = p.get("init", "default"), p.get("init_scale")
+    if isinstance(method, Sym) or (isinstance(scale, Sym) and method != "default"):
+        # chosen per instance: looked up by name when the instance is built
+        args = f", scale={lit(scale)}" if scale is not None else ""
+        return f"init_layer_({layer}, {lit(method)}{args})"
+    if method == "default":
+        return None
+    return init_call(layer, method, scale)
+
+
+def init_helpers(lines: list[str]) -> list[tuple[str, str]]:
+    """The helpers (name, source) that these initialisation lines call."""
+    if not lines:
+        return []
+    by_name = any(line.startswith("init_layer_(") for line in lines)
+    out = [("init_weights_", INIT_HELPER)]
+    if by_name or any("delta_orthogonal_" in line for line in lines):
+        out.append(("delta_orthogonal_", DELTA_ORTHOGONAL_HELPER))
+    if by_name:
+        out.append(("init_layer_", INIT_BY_NAME_HELPER))
+    return out
 
 
 def init_call(layer: str, method: str, scale: float | None) -> str:

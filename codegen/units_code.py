@@ -31,6 +31,7 @@ from graph.problems import ERROR
 from graph.unit_values import freeze, plain, symbol
 
 from .errors import CodegenError
+from .inits import HELPER_NAMES as INIT_HELPER_NAMES
 from .module_code import ModuleParts, class_lines, module_parts
 
 _SIZE_NAMES = {2: {1: "in_features"}, 3: {1: "in_channels", 2: "in_features"},
@@ -80,7 +81,7 @@ class UnitClasses:
         self.copy = graph.copy()
         self.configs: dict[str, dict] = {}
         self._collect(graph, an.results)
-        ns = Namespace(set(helpers) | {"init_weights_", "delta_orthogonal_"})
+        ns = Namespace(set(helpers) | set(INIT_HELPER_NAMES))
         self.class_names = {name: ns.add(name) for name in self._order()}
         self.classes: dict[str, _Class] = {}
         for name in self.class_names:
@@ -161,7 +162,12 @@ class UnitClasses:
         used = " ".join(parts.init_lines + parts.init_calls)
         cls.sizes = [(arg, port, dim) for (port, dim), arg in names.items()
                      if re.search(rf"\b{arg}\b", used)]
+        args = [a for a, _, _ in cls.sizes] + cls.extra + list(unit.params)
         self._forward_arguments(parts, set(unit.params) | {a for a, _, _ in cls.sizes})
+        # _init_weights is a method of its own: the arguments it uses are passed on
+        in_init = {t.string for line in parts.init_calls
+                   for t in _argument_uses(line, set(args))}
+        parts.init_args = [a for a in args if a in in_init]
         cls.parts = parts
         return cls
 
@@ -255,14 +261,17 @@ def _tokens(line: str):
         return []
 
 
-def _rename(line: str, names: set[str]) -> str:
-    spots = []
+def _argument_uses(line: str, names: set[str]) -> list:
+    """The tokens of ``line`` that read one of ``names`` (not an attribute, not a keyword)."""
     toks = _tokens(line)
-    for i, t in enumerate(toks):
-        if t.type == tokenize.NAME and t.string in names and \
-                not (i and toks[i - 1].string == ".") and \
-                not (i + 1 < len(toks) and toks[i + 1].string == "=" and _in_call(toks, i)):
-            spots.append(t)
+    return [t for i, t in enumerate(toks)
+            if t.type == tokenize.NAME and t.string in names and
+            not (i and toks[i - 1].string == ".") and
+            not (i + 1 < len(toks) and toks[i + 1].string == "=" and _in_call(toks, i))]
+
+
+def _rename(line: str, names: set[str]) -> str:
+    spots = _argument_uses(line, names)
     for t in reversed(spots):
         line = line[:t.start[1]] + f"self.{t.string}" + line[t.end[1]:]
     return line

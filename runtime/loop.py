@@ -109,6 +109,9 @@ class TrainLoop:
         self.notes = notes
         self.report_every = report_every
         self.grad_norms = GradNorms(session.model, session.setup.code.attrs)
+        # messages name a unit's inner layers by their state-dict names too
+        self.labels = {**session.setup.labels,
+                       **{k: d["label"] for k, d in self.grad_norms.inner.items()}}
         self.saved_epoch: int | None = None  # the epoch last.pt holds, once written here
         self.checkpoints: dict[str, str] = {}
 
@@ -129,8 +132,10 @@ class TrainLoop:
                 "batch_size": c.batch_size, "train_samples": len(s.X),
                 "val_samples": len(s.Xv), "dataset": s.dataset.name,
                 "class_names": named.class_names, "num_classes": named.num_classes,
-                "nodes": {nid: {"name": s.names[nid], "label": s.labels[nid]}
-                          for nid in s.code.attrs},
+                # with the inner layers of unit instances whose gradient norms are
+                # measured one by one (body.3.conv), so each view shows their names
+                "nodes": {**{nid: {"name": s.names[nid], "label": s.labels[nid]}
+                             for nid in s.code.attrs}, **self.grad_norms.inner},
                 "monitor": st.monitor, "notes": list(self.notes), "history": list(st.history),
                 "start_step": st.step,
                 "params": sum(p.numel() for p in S.model.parameters()),
@@ -176,7 +181,7 @@ class TrainLoop:
                         ckpts["best"] = self._save("best.pt", False)
                     ckpts["last"] = self._save("last.pt", False)
                     self.saved_epoch = st.epoch
-                found = [f.to_json() for f in diagnose(st.history, s.labels)]
+                found = [f.to_json() for f in diagnose(st.history, self.labels)]
                 self.emit("on_epoch_end", {**row, "confusion": val.get("confusion"),
                                            "epochs": c.epochs, "best": dict(st.best),
                                            "diagnosis": found, "samples": self._samples()})
@@ -198,7 +203,7 @@ class TrainLoop:
             metrics.update({k: v for k, v in partial.items()
                             if k != "partial" and v is not None})
         conf = last_val.get("confusion")
-        found = diagnose(st.history, s.labels)
+        found = diagnose(st.history, self.labels)
         result = RunResult(stopped=stopped, epochs=st.epoch, task=s.task, device=str(S.device),
                            metrics=metrics, history=list(st.history),
                            step_losses=list(st.step_losses), confusion=conf,

@@ -189,6 +189,15 @@ class GradNorms:
     """Gradient L2 norm per graph node; a unit instance is measured per inner
     layer (keys ``<node id>.<module path>``, in forward order).
 
+    Attributes:
+        nodes: the keys, in forward order.
+        inner: key → ``{"name", "label"}`` of each inner layer of a unit
+            instance: its name is its state-dict prefix (``body.3.conv``: the
+            instance's name, as on the canvas and in the code, then the module
+            path), its label for messages the same.  The engine sends them
+            with the nodes' own names, so every view of the norms (plots, run
+            files, metrics.csv, diagnosis) shows that name.
+
     Args:
         model: the model (not a compiled wrapper).
         attrs: node id → attribute name of the node's layer.
@@ -196,6 +205,7 @@ class GradNorms:
 
     def __init__(self, model: nn.Module, attrs: dict[str, str]):
         self.nodes: list[str] = []
+        self.inner: dict[str, dict[str, str]] = {}
         self.params: list[nn.Parameter] = []
         self.owner: list[int] = []
         for nid, attr in attrs.items():
@@ -206,6 +216,9 @@ class GradNorms:
                 ps = [p for p in layer.parameters(recurse=deep) if p.requires_grad]
                 if ps:
                     self.nodes.append(key)
+                    if key != nid:
+                        name = attr + key[len(nid):]
+                        self.inner[key] = {"name": name, "label": name}
                     self.params.extend(ps)
                     self.owner.extend([len(self.nodes) - 1] * len(ps))
         self._index = None

@@ -109,7 +109,10 @@ class RunStart(_Payload):
         start_epoch: epochs already done (a resumed run), else 0.
         steps_per_epoch: optimizer batches per epoch.
         batch_size: samples per batch.
-        nodes: node id → ``{"name", "label"}`` of every node with a layer module.
+        nodes: node id → ``{"name", "label"}`` of every node with a layer module,
+            and of each inner layer of a unit instance whose gradient norm is
+            measured on its own (key ``<node id>.<module path>``, name
+            ``<instance name>.<module path>`` as in the state dict).
         notes: remarks for the user (weights loaded, settings adjusted).
         monitor: the metric early stopping and ``best.pt`` watch.
         history: the epochs a resumed run already has (history rows).

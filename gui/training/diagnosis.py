@@ -4,13 +4,19 @@ Findings come from :mod:`runtime.diagnose` (objects with ``kind``,
 ``message``, ``suggestion`` and optionally ``node`` and ``severity``) or as
 dicts with the same keys; the panel only displays them.  Everything shown is
 HTML-escaped: node names are user text.
+
+A sequence-to-sequence run's greedy decodes sit beside the findings, as a
+small monospace table (input, target, prediction; a wrong token in red), so
+that the panel grows by the table's few lines rather than by a list under
+the findings; :attr:`DiagnosisPanel.content_changed` lets the view fit the
+panel's height to them (:meth:`DiagnosisPanel.content_height`).
 """
 
 from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import QEvent
+from PySide6.QtCore import QEvent, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QTextBrowser
 
@@ -23,12 +29,43 @@ _ICONS = {"error": "⛔", "warning": "⚠", "info": "ℹ"}
 _COLORS = {"error": theme.SERIES[2], "warning": theme.SERIES[1], "info": theme.SERIES[0]}
 
 
-def _tokens(ids, names) -> str:
-    """Token ids as text: each one's class name where the run has names for all."""
+def _names(ids, names) -> list[str]:
+    """Token ids as texts: their class names where the run has names for all."""
     ids = list(ids)
     if names and all(isinstance(i, int) and 0 <= i < len(names) for i in ids):
-        return " ".join(str(names[i]) for i in ids)
-    return " ".join(str(i) for i in ids)
+        return [str(names[i]) for i in ids]
+    return [str(i) for i in ids]
+
+
+def _tokens(ids, names) -> str:
+    """Token ids as text: each one's class name where the run has names for all."""
+    return " ".join(_names(ids, names))
+
+
+def sample_table_html(samples, class_names, good: str, bad: str) -> str:
+    """Greedy decodes as a monospace table with a header: input, target and
+    prediction in aligned columns, each wrong predicted token and the mark
+    of a wrong sample in ``bad``, a right sample's mark in ``good``."""
+    rows = []
+    for s in samples or ():
+        target = list(s.get("target", ()))
+        pred = list(s.get("prediction", ()))
+        rows.append((" ".join(_names(s.get("input", ()), class_names)),
+                     " ".join(_names(target, class_names)),
+                     [(t, i >= len(target) or pred[i] != target[i])
+                      for i, t in enumerate(_names(pred, class_names))],
+                     bool(s.get("correct"))))
+    w_in = max([len("input")] + [len(r[0]) for r in rows])
+    w_tgt = max([len("target")] + [len(r[1]) for r in rows])
+    lines = [html.escape(f"{'input'.ljust(w_in)}  {'target'.ljust(w_tgt)}  predicted")]
+    for inp, tgt, pred, right in rows:
+        tokens = " ".join(f"<span style='color:{bad}'>{html.escape(t)}</span>" if wrong
+                          else html.escape(t) for t, wrong in pred)
+        mark = f"<span style='color:{good}'>✓</span>" if right else \
+            f"<span style='color:{bad}'>✗</span>"
+        lines.append(f"{html.escape(inp.ljust(w_in))}  {html.escape(tgt.ljust(w_tgt))}  "
+                     f"{tokens} {mark}")
+    return "<pre style='margin:0; font-family:monospace'>" + "<br>".join(lines) + "</pre>"
 
 
 def sample_lines(samples, class_names=None) -> list[str]:
@@ -69,7 +106,13 @@ def finding_text(finding) -> str:
 
 
 class DiagnosisPanel(QTextBrowser):
-    """Read-only list of findings, the most severe first."""
+    """Read-only list of findings, the most severe first.
+
+    Signals:
+        content_changed: what the panel shows changed (its height to fit may too).
+    """
+
+    content_changed = Signal()
 
     #: Before any run: what is checked, and when.
     EMPTY = ("The curves are checked after each epoch: under- and over-fitting, vanishing "
@@ -85,6 +128,8 @@ class DiagnosisPanel(QTextBrowser):
         #: A seq2seq run's greedy decodes after the last epoch (lines), or [].
         self.samples: list[str] = []
         self.samples_header = ""
+        self._samples_data: list = []
+        self._class_names = None
         self.empty_text = self.EMPTY
         self.set_findings([])
 
@@ -103,6 +148,7 @@ class DiagnosisPanel(QTextBrowser):
             class_names: the target's class names, to show tokens by name.
         """
         self.samples = sample_lines(samples, class_names)
+        self._samples_data, self._class_names = list(samples or ()), class_names
         right = sum(1 for s in samples or () if s.get("correct"))
         self.samples_header = (f"Samples after epoch {epoch} (greedy decoding, "
                                f"{right}/{len(self.samples)} right):") if self.samples else ""
@@ -130,7 +176,7 @@ class DiagnosisPanel(QTextBrowser):
         self.header = header
         self.empty_text = self.EMPTY if empty is None else empty
         if not self.findings:
-            self.setHtml(f"<p>{html.escape(self.empty_text)}</p>" + self._samples_html())
+            self._show(f"<p>{html.escape(self.empty_text)}</p>")
             return
         text = self.palette().color(self.foregroundRole())
         rows = []
@@ -147,19 +193,29 @@ class DiagnosisPanel(QTextBrowser):
                         f"{_ICONS[sev]} {sev}</span> {where}{msg}{advice}</p>")
         top = f"<p style='margin:2px 0 4px 0'><i>{html.escape(self.header)}</i></p>" \
             if self.header else ""
-        self.setHtml(top + "".join(rows) + self._samples_html())
+        self._show(top + "".join(rows))
+
+    def _show(self, findings: str) -> None:
+        """The findings' HTML, with the samples' table beside them where there are samples."""
+        if self.samples:
+            # the samples' column as narrow as its lines (1%), the findings wrap in the rest
+            findings = ("<table width='100%' cellspacing='0' cellpadding='0'><tr>"
+                        f"<td valign='top'>{findings}</td>"
+                        "<td valign='top' width='1%' style='padding-left:12px'>"
+                        f"{self._samples_html()}</td></tr></table>")
+        self.setHtml(findings)
+        self.content_changed.emit()
 
     def _samples_html(self) -> str:
-        if not self.samples:
-            return ""
         good, bad = QColor(theme.SERIES[0]).name(), QColor(theme.SERIES[2]).name()
-        rows = []
-        for line in self.samples:
-            body, mark = line[:-1], line[-1]
-            color = good if mark == "✓" else bad
-            rows.append(f"{html.escape(body)}<span style='color:{color}'>{mark}</span>")
-        return (f"<p style='margin:6px 0 2px 0'><i>{html.escape(self.samples_header)}</i></p>"
-                f"<pre style='margin:0; font-family:monospace'>{'<br>'.join(rows)}</pre>")
+        return (f"<p style='margin:2px 0 2px 0'><i>{html.escape(self.samples_header)}</i></p>"
+                + sample_table_html(self._samples_data, self._class_names, good, bad))
+
+    def content_height(self) -> int:
+        """The height that shows everything without scrolling, at the panel's width."""
+        doc = self.document()
+        doc.setTextWidth(self.viewport().width())
+        return int(doc.size().height()) + 2 * self.frameWidth() + 2
 
     def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().changeEvent(event)

@@ -40,6 +40,7 @@ from .settings_data import (FILE_KINDS, LOSSES, MOMENTUM, OPTIMIZERS, SCHEDULES,
 from .settings_fields import FloatEdit, obj, state
 from .settings_loss import (LOSS_FIELDS, BoundedSpin, ClassWeights, OptionalIntEdit,
                             class_names, effective_loss, reductions, set_loss_options, takes)
+from .settings_outputs import OutputLosses, output_rows, write_output_losses
 from .settings_values import KEYS_OF, field_of, keep_untouched, shown_values
 
 _DEFAULT = "(default)"
@@ -98,6 +99,8 @@ class TrainingSettings(QWidget):
         self.ignore_index = OptionalIntEdit("ignore index")
         self.ignore_index.setToolTip("A target class index that takes no loss (e.g. padding)")
         self.class_weights = ClassWeights()
+        # several Outputs: a row per Output (its loss and weight) instead of one loss
+        self.output_losses = OutputLosses()
         self.optimizer = self._combo(list(OPTIMIZERS))
         self.lr = FloatEdit("learning rate")
         self.momentum = FloatEdit("momentum")
@@ -133,6 +136,7 @@ class TrainingSettings(QWidget):
         self.error.setStyleSheet("color: #d22;")
         rows = (("Dataset", self.dataset), ("Target", self.target),
                 ("Validation", self.val_fraction), ("Task", self.task), ("Loss", self.loss),
+                ("Losses", self.output_losses),
                 ("Label smoothing", self.label_smoothing), ("Reduction", self.reduction),
                 ("Ignore index", self.ignore_index), ("Class weights", self.class_weights),
                 ("Optimizer", self.optimizer), ("Learning rate", self.lr),
@@ -162,6 +166,7 @@ class TrainingSettings(QWidget):
             edit.editingFinished.connect(self.commit)
         self.label_smoothing.valueChanged.connect(self.commit)
         self.class_weights.edited.connect(self.commit)
+        self.output_losses.edited.connect(self._output_losses_edited)
         for spin in (self.epochs, self.batch_size, self.accum, self.patience, self.seed):
             spin.valueChanged.connect(self.commit)
         self.amp.toggled.connect(self.commit)
@@ -238,6 +243,7 @@ class TrainingSettings(QWidget):
             self.task.setCurrentText(v["task"] or _DEFAULT)
             self.loss.setCurrentText(v["loss"] or _DEFAULT)
             self._load_loss_options(t, v)
+            per = self._load_output_losses(t, problems)
             self._load_augment(t, problems)
             self.optimizer.setCurrentText(v["optimizer"])
             self.lr.set_value(v["lr"])
@@ -260,9 +266,8 @@ class TrainingSettings(QWidget):
             self.device.setCurrentText(v["device"])
         finally:
             self._loading = False
-        if per_output(t.get("loss")) and "loss" not in marks:
-            marks["loss"] = ["one loss per Output (set in the project file); choosing a loss "
-                             "here replaces them"]
+        if per and "loss" not in marks:
+            marks["loss"] = ["one loss per Output: each Output's row under Losses sets its own"]
         self._mark(marks)
         self._section_errors = [p.message for p in problems if p.severity == ERROR]
         self._show_errors()
@@ -474,6 +479,39 @@ class TrainingSettings(QWidget):
             "class_weights": read(self.class_weights.value, old.get("weight")),
         }
         set_loss_options(t, loss, values)
+
+    # ------------------------------------------------------------ one loss per Output
+    def _outputs(self) -> list[tuple[str, str]]:
+        return [(n.id, n.name) for n in self.doc.graph.ends("output")]
+
+    def _load_output_losses(self, t: dict, problems) -> bool:
+        """Show a row per Output where the network has several (or the file a loss
+        per Output id), in place of the one loss and its settings; whether it does."""
+        outputs = self._outputs()
+        per = len(outputs) > 1 or per_output(t.get("loss"), [oid for oid, _ in outputs])
+        self.form.setRowVisible(self.output_losses, per)
+        self.form.setRowVisible(self.loss, not per)
+        if not per:
+            return False
+        for field in LOSS_FIELDS:  # each Output's own settings stay in the file as they are
+            self.form.setRowVisible(getattr(self, field), False)
+        marks: dict[str, list[str]] = {}
+        for p in problems:
+            parts = str(p.location or "").split(".")
+            if len(parts) > 2 and parts[:2] in (["training", "loss"],
+                                                ["training", "loss_weights"]):
+                marks.setdefault(parts[2], []).append(p.message)
+        self.output_losses.load(output_rows(t, outputs), marks)
+        return True
+
+    def _output_losses_edited(self) -> None:
+        """A row's loss or weight changed: one undo step with the new ``loss``
+        and ``loss_weights``."""
+        if self._loading or self.doc is None:
+            return
+        t = self.training()
+        write_output_losses(t, self.output_losses.shown(), self.output_losses.rows())
+        self.push(t, "Change output losses")
 
     # ------------------------------------------------------------ augmentation
     def _load_augment(self, t: dict, problems) -> None:

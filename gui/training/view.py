@@ -28,6 +28,11 @@ class TrainingView(QWidget):
         task: ``"classification"`` or ``"regression"``.
     """
 
+    #: The diagnosis's height without samples (two lines; more scrolls).
+    DIAGNOSIS_HEIGHT = 40
+    #: The most of the view's height the diagnosis takes to show decoded samples.
+    DIAGNOSIS_SHARE = 0.4
+
     def __init__(self, parent: QWidget | None = None, task: str = "classification"):
         super().__init__(parent)
         self._map = False  # a 2-D classification run sent its data points
@@ -39,8 +44,9 @@ class TrainingView(QWidget):
         self.diagnosis = DiagnosisPanel()
         self.progress = QLabel(" ")
         self.progress.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        # two lines of findings (it scrolls): the plots get the height at 1280×800
-        self.diagnosis.setMinimumHeight(40)
+        # two lines of findings (it scrolls): the plots get the height at 1280×800;
+        # a seq2seq run's decoded samples make it grow to show them (_fit_diagnosis)
+        self.diagnosis.setMinimumHeight(self.DIAGNOSIS_HEIGHT)
 
         confusion = QSplitter(Qt.Orientation.Horizontal)
         confusion.addWidget(self.confusion)
@@ -66,15 +72,49 @@ class TrainingView(QWidget):
         self.tabs.currentChanged.connect(
             lambda i: self.plots.toolbar.setVisible(self.tabs.widget(i) is self.plots))
 
-        split = QSplitter(Qt.Orientation.Vertical)
+        split = self.split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.tabs)
         split.addWidget(self.diagnosis)
         split.setStretchFactor(0, 5)
         split.setStretchFactor(1, 1)
+        # a height the user dragged to is theirs: the panel no longer fits itself
+        self._user_sized = False
+        self._height_before: int | None = None  # the diagnosis's height before samples
+        split.splitterMoved.connect(self._user_moved)
+        self.diagnosis.content_changed.connect(self._fit_diagnosis)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(split, 1)
         self.set_task(task)
+
+    def _user_moved(self, *_args) -> None:
+        self._user_sized = True
+
+    def _fit_diagnosis(self) -> None:
+        """Give the diagnosis the height its decoded samples need (at most
+        :attr:`DIAGNOSIS_SHARE` of the view), and the height it had before
+        once there are none."""
+        if self._user_sized:
+            return
+        sizes = self.split.sizes()
+        total = sum(sizes)
+        if total <= 0:
+            return
+        if not self.diagnosis.samples:
+            if self._height_before is not None:
+                before, self._height_before = self._height_before, None
+                self.split.setSizes([total - before, before])
+            return
+        want = max(self.DIAGNOSIS_HEIGHT, min(self.diagnosis.content_height(),
+                                              int(total * self.DIAGNOSIS_SHARE)))
+        if sizes[1] != want:
+            if self._height_before is None:
+                self._height_before = sizes[1]
+            self.split.setSizes([total - want, want])
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        self._fit_diagnosis()  # a new width wraps the text anew
 
     def set_task(self, task: str) -> None:
         """Switch the metric panel; the confusion tab is for classification only
