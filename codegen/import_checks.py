@@ -82,6 +82,40 @@ def source_line(node) -> str:
     return f"{where}  {code}" if code else where
 
 
+def return_line(module) -> str:
+    """``model.py:42  return out, h`` for the last ``return`` of a module's
+    ``forward``, or "" when its source cannot be read.
+
+    fx records no stack trace for the output node (the tracer makes it after
+    ``forward`` has returned), so a refusal of a returned value names the
+    return statement itself.
+    """
+    import ast
+    import inspect
+    import textwrap
+
+    forward = getattr(type(module), "forward", None)
+    try:
+        file = inspect.getsourcefile(forward)
+        lines, start = inspect.getsourcelines(forward)
+        tree = ast.parse(textwrap.dedent("".join(lines)))
+    except (OSError, TypeError, SyntaxError):
+        return ""
+    func = tree.body[0] if tree.body else None
+    found = [n for n in ast.walk(func) if isinstance(n, ast.Return)] if func else []
+    # a return inside a nested function is that function's, not forward's
+    nested = {id(r) for f in ast.walk(func) if f is not func and isinstance(
+        f, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)) for r in ast.walk(f)} \
+        if func else set()
+    found = [r for r in found if id(r) not in nested]
+    if not file or not found:
+        return ""
+    line = start + max(r.lineno for r in found) - 1
+    code = linecache.getline(file, line).strip()
+    where = f"{Path(file).name}:{line}"
+    return f"{where}  {code}" if code else where
+
+
 #: What fx's refusals of Python control flow on a traced value mean, said plainly.
 _TRACE_HINTS = {
     "Proxy object cannot be iterated": "a loop over a tensor or its size (x.size()[1:]) "
@@ -133,8 +167,11 @@ class Problems(list):
         self.node = None
         self.lines: list[str] = []
 
-    def append(self, reason: str) -> None:  # noqa: D102  (list.append, with a place)
-        where = source_line(self.node) if self.node is not None else ""
+    def append(self, reason: str, where: str | None = None) -> None:
+        """Add a reason, kept with ``where`` (a source line), or else with the
+        source line of :attr:`node`."""
+        if where is None:
+            where = source_line(self.node) if self.node is not None else ""
         line = f"{where}  — {reason}" if where else reason
         if line not in self.lines:
             self.lines.append(line)

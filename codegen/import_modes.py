@@ -25,6 +25,8 @@ The tracer tags every fx node with the grad mode it was made in
 
 from __future__ import annotations
 
+from . import import_training
+
 GRAD = "grad"
 
 
@@ -35,11 +37,11 @@ def record_grad_mode(node) -> None:
     node.meta[GRAD] = torch.is_grad_enabled()
 
 
-def _calls(graph) -> list:
-    return [n for n in graph.nodes if n.op not in ("placeholder", "output")]
+def _calls(graph, skip=frozenset()) -> list:
+    return [n for n in graph.nodes if n.op not in ("placeholder", "output") and n not in skip]
 
 
-def mode_difference(trace, module, other_mode_trace):
+def mode_difference(trace, module, other_mode_trace, skip=frozenset()):
     """The first fx node of ``trace`` (or of the other mode's trace) where the
     two traces part, or None when both call the same operations in order.
 
@@ -47,11 +49,13 @@ def mode_difference(trace, module, other_mode_trace):
         trace: the fx graph traced in the model's current mode.
         module: the model (for the modes' names in the message).
         other_mode_trace: the fx graph traced in the other mode.
+        skip: nodes of either trace left out of the comparison (what a
+            block computes only while training: :mod:`codegen.import_training`).
 
     Returns:
         ``(node, reason)`` or None.
     """
-    mine, other = _calls(trace), _calls(other_mode_trace)
+    mine, other = _calls(trace, skip), _calls(other_mode_trace, skip)
     for k in range(max(len(mine), len(other))):
         a = mine[k] if k < len(mine) else None
         b = other[k] if k < len(other) else None
@@ -62,7 +66,9 @@ def mode_difference(trace, module, other_mode_trace):
         node = train_node if train_node is not None else (b if training else a)
         reason = ("forward computes something else in training than in evaluation "
                   "(it reads self.training here); a block follows the mode only as "
-                  "Dropout and BatchNorm do")
+                  "Dropout and BatchNorm do, and as "
+                  f"{', '.join(sorted({p.spec.type for p in import_training.patterns()}))} "
+                  "adds noise")
         return node, reason
     return None
 

@@ -35,7 +35,7 @@ from __future__ import annotations
 import operator
 from dataclasses import dataclass, field
 
-from .import_checks import module_spec
+from .import_checks import module_spec, return_line, source_line
 
 #: Calls that give back the value they are given, layout and all.
 _SAME = ("contiguous", "clone", "detach")
@@ -395,7 +395,11 @@ def outputs(b, n) -> None:
     walk(n.args[0])
     for i, (v, (tag, ref)) in enumerate(flat):
         if tag not in ("T", "S"):
-            b.bad.append(f"output {v} is not a tensor of a block")
+            # the output node has no line of its own: the line that made the
+            # value, else forward's return statement
+            where = source_line(v) if hasattr(v, "op") else ""
+            b.bad.append(f"output {v} is not a tensor of a block",
+                         where=where or return_line(b.root))
             continue
         if tag == "S":
             b.states.outputs.add(i)

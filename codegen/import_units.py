@@ -115,6 +115,20 @@ def matching_state(target, source) -> dict:
     return out
 
 
+def _wholly_frozen(module) -> bool:
+    """Whether a module has weights and none of them is trained."""
+    params = list(module.parameters())
+    return bool(params) and not any(p.requires_grad for p in params)
+
+
+def _one_training_form(graph) -> bool:
+    """Whether a submodule's import is one block that only acts while training
+    (``BlockSpec.training_forms``: a hand-written Gaussian noise layer): such a
+    class does what the block does, so it becomes the block, not a unit of one."""
+    inner = [n for n in graph.nodes.values() if n.type not in ("Input", "Output")]
+    return len(inner) == 1 and bool(inner[0].spec.training_forms)
+
+
 def _keys_match(graph, sub) -> bool:
     from .compile import instantiate
     from .source import generate
@@ -164,9 +178,14 @@ class Plan:
                 g = importer(sub, sub_shapes, got[0][1])
             except CodegenError:
                 continue
+            if _one_training_form(g):
+                continue  # a noise layer of the user's: traced into, it is the block
             if len(g.ends("output")) == 1 and _keys_match(g, sub):
                 self.graphs[path] = g
         self.ids = {id(root.get_submodule(p)): p for p in self.graphs}
+        #: submodules whose weights are all frozen: a frozen instance (it freezes
+        #: the whole unit), so the unit itself holds no frozen flag of theirs
+        self.frozen = {p for p in self.graphs if _wholly_frozen(root.get_submodule(p))}
         self.unit_of: dict[str, str] = {}  # path → unit name
         self.args: dict[str, dict] = {}  # path → instance parameters
         self.defs: dict[str, dict] = {}  # unit name → definition in file form
@@ -189,7 +208,13 @@ class Plan:
             docs[path] = doc
             for name, unit in doc.get("units", {}).items():
                 self.nested.setdefault(name, unit)
-            shape = json.dumps([[(n["id"], n["type"], n["name"], n.get("repeat", 1))
+            if path in self.frozen:
+                for node in doc["nodes"]:
+                    node.pop("frozen", None)
+            # which layers are frozen is part of the structure: a unit shared by
+            # a frozen and a trained instance would freeze both or neither
+            shape = json.dumps([[(n["id"], n["type"], n["name"], n.get("repeat", 1),
+                                  n.get("frozen", False))
                                  for n in doc["nodes"]], doc["edges"]], sort_keys=True)
             groups = by_class.setdefault(type(self.root.get_submodule(path)), {})
             groups.setdefault(shape, []).append(path)
@@ -298,6 +323,8 @@ class Plan:
             edges.append((t, port))
         name = parent.replace(".", "_") if seq else path.replace(".", "_")
         nid = b.add(unit, dict(self.args[path]), edges, name=name)
+        if path in self.frozen:
+            b.g.set_frozen(nid, True)
         if seq:
             b.g.set_repeat(nid, seq)
             self.chains[parent] = (n, nid)
@@ -322,6 +349,8 @@ class Plan:
         if None in units or len(units) != 1 or any(self.args[p] != self.args[paths[0]]
                                                    for p in paths):
             return 0
+        if len({p in self.frozen for p in paths}) != 1:
+            return 0  # copies frozen and not: one instance cannot say it
         return len(seq)
 
 

@@ -79,5 +79,7 @@ register(
         rule=same_shape,
         emit=lambda ctx: module(call("GaussianNoise", std=ctx.p.std, defaults={"std": 0.1}),
                                 helpers=("GaussianNoise",)),
+        # the helper's forward: the same draw (randn_like) and the same sum
+        training_forms=("input + torch.randn_like(input) * std",),
     ),
 )
