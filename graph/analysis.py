@@ -13,64 +13,31 @@ removed) also redo the graph-wide checks (cycles, missing Input/Output,
 nodes that reach no Output), which are linear in the graph's size.
 
 The :class:`Analyzer` subscribes to a :class:`~graph.graph.Graph`'s events and
-does its work lazily, in :meth:`Analyzer.refresh`.
+does its work lazily, in :meth:`Analyzer.refresh`.  One node's analysis is
+:mod:`graph.node_analysis`'s, the visiting order :mod:`graph.topo_order`'s,
+the graph-wide checks :mod:`graph.checks`'s.
 """
 
 from __future__ import annotations
 
-import difflib
-import functools
 import gc
 import heapq
-from collections import deque
-from dataclasses import dataclass, field
-from types import MappingProxyType
-from typing import Any, Iterable, Mapping, Sequence
-
-import networkx as nx
+from typing import Any, Iterable, Mapping
 
 from . import checks, training_check, units
-from .blocks import FLOAT, INT, TT, Ctx, P
-from .blocks.base import init_problem
+from .blocks import TT
 from .dataset_checks import dataset_problems
 from .graph import Edge, Graph, Node
-from .problems import ERROR, WARNING, Code, ParamError, Problem, ShapeError
-from .unit_values import bind, param_refs, plain, rewrap
+from .node_analysis import SATURATING_LIMIT, NodeAnalyser, NodeResult
+from .problems import ERROR, Problem
+from .topo_order import order_with_cycles
+
+__all__ = ["STRICT", "SATURATING_LIMIT", "NodeResult", "Analyzer", "analyze", "shape_json",
+           "problem_counts"]
 
 #: Re-raise unexpected exceptions from shape rules (set by the test suite so a
 #: bug in a rule fails loudly); in the application they become problems.
 STRICT = False
-
-#: Sigmoid/tanh layers in a row (without normalisation) before we warn.
-SATURATING_LIMIT = 6
-
-
-#: Shared, read-only stand-ins for a node result's empty parts: a big graph's
-#: analysis makes one result per node, and most have no problems.
-_NONE: tuple = ()
-_EMPTY: Mapping[str, Any] = MappingProxyType({})
-
-
-@dataclass(slots=True)
-class NodeResult:
-    """What analysis knows about one node (read-only for callers)."""
-
-    outs: dict[str, TT] | None = None
-    problems: Sequence[Problem] = _NONE
-    params: P | None = None
-    inferred: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
-    n_params: int = 0
-    flops: int = 0
-    activations: int = 0
-    ins: Mapping[str, list[TT]] = field(default_factory=lambda: _EMPTY)
-    saturating_depth: int = 0
-    #: of a unit instance: its inner nodes' results by dotted id relative to
-    #: it (``c1``, ``0.c1`` in a repeated one, ``b.c1`` in a nested one)
-    inner: Mapping[str, "NodeResult"] = field(default_factory=lambda: _EMPTY)
-
-    @property
-    def ok(self) -> bool:
-        return self.outs is not None
 
 
 class Analyzer:
@@ -102,15 +69,13 @@ class Analyzer:
                  dataset=None):
         self.graph = graph
         self.dataset = dataset
-        #: seeds and bindings hold :class:`graph.units.Sym` values that name
-        #: their source (codegen of a unit's class): kept out of shared caches
-        self._symbolic = symbolic
+        #: the Inputs' tensor types of a unit's inner network (None: a project's)
         self._seeds = seeds
-        self._bindings = bindings
         self.training = training or {}
         self.dataset_samples = dataset_samples
         self.memory = checks.machine_memory() if memory == "machine" else memory
         self.results: dict[str, NodeResult] = {}
+        self._nodes = NodeAnalyser(graph, self.results, seeds, bindings, symbolic)
         #: ids of the nodes whose result has problems (so listing them does
         #: not walk every node of a big, mostly valid graph)
         self._flagged: set[str] = set()
@@ -222,39 +187,8 @@ class Analyzer:
         return self
 
     def _restructure(self) -> None:
-        # Kahn's algorithm over the graph's own adjacency (sources taken in
-        # insertion order, so the order is deterministic); nodes left over sit
-        # on or behind a cycle, and networkx finds which are on one.
         g = self.graph
-        ins, outs = g.adjacency()
-        indeg = {nid: len(edges) for nid, edges in ins.items()}  # in node order
-        ready = deque(nid for nid, k in indeg.items() if not k)
-        order: list[str] = []
-        index: dict[str, int] = {}
-        while ready:
-            nid = ready.popleft()
-            index[nid] = len(order)
-            order.append(nid)
-            for e in outs[nid]:
-                t = e.target
-                k = indeg[t] - 1
-                indeg[t] = k
-                if not k:
-                    ready.append(t)
-        cyclic: set[str] = set()
-        if len(order) < len(g.nodes):
-            nxg = g.nx_graph()
-            rest = nxg.subgraph(nid for nid in g.nodes if indeg[nid] > 0)
-            for comp in nx.strongly_connected_components(rest):
-                if len(comp) > 1:
-                    cyclic |= comp
-            cyclic |= {u for u, v in nx.selfloop_edges(rest)}
-            # Behind a cycle: order the rest as if the cycle's edges were cut.
-            sub = rest.subgraph(n for n in rest if n not in cyclic)
-            rank = {nid: i for i, nid in enumerate(g.nodes)}
-            order += list(nx.lexicographical_topological_sort(sub, key=rank.__getitem__))
-            order += sorted(cyclic, key=rank.__getitem__)
-            index = {nid: i for i, nid in enumerate(order)}
+        order, index, cyclic = order_with_cycles(g)
         self._dirty |= cyclic ^ self._cyclic
         self._cyclic = cyclic
         self._order = order
@@ -306,181 +240,8 @@ class Analyzer:
 
     # --------------------------------------------------------------- one node
     def _analyse(self, node: Node) -> NodeResult:
-        res = NodeResult()
-        spec = node.spec
-        if spec is None:
-            _problem(res, node, Code.UNKNOWN_TYPE, f"unknown block type {node.type!r}")
-            return res
-        if node.id in self._cyclic:
-            _problem(res, node, Code.CYCLE, "is part of a cycle; data cannot flow in a loop — "
-                     "remove one of the edges that close it")
-            return res
-
-        if self._seeds is not None and node.id in self._seeds:
-            res.params = _default_params(spec)
-            seed = self._seeds[node.id]
-            res.outs = {"out": seed} if self._symbolic else _one_output("out", seed)
-            return res
-
-        # parameters: the spec's defaults, overridden by what the user set
-        # (nodes that set none share their spec's defaults: read-only)
-        given = node.params
-        wrapped = None
-        if self._bindings is not None and given:
-            given, wrapped = self._bind(node, given, res)
-        p = P(_defaults(spec)) if given else _default_params(spec)
-        bad = False
-        if given:
-            index = spec.param_index
-            for name, value in given.items():
-                prm = index.get(name)
-                if prm is None:
-                    bad = True
-                    if name in spec.inferred:
-                        _problem(res, node, Code.PARAM, f"{name} is inferred from the input "
-                                 "shape and must not be given; remove it")
-                    else:
-                        close = difflib.get_close_matches(name, list(index), n=1)
-                        hint = f"; did you mean {close[0]!r}?" if close else ""
-                        _problem(res, node, Code.UNKNOWN_PARAM, f"has no parameter {name!r}{hint}")
-                    continue
-                try:
-                    p[name] = prm.check(value)
-                except ParamError as exc:
-                    bad = True
-                    _problem(res, node, Code.PARAM, str(exc))
-        for prm in _required(spec):
-            if prm.name not in given:
-                bad = True
-                _problem(res, node, Code.PARAM, f"{prm.name} has no default; set {prm.name} "
-                         f"({prm.doc})")
-        if wrapped:
-            for name, value in wrapped.items():
-                if name in p:
-                    p[name] = rewrap(p[name], value)
-        if given and (why := init_problem(p)):
-            # an error, but shapes do not depend on it: inference goes on downstream
-            _problem(res, node, Code.PARAM, why)
-        res.params = p
-
-        # inputs
-        ins: dict[str, list[TT]] = {}
-        blocked = False
-        results = self.results
-        all_in = self.graph.in_edges(node.id)
-        single = len(spec.inputs) == 1
-        for port in spec.inputs:
-            edges = all_in if single else [e for e in all_in if e.target_port == port.name]
-            if not edges:
-                if not port.optional:
-                    what = "its input" if single else f"input {port.name!r}"
-                    _problem(res, node, Code.UNCONNECTED, f"{what} is not connected; connect a "
-                             "block's output to it", port=port.name)
-                    blocked = True
-                continue
-            if len(edges) > 1 and not port.variadic:
-                _problem(res, node, Code.EXTRA_EDGE, f"input {port.name!r} has {len(edges)} "
-                         "incoming edges but takes only one; remove the extra edges (use Add "
-                         "or Concat to combine tensors)", port=port.name)
-                blocked = True
-                continue
-            tts = []
-            for e in edges:
-                r = results.get(e.source)
-                if r is None or r.outs is None:
-                    blocked = True  # the problem is upstream and reported there
-                    break
-                tt = r.outs.get(e.source_port)
-                if tt is None:
-                    _problem(res, node, Code.BAD_EDGE, f"edge from "
-                             f"{self.graph.nodes[e.source].label()} uses unknown output port "
-                             f"{e.source_port!r}", port=port.name)
-                    blocked = True
-                    break
-                if port.dtype == "float" and tt.dtype != FLOAT:
-                    _problem(res, node, Code.DTYPE, f"expects float32 input but receives {tt} "
-                             f"of integer type {tt.dtype} (token ids?); put an Embedding before "
-                             "it, or set the Input's dtype to float32", port=port.name)
-                    blocked = True
-                elif port.dtype == "int" and tt.dtype != INT:
-                    _problem(res, node, Code.DTYPE, f"expects int64 token ids but receives {tt} "
-                             f"of type {tt.dtype}; set the Input's dtype to int64", port=port.name)
-                    blocked = True
-                tts.append(tt)
-            ins[port.name] = tts
-        if len(ins) == 1:
-            (only, got), = ins.items()
-            if len(got) == 1 and not self._symbolic:
-                ins = _one_input(only, got[0])  # shared by all nodes fed this type
-        res.ins = ins
-        if bad or blocked:
-            return res
-
-        # shape rule
-        ctx = Ctx(spec, p, ins)
-        try:
-            out = spec.rule(ctx)
-        except ShapeError as exc:
-            _problem(res, node, exc.code, exc.message, port=exc.port, fix=exc.fix)
-            _inner(spec, ctx, node, res)
-            return res
-        except Exception as exc:  # a bug in a rule must not take the editor down
-            if STRICT:
-                raise
-            _problem(res, node, Code.SIZE, f"could not work out the output shape ({exc})")
-            return res
-        outs = out if isinstance(out, dict) else {spec.outputs[0].name: out} \
-            if self._symbolic else _one_output(spec.outputs[0].name, out)
-        for tt in outs.values():
-            if any(type(d) is int and d <= 0 for d in tt.shape[1:]):
-                _problem(res, node, Code.ZERO_SIZE, f"its output size reaches {tt}, which is empty; "
-                        "use a smaller kernel or stride, more padding, or a larger input")
-                return res
-        ctx.outs = outs
-        res.outs = outs
-        res.inferred = ctx.inferred
-        _inner(spec, ctx, node, res)
-        try:
-            res.n_params = spec.count(ctx)
-            res.flops = spec.flops(ctx)
-            res.activations = spec.activations(ctx)
-        except Exception:
-            if STRICT:
-                raise
-        depth = 0
-        if spec.family != "normalization":
-            for e in self.graph.in_edges(node.id):
-                r = results.get(e.source)
-                if r is not None and r.saturating_depth > depth:
-                    depth = r.saturating_depth
-            if spec.saturating:
-                depth += 1
-                if depth == SATURATING_LIMIT + 1:
-                    _problem(res, node, Code.SATURATING, f"is the {depth}th sigmoid/tanh-like layer in a row "
-                            "without normalisation; gradients will vanish — use ReLU/GELU or "
-                            "add BatchNorm/LayerNorm", severity=WARNING)
-        res.saturating_depth = depth
-        return res
-
-    def _bind(self, node: Node, given: dict, res: NodeResult) -> tuple[dict, dict | None]:
-        """``given`` with each ``"$name"`` replaced by the unit parameter's
-        value, and (symbolic) the bound values that carry a name, by parameter."""
-        out = {}
-        wrapped = None
-        for name, value in given.items():
-            refs = param_refs(value)
-            for ref in refs:
-                if ref not in self._bindings:
-                    _problem(res, node, Code.PARAM, f"{name} refers to ${ref}, which is not a "
-                             "parameter of the unit")
-            if refs:
-                value = bind(value, self._bindings)
-                if self._symbolic:
-                    wrapped = wrapped or {}
-                    wrapped[name] = value
-                value = plain(value)  # what the parameter's check sees
-            out[name] = value
-        return out, wrapped
+        # STRICT is read at each call: the test suite sets it after import
+        return self._nodes.analyse(node, self._cyclic, STRICT)
 
     # --------------------------------------------------------------- global
     def _global_checks(self) -> None:
@@ -593,55 +354,6 @@ def _frozen_params(node: Node | None, res: NodeResult, inner: Mapping, prefix: s
             if r is not None:
                 total += _frozen_params(inner_node, r, inner, f"{copy}{inner_node.id}.")
     return total
-
-
-def _inner(spec, ctx: Ctx, node: Node, res: NodeResult) -> None:
-    """A unit instance's inner results, and its inner problems lifted to it
-    with dotted ids (a catalogue block has none)."""
-    hook = getattr(spec, "inner_results", None)
-    if hook is None:
-        return
-    res.inner, lifted = hook(ctx, node)
-    if lifted:
-        res.problems = list(res.problems) + lifted
-
-
-def _problem(res: NodeResult, node: Node, code: str, message: str, port: str | None = None,
-             severity: str = ERROR, fix: dict | None = None) -> None:
-    found = Problem(severity, code, node.id, f"{node.label()}: {message}", port, fix)
-    if res.problems:
-        res.problems.append(found)
-    else:
-        res.problems = [found]
-
-
-@functools.lru_cache(maxsize=None)
-def _defaults(spec) -> dict:
-    return {prm.name: prm.default for prm in spec.params if not prm.required}
-
-
-# Most nodes have one input and one output port, and many share a tensor type
-# (every layer of an MLP block sees N×64): their ``ins``/``outs`` mappings are
-# shared, read-only objects, which keeps a 10,000-node analysis small in memory
-# (and so as fast per node as a 1,000-node one).
-@functools.lru_cache(maxsize=4096)
-def _one_input(port: str, tt: TT) -> Mapping[str, list[TT]]:
-    return MappingProxyType({port: (tt,)})
-
-
-@functools.lru_cache(maxsize=4096)
-def _one_output(port: str, tt: TT) -> Mapping[str, TT]:
-    return MappingProxyType({port: tt})
-
-
-@functools.lru_cache(maxsize=None)
-def _default_params(spec) -> P:
-    return P(_defaults(spec))
-
-
-@functools.lru_cache(maxsize=None)
-def _required(spec) -> tuple:
-    return tuple(prm for prm in spec.params if prm.required)
 
 
 def analyze(graph: Graph, training: dict | None = None,

@@ -1,4 +1,4 @@
-"""The graph-wide checks of validation (the per-node ones are in :mod:`graph.analysis`).
+"""The graph-wide checks of validation (the per-node ones are in :mod:`graph.node_analysis`).
 
 * :func:`structural_problems`: no Input, no Output (an empty graph has both,
   with no node to attach them to), and nodes whose result reaches no Output;

@@ -38,27 +38,18 @@ from pathlib import Path
 import torch
 
 from .augment import EpochAugment
-from .checkpoint import save_checkpoint
 from .control import RunControl
 from .decode import epoch_samples
 from .diagnose import diagnose
-from .faults import (Fault, describe_error, exception_fault, is_oom, locate_nonfinite,
-                     oom_fault, weights_nonfinite)
 from .heads import heads_loss, validate
+from .loop_faults import FaultStop, LoopFaults
+from .loop_reports import Emit, StepReporter, named_head, run_start_info
+from .loop_saves import RunCheckpoints
 from .metrics import GradNorms, TrainMeter, per_class_accuracy
 from .result import RunResult
 from .session import Session
 
-#: Sends an event (a :class:`~runtime.engine.Callback` method name) and its payload.
-Emit = Callable[[str, object], None]
-
-
-class FaultStop(Exception):
-    """Raised inside the loop to end the run with a fault."""
-
-    def __init__(self, fault: Fault):
-        super().__init__(fault.message)
-        self.fault = fault
+__all__ = ["Emit", "FaultStop", "TrainLoop", "group_share"]
 
 
 def group_share(i: int, steps: int, accum: int, n: int, batch_size: int) -> float:
@@ -105,15 +96,16 @@ class TrainLoop:
         self.control = control
         self.emit = emit
         self.out_dir = out_dir
-        self.snapshot = snapshot
         self.notes = notes
         self.report_every = report_every
         self.grad_norms = GradNorms(session.model, session.setup.code.attrs)
         # messages name a unit's inner layers by their state-dict names too
         self.labels = {**session.setup.labels,
                        **{k: d["label"] for k, d in self.grad_norms.inner.items()}}
-        self.saved_epoch: int | None = None  # the epoch last.pt holds, once written here
-        self.checkpoints: dict[str, str] = {}
+        self.faults = LoopFaults(session)
+        self.reporter = StepReporter(session, emit, self.faults)
+        self.saves = RunCheckpoints(out_dir, snapshot, self.state) if out_dir is not None \
+            else None
 
     @staticmethod
     def now() -> float:
@@ -125,29 +117,11 @@ class TrainLoop:
         as ``on_run_end``."""
         S, st, c = self.session, self.state, self.config
         s = S.setup
-        # the confusion matrix is the first classifying output's: its class names go with it
-        named = next((h for h in s.heads if h.plan.classification), s.heads[0])
-        info = {"device": str(S.device), "task": s.task, "epochs": c.epochs,
-                "start_epoch": st.epoch, "steps_per_epoch": S.steps_per_epoch,
-                "batch_size": c.batch_size, "train_samples": len(s.X),
-                "val_samples": len(s.Xv), "dataset": s.dataset.name,
-                "class_names": named.class_names, "num_classes": named.num_classes,
-                # with the inner layers of unit instances whose gradient norms are
-                # measured one by one (body.3.conv), so each view shows their names
-                "nodes": {**{nid: {"name": s.names[nid], "label": s.labels[nid]}
-                             for nid in s.code.attrs}, **self.grad_norms.inner},
-                "monitor": st.monitor, "notes": list(self.notes), "history": list(st.history),
-                "start_step": st.step,
-                "params": sum(p.numel() for p in S.model.parameters()),
-                # the trained outputs: each one's metrics end with its suffix
-                # (val_accuracy_<id>); "" when the network has one Output
-                "outputs": [{"id": h.output_id, "name": s.names[h.output_id], "task": h.task,
-                             "suffix": h.suffix, "weight": h.weight,
-                             "loss": h.loss_spec["type"], "num_classes": h.num_classes,
-                             "class_names": h.class_names} for h in s.heads]}
-        self.emit("on_run_start", info)
+        named = named_head(s)  # the confusion matrix's class names are this output's
+        self.emit("on_run_start", run_start_info(S, self.grad_norms, self.notes))
         stopped, fault, last_val, partial = "completed", None, {}, {}
-        ckpts = self.checkpoints
+        saves = self.saves
+        ckpts = saves.paths if saves is not None else {}
         min_delta = (c.early_stopping or {}).get("min_delta", 0.0)
         try:
             while st.epoch < c.epochs:
@@ -161,7 +135,7 @@ class TrainLoop:
                 try:
                     val = validate(S, lambda: self.control.stopping)
                 except Exception as exc:
-                    raise FaultStop(self._fault_of(exc, "validation")) from exc
+                    raise FaultStop(self.faults.of(exc, "validation")) from exc
                 if val is None:  # stopped during validation: the epoch is not counted
                     stopped, partial = "stopped", train
                     break
@@ -170,17 +144,17 @@ class TrainLoop:
                 try:
                     S.schedule.step_epoch(val.get("val_loss"))
                 except Exception as exc:
-                    raise FaultStop(self._schedule_fault(exc)) from exc
+                    raise FaultStop(self.faults.schedule(exc)) from exc
                 row = {"epoch": st.epoch, **{k: v for k, v in train.items() if k != "partial"},
                        **{k: v for k, v in val.items() if k != "confusion"}}
                 st.history.append(row)
                 last_val = val
                 better = st.improved(row.get(st.monitor), min_delta)
-                if self.out_dir is not None:
+                if saves is not None:
                     if better:
-                        ckpts["best"] = self._save("best.pt", False)
-                    ckpts["last"] = self._save("last.pt", False)
-                    self.saved_epoch = st.epoch
+                        ckpts["best"] = saves.save("best.pt", False)
+                    ckpts["last"] = saves.save("last.pt", False)
+                    saves.saved_epoch = st.epoch
                 found = [f.to_json() for f in diagnose(st.history, self.labels)]
                 self.emit("on_epoch_end", {**row, "confusion": val.get("confusion"),
                                            "epochs": c.epochs, "best": dict(st.best),
@@ -191,9 +165,9 @@ class TrainLoop:
                     break
         except FaultStop as exc:
             stopped, fault = "error", exc.fault
-        if stopped == "stopped" and self.out_dir is not None:
+        if stopped == "stopped" and saves is not None:
             try:
-                ckpts["last"] = self._save("last.pt", bool(partial))
+                ckpts["last"] = saves.save("last.pt", bool(partial))
             except FaultStop as exc:
                 stopped, fault = "error", exc.fault
         elif self.out_dir is not None and (self.out_dir / "best.pt").exists():
@@ -213,34 +187,6 @@ class TrainLoop:
                            fault=fault, notes=list(self.notes))
         self.emit("on_run_end", result)
         return result
-
-    def _save(self, name: str, partial: bool) -> str:
-        """Write ``name`` in the run folder; a failed write ends the run with a ``"save"``
-        fault.
-
-        The write is atomic, so the file written before (the last good checkpoint)
-        is left whole; the fault says which one that is and how to go on.
-        """
-        from .errors import CheckpointWriteError
-
-        assert self.out_dir is not None
-        st = self.state
-        try:
-            return str(save_checkpoint(self.out_dir / name, self.snapshot(partial)))
-        except CheckpointWriteError as exc:
-            last = self.out_dir / "last.pt"
-            fix = "free some space, then resume from it" if "disk is full" in str(exc) else \
-                "resume from it once the folder can be written again"
-            if self.saved_epoch is not None:
-                kept = (f"the last good checkpoint, {str(last)!r} (epoch {self.saved_epoch}), "
-                        f"is kept: {fix}")
-            elif self.checkpoints.get("last") or last.is_file():
-                kept = f"the checkpoint there before, {str(last)!r}, is kept"
-            else:
-                kept = "no checkpoint of this run could be kept"
-            done = st.epoch if not partial else f"{st.epoch} (and part of epoch {st.epoch + 1})"
-            raise FaultStop(Fault("save", f"{exc}; training stopped after epoch {done}; {kept}",
-                                  epoch=st.epoch, step=st.step)) from None
 
     def _samples(self) -> list[dict] | None:
         """A seq2seq run's greedy decodes of 3 validation samples (see
@@ -275,6 +221,7 @@ class TrainLoop:
         params = [p for p in model.parameters() if p.requires_grad]
         clip, scaler, autocast = c.grad_clip_norm, S.scaler, S.autocast
         tick = S.schedule.step_batch if S.schedule.ticks else None
+        faults, report = self.faults, self.reporter.report
         model.train()
         pending, st.pending_epoch = st.pending_epoch, None
         if pending is None:
@@ -337,7 +284,7 @@ class TrainLoop:
                 if sync:
                     lv = loss.item()
                     if not isfinite(lv):
-                        raise FaultStop(self._nan_fault(lv, xb))
+                        raise FaultStop(faults.nan(lv, xb))
                     losses.append(lv)
                 else:
                     losses.append(loss.detach())
@@ -367,19 +314,18 @@ class TrainLoop:
                         try:
                             tick()
                         except Exception as exc:  # the schedule's fault, not the model's
-                            raise FaultStop(self._schedule_fault(exc)) from exc
+                            raise FaultStop(self.faults.schedule(exc)) from exc
             except Exception as exc:
-                self._keep_losses(losses, reported)
-                raise FaultStop(self._fault_of(exc, "training")) from exc
+                self.reporter.keep(losses, reported)
+                raise FaultStop(faults.of(exc, "training")) from exc
             st.step += 1
             done += 1
             if now() >= next_report:
-                reported = self._report(losses, reported, vals, done, meter,
-                                        before + now() - start - paused, batch)
+                reported = report(losses, reported, vals, done, meter,
+                                  before + now() - start - paused, batch)
                 next_report = now() + self.report_every
         if reported < len(losses):
-            self._report(losses, reported, vals, done, meter, before + now() - start - paused,
-                         batch)
+            report(losses, reported, vals, done, meter, before + now() - start - paused, batch)
         meter.flush()
         seconds = before + now() - start - paused
         samples = min(n, done * B)
@@ -398,85 +344,3 @@ class TrainLoop:
         if done < steps:
             out["partial"] = True
         return out
-
-    def _report(self, losses, reported, vals, done, meter, seconds, batch) -> int:
-        """Send ``on_step`` with the losses since the last report; returns how many were sent.
-
-        The new losses are also appended (as floats) to ``vals``, the epoch's list.
-        Off the CPU this is where a non-finite loss is first seen: the fault names
-        the step that produced it and looks at that step's batch (``batch(j)``,
-        j counted in the epoch), keeping the good losses before it.
-        """
-        S, st = self.session, self.state
-        new = losses[reported:]
-        if not new:
-            return reported
-        if isinstance(new[0], torch.Tensor):
-            new = torch.stack(new).tolist()
-            bad = next((k for k, v in enumerate(new) if not math.isfinite(v)), None)
-            if bad is not None:
-                st.step_losses.extend(new[:bad])
-                del losses[reported:]  # kept above; _keep_losses must not add them again
-                j = done - len(new) + bad
-                raise FaultStop(self._nan_fault(new[bad], batch(j), st.step - len(new) + bad + 1))
-        st.step_losses.extend(new)
-        vals.extend(new)
-        samples = min(len(S.setup.X), done * self.config.batch_size)
-        self.emit("on_step", {"epoch": st.epoch + 1, "step": st.step, "epoch_step": done,
-                              "steps_per_epoch": S.steps_per_epoch,
-                              "loss": sum(new) / len(new), "losses": new,
-                              "lr": S.optimizer.param_groups[0]["lr"],
-                              "samples_per_s": samples / seconds if seconds > 0 else None,
-                              meter.key: meter.read(),
-                              "epoch_progress": done / S.steps_per_epoch})
-        return len(losses)
-
-    def _keep_losses(self, losses: list, reported: int) -> None:
-        """Keep the step losses not yet reported (the run is ending with a fault)."""
-        new = losses[reported:]
-        if new and isinstance(new[0], torch.Tensor):
-            new = torch.stack(new).tolist()
-        self.state.step_losses.extend(float(v) for v in new)
-
-    # ------------------------------------------------------------ faults
-    def _fault_of(self, exc: BaseException, where: str) -> Fault:
-        if isinstance(exc, FaultStop):
-            return exc.fault
-        if is_oom(exc):
-            return oom_fault(exc, self.config.batch_size, self.session.device)
-        s = self.session.setup
-        return exception_fault(exc, s.code.attrs, s.labels, where)
-
-    def _schedule_fault(self, exc: BaseException) -> Fault:
-        """A fault raised by the learning-rate schedule: named as such, never as the model's."""
-        st = self.state
-        name = self.session.schedule.name
-        return Fault("schedule", f"the learning-rate schedule {name} failed at epoch "
-                                 f"{st.epoch + 1}, step {st.step + 1}: {describe_error(exc)}; "
-                                 "check its settings (a schedule made for a shorter run cannot "
-                                 "go on past its end)",
-                     epoch=st.epoch + 1, step=st.step + 1, error=describe_error(exc))
-
-    def _nan_fault(self, value: float, xb: tuple | None, step: int | None = None) -> Fault:
-        """``xb``: the batch's inputs (one tensor per Input); ``step``: the global step
-        whose loss was bad (default: the one under way)."""
-        S, st = self.session, self.state
-        s = S.setup
-        what = "NaN" if value != value else "infinite"
-        now = st.step + 1 if step is None else st.step
-        step = st.step + 1 if step is None else step
-        if xb is None:
-            nid, why = None, "the values were not kept for a closer look"
-        elif step < now and weights_nonfinite(S.model):
-            # seen at a report, after updates with its gradient: every layer's weights are
-            # NaN now, so looking again would blame the first layer, not the one at fault
-            nid, why = None, (f"it was noticed at step {now} (on {S.device.type} the losses "
-                              "are read a few times per second, not every step), when the "
-                              "updates had already made the weights NaN/Inf, so the layer "
-                              "that produced it cannot be named; lower the learning rate or "
-                              "set grad_clip_norm, or train briefly on the CPU to find the "
-                              "layer")
-        else:
-            nid, why = locate_nonfinite(S.model, s.code.attrs, s.labels, tuple(xb), S.autocast)
-        return Fault("nan", f"the training loss became {what} at epoch {st.epoch + 1}, step "
-                            f"{step}: {why}", node=nid, epoch=st.epoch + 1, step=step)

@@ -22,6 +22,12 @@ small pure functions that all take one :class:`Ctx`:
 Shapes are :class:`TT` (shape tuple with the batch ``"N"`` first, dtype
 ``"float32"`` or ``"int64"``).  Dimension indices in parameters count the
 batch as 0, as PyTorch does.
+
+A spec's parameters are :class:`~graph.blocks.params.Param` (kinds and
+checks), its weights' initialisation parameters come from
+:mod:`graph.blocks.initialisation`, and its code from the helpers of
+:mod:`graph.blocks.emit`; this module re-exports them, so a block family
+imports everything it writes a spec with from here.
 """
 
 from __future__ import annotations
@@ -32,7 +38,16 @@ from typing import Any, Callable, Mapping, NamedTuple, Sequence
 
 from .. import dims
 from ..problems import Code, ParamError, ShapeError
+from .emit import Emit, Src, call, lit
+from .initialisation import (CONV_INITS, INIT_SCALE_MEANS, INITS, init_params, init_problem,
+                             init_scale_problem)
+from .params import KINDS, MAX_INT, Param
 from .rank_fixes import rank_fix, rank_hint
+
+__all__ = ["FLOAT", "INT", "TT", "Port", "P", "Ctx", "BlockSpec",
+           # the spec vocabulary defined beside this module
+           "KINDS", "MAX_INT", "Param", "ParamError", "INITS", "CONV_INITS", "INIT_SCALE_MEANS",
+           "init_params", "init_scale_problem", "init_problem", "Emit", "Src", "call", "lit"]
 
 FLOAT = "float32"
 INT = "int64"
@@ -53,7 +68,7 @@ class TT(NamedTuple):
 
 
 # --------------------------------------------------------------------------
-# Ports and parameters
+# Ports
 # --------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -72,203 +87,6 @@ class Port:
     optional: bool = False
     dtype: str = "float"
     doc: str = ""
-
-
-#: Parameter kinds and the values they accept.
-KINDS = {
-    "int": "a whole number",
-    "float": "a number",
-    "bool": "true or false",
-    "choice": "one of the listed choices",
-    "size": "a whole number or a list of them (one per spatial dimension)",
-    "ints": "a list of whole numbers",
-    "shape": "a list of positive whole numbers or names such as \"T\"",
-}
-
-
-#: The largest whole number any parameter may take: more is a typo, never a
-#: layer (and torch loops over counts such as ``num_layers``).
-MAX_INT = 2**31 - 1
-
-
-@dataclass(frozen=True)
-class Param:
-    """One parameter of a block.
-
-    Args:
-        name: PyTorch's parameter name (or ours, see product.md §2).
-        kind: a key of :data:`KINDS`.
-        default: the value when the project leaves it out.
-        doc: one line for the inspector.
-        min, max: inclusive bounds (``min_open``/``max_open`` make them strict).
-        choices: the allowed values of a ``choice`` (or the extra strings a
-            ``size`` accepts, such as ``"same"``).
-        length: for ``size``, how many entries a list must have.
-        nullable: ``None`` (JSON null) is allowed.
-        required: there is no default; the user must give a value.
-    """
-
-    name: str
-    kind: str
-    default: Any
-    doc: str = ""
-    min: float | None = None
-    max: float | None = None
-    min_open: bool = False
-    max_open: bool = False
-    choices: tuple = ()
-    length: int | None = None
-    nullable: bool = False
-    required: bool = False
-    advanced: bool = False
-
-    def is_default(self, value: Any) -> bool:
-        """Whether ``value`` means the default (``[1, 1]`` for a size default of 1)."""
-        return _same(self.default, value)
-
-    def range_text(self) -> str:
-        lo = "" if self.min is None else f"{'>' if self.min_open else '>='} {self.min:g}"
-        hi = "" if self.max is None else f"{'<' if self.max_open else '<='} {self.max:g}"
-        return " and ".join(x for x in (lo, hi) if x)
-
-    def _bounded(self, v) -> None:
-        if type(v) is int and abs(v) > MAX_INT and self.kind != "float":
-            # no layer has 2³¹ of anything; torch would loop over it (train hangs)
-            raise ParamError(f"{self.name} must be at most {MAX_INT:,} (2³¹ − 1), got {v:,}")
-        if self.min is not None and (v < self.min or (self.min_open and v == self.min)):
-            raise ParamError(f"{self.name} must be {self.range_text()}, got {v!r}")
-        if self.max is not None and (v > self.max or (self.max_open and v == self.max)):
-            raise ParamError(f"{self.name} must be {self.range_text()}, got {v!r}")
-
-    def check(self, value: Any) -> Any:
-        """Return the normalised value, or raise :class:`ParamError` saying why."""
-        if value is None:
-            if self.nullable:
-                return None
-            raise ParamError(f"{self.name} needs a value ({KINDS[self.kind]})")
-        k = self.kind
-        if k == "int":
-            if type(value) is not int:
-                raise ParamError(f"{self.name} must be a whole number, got {value!r}")
-            self._bounded(value)
-            return value
-        if k == "float":
-            if type(value) not in (int, float) or value != value or value in (float("inf"), float("-inf")):
-                raise ParamError(f"{self.name} must be a finite number, got {value!r}")
-            self._bounded(value)
-            return float(value)
-        if k == "bool":
-            if type(value) is not bool:
-                raise ParamError(f"{self.name} must be true or false, got {value!r}")
-            return value
-        if k == "choice":
-            if not isinstance(value, (str, int, float)) or isinstance(value, bool) or value not in self.choices:
-                options = ", ".join(repr(c) for c in self.choices)
-                raise ParamError(f"{self.name} must be one of {options}, got {value!r}")
-            return value
-        if k == "size":
-            if isinstance(value, str):
-                if value in self.choices:
-                    return value
-                raise ParamError(f"{self.name} must be a whole number{', ' + ' or '.join(map(repr, self.choices)) if self.choices else ''}, got {value!r}")
-            if type(value) is int:
-                self._bounded(value)
-                return value
-            if isinstance(value, (list, tuple)):
-                if self.length is not None and len(value) != self.length:
-                    raise ParamError(f"{self.name} must have {self.length} entries (one per spatial dimension), got {len(value)}")
-                if not value or any(type(v) is not int for v in value):
-                    raise ParamError(f"{self.name} must be a list of whole numbers, got {value!r}")
-                for v in value:
-                    self._bounded(v)
-                return tuple(value)
-            raise ParamError(f"{self.name} must be a whole number or a list of them, got {value!r}")
-        if k == "ints":
-            if not isinstance(value, (list, tuple)) or any(type(v) is not int for v in value):
-                raise ParamError(f"{self.name} must be a list of whole numbers, got {value!r}")
-            if self.length is not None and len(value) != self.length:
-                raise ParamError(f"{self.name} must have {self.length} entries, got {len(value)}")
-            for v in value:
-                self._bounded(v)
-            return tuple(value)
-        if k == "shape":
-            if not isinstance(value, (list, tuple)) or not value:
-                raise ParamError(f"{self.name} must be a non-empty list of sizes, e.g. [1, 28, 28] or [\"T\"], got {value!r}")
-            out = []
-            for v in value:
-                if type(v) is int:
-                    if v <= 0:
-                        raise ParamError(f"{self.name}: every size must be positive, got {v}")
-                    if v > MAX_INT:
-                        raise ParamError(f"{self.name}: every size must be at most "
-                                         f"{MAX_INT:,} (2³¹ − 1), got {v:,}")
-                elif isinstance(v, str):
-                    if not dims.is_valid_name(v):
-                        raise ParamError(f"{self.name}: {v!r} is not a valid size name (use a name such as \"T\")")
-                else:
-                    raise ParamError(f"{self.name}: sizes must be whole numbers or names, got {v!r}")
-                out.append(v)
-            return tuple(out)
-        raise AssertionError(f"unknown parameter kind {k}")
-
-
-INITS = ("default", "xavier_uniform", "xavier_normal", "kaiming_uniform",
-         "kaiming_normal", "orthogonal", "normal", "uniform", "zeros", "constant")
-CONV_INITS = INITS[:6] + ("delta_orthogonal",) + INITS[6:]
-
-
-def init_params(conv: bool = False) -> tuple[Param, ...]:
-    """The weight-initialisation parameters every block with weights has."""
-    return (
-        Param("init", "choice", "default",
-              "weight initialisation (default: PyTorch's own)",
-              choices=CONV_INITS if conv else INITS, advanced=True),
-        Param("init_scale", "float", None,
-              "gain (xavier, orthogonal), std (normal), bound (uniform) or value "
-              "(constant); empty for the usual value",
-              nullable=True, advanced=True),
-    )
-
-
-#: what ``init_scale`` means for each method that uses it
-INIT_SCALE_MEANS = {"xavier_uniform": "gain", "xavier_normal": "gain", "orthogonal": "gain",
-                    "delta_orthogonal": "gain", "normal": "standard deviation",
-                    "uniform": "bound", "constant": "value"}
-
-
-def init_scale_problem(p: Mapping[str, Any]) -> str | None:
-    """Why a block's ``init_scale`` does not fit its ``init`` method, or None.
-
-    Gains, standard deviations and bounds must be positive (PyTorch refuses a
-    negative standard deviation and an empty range); a constant may be anything.
-    """
-    method, scale = p.get("init"), p.get("init_scale")
-    if scale is None or method in (None, "default", "constant"):
-        return None
-    means = INIT_SCALE_MEANS.get(method)
-    if means is None:
-        return (f"init_scale is not used by {method} initialisation; clear it "
-                "(or choose xavier, orthogonal, normal, uniform or constant)")
-    if scale <= 0:
-        return f"init_scale is the {means} of {method} initialisation and must be positive, got {scale:g}"
-    return None
-
-
-def init_problem(p: Mapping[str, Any]) -> str | None:
-    """Why a block's initialisation cannot work, or None.
-
-    On top of :func:`init_scale_problem`: weight normalisation computes
-    ``g·v/‖v‖`` from the initial weight, so an all-zero start (``zeros``, or
-    ``constant`` with value 0, its default) divides by zero and every output
-    is NaN.
-    """
-    if p.get("weight_norm") and (p.get("init") == "zeros" or p.get("init") == "constant"
-                                 and not p.get("init_scale")):
-        how = "zeros" if p.get("init") == "zeros" else "constant 0"
-        return (f"weight_norm divides the weight by its norm, and init {how} makes that norm "
-                "0: every output would be NaN; choose another init (or a non-zero "
-                "init_scale for constant), or turn weight_norm off")
-    return init_scale_problem(p)
 
 
 # --------------------------------------------------------------------------
@@ -363,77 +181,6 @@ class Ctx:
         return dims.nominal(d)
 
 
-# --------------------------------------------------------------------------
-# Code emission
-# --------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Emit:
-    """How one node becomes PyTorch source.
-
-    Args:
-        init: constructor expression assigned to ``self.<name>`` in
-            ``__init__`` (e.g. ``"nn.Conv2d(1, 16, kernel_size=3)"``), or None
-            for blocks that are plain operations in ``forward``.
-        forward: None for the usual ``y = self.<name>(x)``; else a template
-            formatted with ``out`` (the result variable), ``self`` (the layer
-            attribute, e.g. ``self.conv1``) and one entry per input port (the
-            variable name, or for a variadic port a list of names — use a
-            callable for those).  A callable receives that mapping and
-            returns the line(s).
-        helpers: names of helper classes/functions (see
-            :func:`graph.blocks.registry.register_helper`) the code uses.
-    """
-
-    init: str | None = None
-    forward: str | Callable[[Mapping[str, Any]], str] | None = None
-    helpers: tuple[str, ...] = ()
-
-
-def lit(v: Any) -> str:
-    """A Python literal for a parameter value (lists become tuples).
-
-    Strings are their ``repr``, in double quotes where that needs no escape
-    (black's preferred quotes; the same characters otherwise).
-    """
-    if isinstance(v, (list, tuple)):
-        inner = ", ".join(lit(x) for x in v)
-        return f"({inner},)" if len(v) == 1 else f"({inner})"
-    text = repr(v)
-    if isinstance(v, str) and text[0] == "'" and '"' not in v:
-        # repr chose single quotes and v has no double quote: nothing inside
-        # is an escaped quote, so only the delimiters change
-        return f'"{text[1:-1]}"'
-    return text
-
-
-def call(func: str, *args: Any, defaults: Mapping[str, Any] | None = None, **kwargs: Any) -> str:
-    """Source of a call, leaving out keyword arguments equal to PyTorch's defaults."""
-    defaults = defaults or {}
-    parts = [a if isinstance(a, Src) else lit(a) for a in args]
-    for k, v in kwargs.items():
-        # a value that names its source (a unit class's argument) is always written
-        if k in defaults and _same(defaults[k], v) and not hasattr(v, "source"):
-            continue
-        parts.append(f"{k}={v if isinstance(v, Src) else lit(v)}")
-    return f"{func}({', '.join(parts)})"
-
-
-class Src(str):
-    """A string that is already source code (not to be quoted by :func:`call`)."""
-
-
-def _same(a: Any, b: Any) -> bool:
-    if isinstance(a, (list, tuple)) or isinstance(b, (list, tuple)):
-        ta = tuple(a) if isinstance(a, (list, tuple)) else None
-        tb = tuple(b) if isinstance(b, (list, tuple)) else None
-        if ta is None or tb is None:
-            seq, scalar = (ta, b) if ta is not None else (tb, a)
-            return all(x == scalar for x in seq)
-        return ta == tb
-    return type(a) is type(b) and a == b or (
-        isinstance(a, (int, float)) and isinstance(b, (int, float))
-        and not isinstance(a, bool) and not isinstance(b, bool) and a == b)
 
 
 # --------------------------------------------------------------------------
@@ -491,6 +238,13 @@ class BlockSpec:
     #: an argument named like a parameter sets it, ``name!`` must be given,
     #: ``name=value`` is PyTorch's default where it differs from the block's.
     functional: tuple[str, ...] = ()
+    #: import: what a ``forward`` computes only while training (under ``if
+    #: self.training:``) that this block computes, being the identity in
+    #: evaluation: a Python expression of ``input``, ``torch`` functions and
+    #: the block's parameters (``"input + torch.randn_like(input) * std"``);
+    #: ``+`` and ``*`` match their operands in either order
+    #: (``codegen/import_training.py``).
+    training_forms: tuple[str, ...] = ()
     #: prefix of default node names (``conv2d`` → ``conv2d_1``).
     name_prefix: str = ""
     #: the parameters a node on the canvas always shows; None: the first two

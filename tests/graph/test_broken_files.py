@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from graph import project as project_mod
+from graph import project_load as project_mod  # where load_project reads MAX_BYTES
 from graph.project import MAX_BYTES, ProjectLoadError, load_project, loads_project
 
 EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "resources" / "examples").glob("*.json"))
