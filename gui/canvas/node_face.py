@@ -10,6 +10,14 @@ split it: after ``_`` or ``-``, between a lower-case letter and a capital
 (``TransformerDecoder``/``Layer``), before a digit run; characters only as a
 last resort.
 
+A block with more than one port on a side (``query``/``key``/``value``, a
+GRU's ``in``/``h0``) labels each of that side's ports: the block grows by a
+band of :data:`~gui.canvas.style.PORT_SPACING` per port of its longer
+labelled side (:func:`label_rows`), where the labelled ports sit beside their
+names (flowing left to right), or which holds a strip of names under the
+input ports and above the output ports (flowing top to bottom), so a label
+never covers the face's text.
+
 The layout (:func:`node_box`) sizes blocks before their items exist, and the
 item (:class:`~gui.canvas.node_item.NodeItem`) uses the same functions, so
 the two never disagree.  A network repeats a few faces thousands of times:
@@ -21,6 +29,7 @@ from __future__ import annotations
 import functools
 import string
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontMetricsF
 
 from graph.blocks import BLOCKS
@@ -33,6 +42,11 @@ from .style import (HEADER_HEIGHT, LINE_HEIGHT, NAME_PX, NODE_HEIGHT, NODE_WIDTH
 NAME_FONT = canvas_font(NAME_PX, bold=True)
 TEXT_FONT = canvas_font(TEXT_PX)
 SIMPLE_FONT = canvas_font(3 * NAME_PX // 2, bold=True)
+#: the names of a block's ports (only where a side has more than one)
+PORT_LABEL_PX = 10
+PORT_LABEL_FONT = canvas_font(PORT_LABEL_PX)
+#: the height of a strip of port names (flowing top to bottom)
+LABEL_STRIP = 18
 TEXT_WIDTH = NODE_WIDTH - 20
 #: The header's room for the lock of a frozen block.
 LOCK_SPACE = 16
@@ -46,7 +60,8 @@ _metrics: dict[str, QFontMetricsF] = {}
 def metrics(which: str) -> QFontMetricsF:
     """Font metrics of the node fonts (made once: thousands of nodes ask)."""
     if which not in _metrics:
-        font = {"name": NAME_FONT, "simple": SIMPLE_FONT}.get(which, TEXT_FONT)
+        font = {"name": NAME_FONT, "simple": SIMPLE_FONT,
+                "port": PORT_LABEL_FONT}.get(which, TEXT_FONT)
         _metrics[which] = QFontMetricsF(font)
     return _metrics[which]
 
@@ -198,23 +213,49 @@ def header_height(n_name_lines: int) -> float:
 
 
 def block_height(face_lines: int, port_rows: int, type_lines: int = 1,
-                 name_rows: int = 1) -> float:
+                 name_rows: int = 1, label_rows: int = 0) -> float:
     """A block's height: header, type, settings (at least
-    :data:`~gui.canvas.style.PARAM_LINES` rows), parameter count; taller for
-    more ports than fit its side."""
+    :data:`~gui.canvas.style.PARAM_LINES` rows), parameter count, and below
+    them a band of ``label_rows`` labelled ports (see the module docstring);
+    taller for more ports than fit its side."""
     header = header_height(name_rows)
     lines = max(PARAM_LINES, face_lines) + max(type_lines, 1) + 1
-    return float(max(NODE_HEIGHT, header + lines * LINE_HEIGHT + 8,
-                     header + port_rows * PORT_SPACING))
+    text = max(NODE_HEIGHT, header + lines * LINE_HEIGHT + 8)
+    band = label_rows * PORT_SPACING + 4 if label_rows else 0
+    return float(max(text + band, header + port_rows * PORT_SPACING))
+
+
+def port_counts(node: Node) -> tuple[int, int]:
+    """How many input and output ports ``node``'s block draws."""
+    spec = node.spec
+    if spec is None:
+        return 0, 0
+    # an Output block's spec keeps a typed "out" for the analysis: not drawn
+    return len(spec.inputs), len(spec.outputs) if spec.role != "output" else 0
+
+
+def label_rows(node: Node, counts: tuple[int, int] | None = None) -> int:
+    """How many ports the longer side that labels its ports holds (a side
+    labels them when it has more than one); 0 when neither does.
+
+    Args:
+        node: the block.
+        counts: its :func:`port_counts`, when already known.
+    """
+    ins, outs = counts or port_counts(node)
+    rows = max(ins, outs)
+    return rows if rows > 1 else 0
+
+
+@functools.lru_cache(maxsize=1024)
+def elided_label(name: str, width: float) -> str:
+    """A port's name as its label shows it in ``width`` (whole when it fits)."""
+    return metrics("port").elidedText(name, Qt.TextElideMode.ElideMiddle, width)
 
 
 def port_rows(node: Node) -> int:
     """How many ports the longer side of ``node``'s block holds."""
-    spec = node.spec
-    ins = len(spec.inputs) if spec else 0
-    # an Output block's spec keeps a typed "out" for the analysis: not drawn
-    outs = len(spec.outputs) if spec and spec.role != "output" else 0
-    return max(ins, outs, 1)
+    return max(*port_counts(node), 1)
 
 
 def node_box(node: Node) -> tuple[float, float]:
@@ -223,5 +264,7 @@ def node_box(node: Node) -> tuple[float, float]:
     before items exist)."""
     instance = is_instance(node)
     kind = kind_lines(node.type, node.repeat if instance else 1, instance)
-    return float(NODE_WIDTH), block_height(len(face_of(node)[1]), port_rows(node), len(kind),
-                                           len(name_lines(node.name, node.frozen)))
+    counts = port_counts(node)
+    return float(NODE_WIDTH), block_height(len(face_of(node)[1]), max(*counts, 1), len(kind),
+                                           len(name_lines(node.name, node.frozen)),
+                                           label_rows(node, counts))

@@ -1,5 +1,7 @@
 """A node on the canvas: name, type, key parameters, parameter count, ports
-(drawn by the node: :mod:`gui.canvas.port_item`).
+(drawn by the node: :mod:`gui.canvas.port_item`), and the ports' names on a
+side that has more than one (placed in the band :mod:`gui.canvas.node_face`
+sizes; not drawn zoomed far out, like the edges' labels).
 
 The item is a view of a graph node: its text is computed once per change
 (``refresh_text``/``set_result``) and painted from cached strings, and the
@@ -19,19 +21,20 @@ from graph.graph import Node
 from graph.problems import ERROR
 
 # the face's layout lives in node_face; its names are also read from here
-from .node_face import (LOCK_SPACE, NAME_FONT, NAME_LINE_HEIGHT, NAME_WIDTH,  # noqa: F401
-                        SIMPLE_FONT, TEXT_FONT, TEXT_WIDTH, block_height, face_of,
-                        header_height, is_instance, kind_lines, kind_text, metrics, name_lines,
-                        port_rows)
+from .node_face import (LABEL_STRIP, LOCK_SPACE, NAME_FONT, NAME_LINE_HEIGHT,  # noqa: F401
+                        NAME_WIDTH, SIMPLE_FONT, TEXT_FONT, TEXT_WIDTH, block_height, face_of,
+                        header_height, is_instance, kind_lines, kind_text, label_rows, metrics,
+                        name_lines, port_counts)
 from .port_item import PortItem
 from .style import (ERROR_COLOR, HEADER_HEIGHT, LINE_HEIGHT, NODE_WIDTH, PARAM_LINES,
-                    PORT_SPACING, SELECTED_COLOR, SIMPLE_LOD, WARNING_COLOR, family_color,
-                    human_count, muted_text, node_colors)
+                    PORT_RADIUS, PORT_SPACING, SELECTED_COLOR, SIMPLE_LOD, WARNING_COLOR,
+                    family_color, human_count, muted_text, node_colors)
 
 _F = QGraphicsItem.GraphicsItemFlag
 # made once: Python enum flags cost microseconds to combine, per block opened
 _FLAGS = _F.ItemIsMovable | _F.ItemIsSelectable
 _CACHE = QGraphicsItem.CacheMode.DeviceCoordinateCache
+_LEFT, _RIGHT = Qt.AlignmentFlag.AlignLeft, Qt.AlignmentFlag.AlignRight
 #: how far a block's painting reaches out of its box (the selection border,
 #: a repeated unit's stacked copy, the ports' circles)
 PAINT_MARGIN = 8.0
@@ -63,6 +66,27 @@ def draw_lock(painter, x: float, y: float, color) -> None:
     painter.restore()
 
 
+class _Edges(list):
+    """The edges list of a block with an optional port: an edge added or
+    removed repaints the block (the port turns hollow or filled).  The scene
+    keeps a block's edges in this list; other blocks keep a plain one, which
+    costs nothing when thousands open."""
+
+    __slots__ = ("_item",)
+
+    def __init__(self, item):
+        super().__init__()
+        self._item = item
+
+    def append(self, edge) -> None:
+        super().append(edge)
+        self._item.update()
+
+    def remove(self, edge) -> None:
+        super().remove(edge)
+        self._item.update()
+
+
 class NodeItem(QGraphicsRectItem):
     """View of one graph node (see the module docstring).
 
@@ -88,6 +112,9 @@ class NodeItem(QGraphicsRectItem):
     _messages: tuple[str, ...] = ()  # the problems' messages (the tooltip)
     height = 0.0
     header = 0.0  # the header's height (more than one line for a long name)
+    #: (port name, is output) → (text as drawn, rectangle, alignment) of the
+    #: ports' labels; a block with labels gets its own dict
+    _labels: dict = {}
 
     def __init__(self, node: Node, dark: bool = False, vertical: bool = False):
         super().__init__()
@@ -97,15 +124,23 @@ class NodeItem(QGraphicsRectItem):
             self.setPos(*node.pos)
         self.setFlags(_FLAGS)
         self.setCacheMode(_CACHE)
-        self.edges: list = []  # EdgeItems attached, updated when the node moves
         spec = node.spec
         self.family = spec.family if spec else "unknown"
         self.color = _color(self.family, dark)
-        self._port_rows = port_rows(node)
+        counts = port_counts(node)
+        self._port_rows = max(*counts, 1)
+        self._label_rows = label_rows(node, counts)
+        if self._label_rows:
+            self._labels = {}
         self.rect = QRectF()
         self.ports: dict[tuple[str, bool], PortItem] = {}
+        optional = False
         for p in spec.inputs if spec else ():
-            self.ports[(p.name, False)] = PortItem(self, node.id, p.name, False, p.variadic)
+            self.ports[(p.name, False)] = PortItem(self, node.id, p.name, False, p.variadic,
+                                                   p.optional)
+            optional = optional or p.optional
+        # EdgeItems attached, updated when the node moves
+        self.edges: list = _Edges(self) if optional else []
         # an Output block's spec keeps a typed "out" for the analysis, but
         # nothing may be drawn from it: it shows no output port
         for p in spec.outputs if spec and spec.role != "output" else ():
@@ -118,7 +153,7 @@ class NodeItem(QGraphicsRectItem):
         """Grow (or shrink back) to the name's, type's and face's lines and
         the ports' rows; True when the height changed (the ports moved)."""
         height = block_height(len(self.param_lines), self._port_rows, len(self.type_lines),
-                              len(self.name_lines))
+                              len(self.name_lines), self._label_rows)
         self.header = header_height(len(self.name_lines))
         if height == self.height:
             return False
@@ -139,16 +174,55 @@ class NodeItem(QGraphicsRectItem):
         self.update()  # the node draws its ports
 
     def _place_ports(self) -> None:
+        """Place the ports, and the labels of a side with more than one port:
+        flowing top to bottom, each in its share of the width, in a strip
+        under the top edge (inputs) or over the bottom one (outputs); else
+        one per row in the band under the text, inputs' names on the left
+        half, outputs' on the right."""
+        if not self._label_rows:  # most blocks: one port a side, no names
+            for (_, output), item in self.ports.items():
+                if self.vertical:
+                    item.setPos(NODE_WIDTH / 2, self.height if output else 0)
+                else:
+                    item.setPos(NODE_WIDTH if output else 0, self.height / 2)
+            return
+        band = self.height - self._label_rows * PORT_SPACING - 4  # its top
+        half = NODE_WIDTH / 2 - PORT_RADIUS - 5
         for output in (False, True):
             ports = [item for (_, out), item in self.ports.items() if out == output]
             n = len(ports)
+            labelled = n > 1
             for k, item in enumerate(ports):
-                if self.vertical:
+                if self.vertical and labelled:
+                    step = NODE_WIDTH / n
+                    x, y = (k + 0.5) * step, self.height if output else 0
+                    item.setPos(x, y)
+                    top = self.height - LABEL_STRIP if output else PORT_RADIUS + 1
+                    item.set_label(QRectF(x - step / 2 + 1, top, step - 2,
+                                          LABEL_STRIP - PORT_RADIUS - 1))
+                elif self.vertical:
                     step = min(2 * PORT_SPACING, NODE_WIDTH / (n + 1))
                     item.setPos(NODE_WIDTH / 2 + (k - (n - 1) / 2) * step,
                                 self.height if output else 0)
+                elif labelled:
+                    y = band + (k + 0.5) * PORT_SPACING
+                    item.setPos(NODE_WIDTH if output else 0, y)
+                    x = NODE_WIDTH / 2 + 2 if output else PORT_RADIUS + 3
+                    item.set_label(QRectF(x, y - 7, half, 14), _RIGHT if output else _LEFT)
                 else:
                     item.setPos(NODE_WIDTH if output else 0, self._port_y(k, n))
+
+    def text_top(self) -> float:
+        """Where the header starts: under the strip of the inputs' names of a
+        block flowing top to bottom that has them, else at the top."""
+        if self.vertical and self._label_rows and any(
+                p.label for (_, out), p in self.ports.items() if not out):
+            return float(LABEL_STRIP)
+        return 0.0
+
+    def port_labels(self) -> list[PortItem]:
+        """The ports that show their names (a side with more than one port)."""
+        return [p for p in self.ports.values() if p.label]
 
     def _port_y(self, k: int, n: int) -> float:
         return self.height / 2 + (k - (n - 1) / 2) * PORT_SPACING
@@ -251,6 +325,9 @@ class NodeItem(QGraphicsRectItem):
         if self.repeat > 1:  # a repeated unit: a stack of copies
             painter.drawRoundedRect(self.rect.translated(5, 5), 6, 6)
         painter.drawRoundedRect(self.rect, 6, 6)
+        top = self.text_top()
+        if top:
+            painter.translate(0, top)
         header = QRectF(0, 0, NODE_WIDTH, self.header)
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(self.color)
@@ -277,9 +354,19 @@ class NodeItem(QGraphicsRectItem):
                 painter.drawText(QRectF(10, y, TEXT_WIDTH, LINE_HEIGHT),
                                  Qt.AlignmentFlag.AlignVCenter, text)
             y += LINE_HEIGHT
+        if top:
+            painter.translate(0, -top)
         # the ports are drawn here, not as child items (see gui.canvas.port_item)
         for port in self.ports.values():
             port.paint(painter, self.dark)
+        if self._label_rows:
+            self._paint_port_labels(painter)
+
+    def _paint_port_labels(self, painter) -> None:
+        """The names of the ports of a side with more than one (zoomed far
+        out, :meth:`_paint_simple` draws none, like the edges' labels)."""
+        for port in self.port_labels():
+            port.paint_label(painter, self.dark)
 
     def _paint_simple(self, painter, lod: float) -> None:
         """Zoomed far out: a box in the family colour with the name (if it

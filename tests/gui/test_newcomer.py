@@ -24,7 +24,8 @@ from gui import export_ops, file_ops
 from gui.canvas.style import NODE_HEIGHT, NODE_WIDTH
 
 CTRL = Qt.KeyboardModifier.ControlModifier
-COLUMNS, X_STEP, Y_STEP = 3, NODE_WIDTH + 90, NODE_HEIGHT + 40
+# rows leave room for blocks that grow (named ports add a row each)
+COLUMNS, X_STEP, Y_STEP = 3, NODE_WIDTH + 90, NODE_HEIGHT + 90
 
 
 @pytest.fixture
