@@ -15,6 +15,14 @@ A section written by hand may hold values no field can show (``"loss":
 label turns red with the problem (from :mod:`graph.training_check`, as the
 analysis lists it) as tooltip, and the problems are listed under the
 fields; the file's value stays until the user edits that very field.
+
+The panel composes groups of rows, each an object that shows its part of a
+section and writes it back: the dataset (:mod:`~gui.training.settings_dataset`),
+the loss (:mod:`~gui.training.settings_loss_rows`), the optimizer and schedule
+(:mod:`~gui.training.settings_optimizer`), the training loop
+(:mod:`~gui.training.settings_loop`), and the fit and memory lines
+(:mod:`~gui.training.settings_checks`).  The panel keeps what ties them
+together: binding, marking problems, reading every field into one undo step.
 """
 
 from __future__ import annotations
@@ -22,28 +30,24 @@ from __future__ import annotations
 import copy
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout,
-                               QLabel, QLineEdit, QSizePolicy, QSpinBox, QWidget)
+from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QWidget
 
-from graph import training_names as vocab
 from graph.problems import ERROR
-from graph.training_check import per_output
-from runtime.data import builtin_catalog
+from graph.training_check import augment_inputs
 
 from ..binding import DocumentBinding
-from .dataset_probe import Prober, dataset_base, file_of
 from .augment_preview import AugmentPreview
+from .dataset_probe import dataset_base
 from .settings_augment import AugmentSettings
-from .settings_data import (FILE_KINDS, LOSSES, MOMENTUM, OPTIMIZERS, SCHEDULES, SetTraining,
-                            SettingsParseError, dataset_text, fit_problem, format_kwargs,
-                            memory_problem, memory_text, parse_kwargs)
-from .settings_fields import FloatEdit, obj, state
-from .settings_loss import (LOSS_FIELDS, BoundedSpin, ClassWeights, OptionalIntEdit,
-                            class_names, effective_loss, reductions, set_loss_options, takes)
-from .settings_outputs import OutputLosses, output_rows, write_output_losses
+from .settings_checks import SettingsChecks
+from .settings_data import SetTraining, SettingsParseError
+from .settings_dataset import DatasetRows
+from .settings_fields import state
+from .settings_loop import LoopRows
+from .settings_loss_rows import LossRows
+from .settings_optimizer import OptimizerRows
+from .settings_outputs import DEFAULT as _DEFAULT
 from .settings_values import KEYS_OF, field_of, keep_untouched, shown_values
-
-_DEFAULT = "(default)"
 
 
 class TrainingSettings(QWidget):
@@ -68,7 +72,9 @@ class TrainingSettings(QWidget):
         #: the section as loaded and what each field showed then (see :meth:`_read`)
         self._loaded: dict = {}
         self._shown: dict = {}
-        self.prober = Prober(self)
+        # the dataset-fit and memory lines; a file's shape arrives later
+        self.checks = SettingsChecks(self)
+        self.prober = self.checks.prober
         self.prober.ready.connect(self.update_checks)
         self.devices = ["auto", "cpu"]
         from runtime.memory import device_memory
@@ -76,77 +82,32 @@ class TrainingSettings(QWidget):
         self.device_memory: dict[str, int | None] = {"cpu": device_memory("cpu")}
         f = self.form = QFormLayout(self)
         f.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        self.dataset = QComboBox()
-        for name, info in builtin_catalog().items():
-            self.dataset.addItem(name, ("name", name))
-            self.dataset.setItemData(self.dataset.count() - 1, info.description,
-                                     Qt.ItemDataRole.ToolTipRole)
-        for kind, label in FILE_KINDS.items():
-            self.dataset.addItem(label, (kind, None))
-        self.dataset_info = QLabel()
-        self.dataset_info.setWordWrap(True)
-        self.target = QLineEdit()
-        self.target.setPlaceholderText("target column (CSV)")
-        self.val_fraction = QDoubleSpinBox(decimals=2, minimum=0.0, maximum=0.9, singleStep=0.05)
-        self.task = self._combo([_DEFAULT, "classification", "regression"])
-        self.loss = self._combo([_DEFAULT, *LOSSES])
-        # the loss's own settings: shown for the losses that take them (load)
-        smoothing = vocab.LOSSES["CrossEntropyLoss"]["label_smoothing"]
-        self.label_smoothing = BoundedSpin("label smoothing", smoothing.lo, smoothing.hi)
-        self.label_smoothing.setToolTip("Targets become (1 − ε)·one-hot + ε/classes: "
-                                        "the network is not pushed to certainty")
-        self.reduction = self._combo([_DEFAULT])
-        self.ignore_index = OptionalIntEdit("ignore index")
-        self.ignore_index.setToolTip("A target class index that takes no loss (e.g. padding)")
-        self.class_weights = ClassWeights()
-        # several Outputs: a row per Output (its loss and weight) instead of one loss
-        self.output_losses = OutputLosses()
-        self.optimizer = self._combo(list(OPTIMIZERS))
-        self.lr = FloatEdit("learning rate")
-        self.momentum = FloatEdit("momentum")
-        self.weight_decay = FloatEdit("weight decay")
-        self.schedule = self._combo(["none", *SCHEDULES])
-        self.schedule_params = QLineEdit()
-        self.epochs = QSpinBox(minimum=1, maximum=100000)
-        self.batch_size = QSpinBox(minimum=1, maximum=1 << 20)
-        self.accum = QSpinBox(minimum=1, maximum=1024)
-        self.clip = FloatEdit("gradient clipping")
-        self.clip.setPlaceholderText("none")
-        self.l1 = FloatEdit("L1 penalty")
-        self.patience = QSpinBox(minimum=0, maximum=1000, specialValueText="off")
-        # what early stopping watches: the graph's Outputs decide the choices
-        self.monitor = self._combo(vocab.monitors())
-        self.monitor.setToolTip("The metric early stopping and the best checkpoint watch; "
-                                "with several Outputs, each one's own too")
-        self.amp = QCheckBox("mixed precision (CUDA)")
-        # as wide as its text: a click in the empty row beside it does nothing,
-        # so the box must not look as if it spanned the row
-        self.amp.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
-        self.device = self._combo(self.devices)
-        self.seed = QSpinBox(minimum=0, maximum=2**31 - 1)
+        # each group of rows below is an object of its own; its fields are the panel's too
+        self.datasets = DatasetRows()
+        self.dataset, self.dataset_info = self.datasets.dataset, self.datasets.dataset_info
+        self.target, self.val_fraction = self.datasets.target, self.datasets.val_fraction
+        self.task = QComboBox()
+        self.task.addItems([_DEFAULT, "classification", "regression"])
+        self.losses = LossRows(f)
+        (self.loss, self.output_losses, self.label_smoothing, self.reduction, self.ignore_index,
+         self.class_weights) = (w for _label, w in self.losses.rows())
+        self.optimizers = OptimizerRows()
+        (self.optimizer, self.lr, self.momentum, self.weight_decay, self.schedule,
+         self.schedule_params) = (w for _label, w in self.optimizers.rows())
+        self.loop = LoopRows(self.devices)
+        (self.epochs, self.batch_size, self.accum, self.clip, self.l1, self.patience,
+         self.monitor, self.amp, self.device, self.seed) = (w for _l, w in self.loop.rows())
         # training.augment: its own rows and a strip of samples as the network sees them
         self.augment = AugmentSettings()
         self.augment_preview = AugmentPreview()
         self.error = QLabel()
-        self.fit = QLabel()
-        self.memory = QLabel()
-        for lab in (self.error, self.fit, self.memory):
-            lab.setWordWrap(True)
-            lab.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.error.setWordWrap(True)
+        self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.error.setStyleSheet("color: #d22;")
+        self.fit, self.memory = self.checks.fit, self.checks.memory
         rows = (("Dataset", self.dataset), ("Target", self.target),
-                ("Validation", self.val_fraction), ("Task", self.task), ("Loss", self.loss),
-                ("Losses", self.output_losses),
-                ("Label smoothing", self.label_smoothing), ("Reduction", self.reduction),
-                ("Ignore index", self.ignore_index), ("Class weights", self.class_weights),
-                ("Optimizer", self.optimizer), ("Learning rate", self.lr),
-                ("Momentum", self.momentum), ("Weight decay", self.weight_decay),
-                ("Schedule", self.schedule), ("Schedule params", self.schedule_params),
-                ("Epochs", self.epochs), ("Batch size", self.batch_size),
-                ("Grad. accumulation", self.accum), ("Grad. clipping", self.clip),
-                ("L1 penalty", self.l1), ("Early stopping", self.patience),
-                ("Watch metric", self.monitor), ("AMP", self.amp),
-                ("Device", self.device), ("Seed", self.seed),
+                ("Validation", self.val_fraction), ("Task", self.task), *self.losses.rows(),
+                *self.optimizers.rows(), *self.loop.rows(),
                 ("Augmentation", self.augment), ("Augmented samples", self.augment_preview))
         for label, w in rows:
             f.addRow(label, w)
@@ -172,12 +133,6 @@ class TrainingSettings(QWidget):
         self.amp.toggled.connect(self.commit)
         self.augment.edited.connect(self._augment_edited)
 
-    @staticmethod
-    def _combo(items) -> QComboBox:
-        c = QComboBox()
-        c.addItems(list(items))
-        return c
-
     # ------------------------------------------------------------ binding
     def bind(self, doc) -> None:
         """Show and edit the settings of ``doc`` (see :mod:`gui.binding`).
@@ -199,8 +154,7 @@ class TrainingSettings(QWidget):
         self.device_memory = dict(memory)
         self._loading = True
         try:
-            self.device.clear()
-            self.device.addItems(self.devices)
+            self.loop.set_devices(self.devices)
         finally:
             self._loading = False
         self.load()
@@ -228,42 +182,12 @@ class TrainingSettings(QWidget):
         v = shown_values(t, {field_of(p.location) for p in problems if p.severity == ERROR})
         self._loading = True
         try:
-            kind, name = v["dataset"]
-            for i in range(self.dataset.count()):
-                k, item = self.dataset.itemData(i)
-                if k == kind and (k != "name" or item == name):
-                    self.dataset.setCurrentIndex(i)
-                    break
-            else:  # none chosen, or one the list cannot show: blank, not the last one's
-                self.dataset.setCurrentIndex(-1)
-            self.target.setText(v["target"])
-            self.target.setEnabled(kind == "csv")
-            self.val_fraction.setValue(float(v["val_fraction"]))
-            self.dataset_info.setText(dataset_text(t.get("dataset")))
+            self.datasets.load(t, v)
             self.task.setCurrentText(v["task"] or _DEFAULT)
-            self.loss.setCurrentText(v["loss"] or _DEFAULT)
-            self._load_loss_options(t, v)
-            per = self._load_output_losses(t, problems)
+            per = self.losses.load(t, v, self.doc.analyzer.dataset, self._outputs(), problems)
             self._load_augment(t, problems)
-            self.optimizer.setCurrentText(v["optimizer"])
-            self.lr.set_value(v["lr"])
-            self.momentum.set_value(v["momentum"])
-            self.momentum.setEnabled(v["optimizer"] in MOMENTUM)
-            self.weight_decay.set_value(v["weight_decay"])
-            self.schedule.setCurrentText(v["schedule"] or "none")
-            self.schedule_params.setText(format_kwargs(v["schedule_params"]))
-            self.schedule_params.setEnabled(v["schedule"] is not None)
-            for spin, key in ((self.epochs, "epochs"), (self.batch_size, "batch_size"),
-                              (self.accum, "accum"), (self.patience, "patience"),
-                              (self.seed, "seed")):
-                spin.setValue(max(spin.minimum(), min(spin.maximum(), v[key])))
-            self._load_monitors(v["monitor"], v["patience"] > 0)
-            self.clip.set_value(v["clip"])
-            self.l1.set_value(v["l1"])
-            self.amp.setChecked(v["amp"])
-            if self.device.findText(v["device"]) < 0:
-                self.device.addItem(v["device"])
-            self.device.setCurrentText(v["device"])
+            self.optimizers.load(v)
+            self.loop.load(v, [oid for oid, _name in self._outputs()])
         finally:
             self._loading = False
         if per and "loss" not in marks:
@@ -303,46 +227,23 @@ class TrainingSettings(QWidget):
     def set_dataset(self, spec: dict) -> None:
         """Choose a dataset (keeps the validation fraction)."""
         t = self.training()
-        old = t.get("dataset") if isinstance(t.get("dataset"), dict) else {}
-        spec = dict(spec)
-        if "val_fraction" in old and "val_fraction" not in spec:
-            spec["val_fraction"] = old["val_fraction"]
-        t["dataset"] = spec
+        t["dataset"] = self.datasets.replacing(t.get("dataset"), spec)
         self.push(t, "Set dataset")
 
     def _dataset_chosen(self, index: int) -> None:
-        kind, name = self.dataset.itemData(index)
-        if kind == "name":
-            self.set_dataset({"name": name})
-            return
-        if kind == "image_folder":
-            path = QFileDialog.getExistingDirectory(self, "Image folder (one subfolder per class)")
-        else:
-            path, _ = QFileDialog.getOpenFileName(self, FILE_KINDS[kind].rstrip("…"), "",
-                                                  f"{kind.upper()} files (*.{kind});;All files (*)")
-        if path:
-            spec = {kind: path}
-            if kind == "csv" and self.target.text().strip():
-                spec["target"] = self.target.text().strip()
+        spec = self.datasets.chosen(index, self)
+        if spec is not None:
             self.set_dataset(spec)
-        else:
+        else:  # the file dialog was cancelled: show the dataset the section has
             self.load()
 
     def _dataset_options(self, *_args) -> None:
         if self._loading or self.doc is None:
             return
         t = self.training()
-        ds = t.get("dataset")
-        if not isinstance(ds, dict) or not ds:
+        ds = self.datasets.with_options(t.get("dataset"))
+        if ds is None:
             return  # nothing chosen, or a malformed value the dataset list replaces
-        ds = dict(ds)
-        ds["val_fraction"] = round(self.val_fraction.value(), 4)
-        if "csv" in ds:
-            target = self.target.text().strip()
-            if target:
-                ds["target"] = target
-            else:
-                ds.pop("target", None)
         t["dataset"] = ds
         self.push(t, "Set dataset options")
 
@@ -369,140 +270,22 @@ class TrainingSettings(QWidget):
                 errors.append(str(exc))
                 return fallback
 
-        def put(key, value, default=None):
-            if value is None or value == default:
-                t.pop(key, None)
-            else:
-                t[key] = value
-
-        put("task", None if self.task.currentText() == _DEFAULT else self.task.currentText())
-        loss = self.loss.currentText()
-        old_loss = obj(t.get("loss"))
-        put("loss", None if loss == _DEFAULT else
-            ({**old_loss, "type": loss} if old_loss.get("type") == loss else {"type": loss}))
-        self._read_loss_options(t, read)
-        kind = self.optimizer.currentText()
-        opt = dict(obj(t.get("optimizer")))
-        if opt.get("type") != kind:
-            opt = {"type": kind}
-        old_opt = obj(old.get("optimizer"))
-        lr = read(self.lr.value, old_opt.get("lr", 1e-3))
-        opt["lr"] = lr if lr is not None else 1e-3
-        for key, edit in (("momentum", self.momentum), ("weight_decay", self.weight_decay)):
-            v = read(edit.value, old_opt.get(key)) if (key != "momentum" or kind in MOMENTUM) \
-                else None
-            if v is None:
-                opt.pop(key, None)
-            else:
-                opt[key] = v
-        t["optimizer"] = opt
-        sch = self.schedule.currentText()
-        old_sch = obj(t.get("scheduler"))
-        if sch == "none":
-            t.pop("scheduler", None)
-        elif old_sch.get("type") != sch:
-            t["scheduler"] = {"type": sch, **SCHEDULES[sch]}
+        task = self.task.currentText()
+        if task == _DEFAULT:
+            t.pop("task", None)
         else:
-            t["scheduler"] = read(lambda: {"type": sch, **parse_kwargs(self.schedule_params.text())},
-                                  old_sch)
-        put("epochs", self.epochs.value())
-        put("batch_size", self.batch_size.value())
-        put("grad_accum_steps", self.accum.value(), 1)
-        def clip_value():
-            clip = self.clip.value()
-            if clip is not None and clip <= 0:
-                raise SettingsParseError("gradient clipping must be a positive number "
-                                         "(empty: none)")
-            return clip
-
-        put("grad_clip_norm", read(clip_value, old.get("grad_clip_norm")))
-        put("l1", read(self.l1.value, old.get("l1", 0.0)), 0.0)
-        es = dict(obj(t.get("early_stopping")))
-        if self.patience.value():
-            es["patience"] = self.patience.value()
-            mon = self.monitor.currentText()
-            if mon and (mon != "val_loss" or "monitor" in es):  # the default stays unwritten
-                es["monitor"] = mon
-            t["early_stopping"] = es
-        else:
-            t.pop("early_stopping", None)
-        put("amp", self.amp.isChecked(), False)
-        put("device", self.device.currentText(), "auto")
-        put("seed", self.seed.value(), 0)
+            t["task"] = task
+        self.losses.read(t, read, self._shown.get("loss", _DEFAULT), self.doc.analyzer.dataset)
+        self.optimizers.read(t, old, read)
+        self.loop.read(t, old, read)
         if self._shown:
             keep_untouched(t, self._loaded, self._shown,
                            {f: state(getattr(self, f)) for f in KEYS_OF})
         return t
 
-    def _load_monitors(self, current: str, enabled: bool) -> None:
-        """The metrics early stopping may watch in this network (each Output's
-        own where it has several), ``current`` chosen (kept even when it is
-        not one of them: the field is marked with the problem)."""
-        outputs = [o.id for o in self.doc.graph.ends("output")]
-        items = list(vocab.monitors(outputs))
-        if current not in items:
-            items.append(current)
-        if [self.monitor.itemText(i) for i in range(self.monitor.count())] != items:
-            self.monitor.clear()
-            self.monitor.addItems(items)
-        self.monitor.setCurrentText(current)
-        self.monitor.setEnabled(enabled)
-
-    # ------------------------------------------------------------ the loss's own settings
-    def _load_loss_options(self, t: dict, v: dict) -> None:
-        """Show the loss's settings, and only the rows of those the loss takes."""
-        loss = effective_loss(t, self.doc.analyzer.dataset)
-        for field in LOSS_FIELDS:
-            self.form.setRowVisible(getattr(self, field), takes(loss, field))
-        self.reduction.clear()
-        self.reduction.addItems([_DEFAULT, *reductions(loss)])
-        self.reduction.setCurrentText(v["reduction"] or _DEFAULT)
-        self.label_smoothing.setValue(v["label_smoothing"])
-        self.ignore_index.set_value(v["ignore_index"])
-        self.class_weights.set_classes(class_names(t, self.doc.analyzer.dataset),
-                                       v["class_weights"])
-
-    def _read_loss_options(self, t: dict, read) -> None:
-        """Put the loss's settings the fields show into ``t["loss"]`` (a field
-        that cannot be read keeps the old value; see :meth:`_read`)."""
-        if self.loss.currentText() == _DEFAULT and self._shown.get("loss", _DEFAULT) != _DEFAULT:
-            return  # the loss was just set back to the default: its settings go with it
-        loss = effective_loss(t, self.doc.analyzer.dataset)
-        if not takes(loss, "reduction") and not takes(loss, "class_weights"):
-            return  # a per-output loss, or none known: nothing shown here
-        old = obj(t.get("loss"))
-        reduction = self.reduction.currentText()  # (the old loss's list, when it just changed)
-        values = {
-            "label_smoothing": read(self.label_smoothing.checked, old.get("label_smoothing")),
-            "reduction": reduction if reduction in reductions(loss) else None,
-            "ignore_index": read(self.ignore_index.value, old.get("ignore_index")),
-            "class_weights": read(self.class_weights.value, old.get("weight")),
-        }
-        set_loss_options(t, loss, values)
-
     # ------------------------------------------------------------ one loss per Output
     def _outputs(self) -> list[tuple[str, str]]:
         return [(n.id, n.name) for n in self.doc.graph.ends("output")]
-
-    def _load_output_losses(self, t: dict, problems) -> bool:
-        """Show a row per Output where the network has several (or the file a loss
-        per Output id), in place of the one loss and its settings; whether it does."""
-        outputs = self._outputs()
-        per = len(outputs) > 1 or per_output(t.get("loss"), [oid for oid, _ in outputs])
-        self.form.setRowVisible(self.output_losses, per)
-        self.form.setRowVisible(self.loss, not per)
-        if not per:
-            return False
-        for field in LOSS_FIELDS:  # each Output's own settings stay in the file as they are
-            self.form.setRowVisible(getattr(self, field), False)
-        marks: dict[str, list[str]] = {}
-        for p in problems:
-            parts = str(p.location or "").split(".")
-            if len(parts) > 2 and parts[:2] in (["training", "loss"],
-                                                ["training", "loss_weights"]):
-                marks.setdefault(parts[2], []).append(p.message)
-        self.output_losses.load(output_rows(t, outputs), marks)
-        return True
 
     def _output_losses_edited(self) -> None:
         """A row's loss or weight changed: one undo step with the new ``loss``
@@ -510,17 +293,14 @@ class TrainingSettings(QWidget):
         if self._loading or self.doc is None:
             return
         t = self.training()
-        write_output_losses(t, self.output_losses.shown(), self.output_losses.rows())
+        self.losses.write_outputs(t)
         self.push(t, "Change output losses")
 
     # ------------------------------------------------------------ augmentation
     def _load_augment(self, t: dict, problems) -> None:
         """Show ``augment`` for this network's inputs, its problems, and its samples."""
         inputs = [{**n.spec.defaults(), **n.params} for n in self.doc.graph.ends("input")]
-        images = any(p.get("dtype") != "int64" and len(p.get("shape") or ()) == 3
-                     for p in inputs)
-        tokens = any(p.get("dtype") == "int64" for p in inputs)
-        self.augment.load(t.get("augment"), (images, tokens))
+        self.augment.load(t.get("augment"), augment_inputs(self.doc.graph))
         self.augment.set_problem("\n".join(p.message for p in problems if p.severity == ERROR
                                            and str(p.location).startswith("training.augment")))
         first = inputs[0] if inputs else {}
@@ -549,59 +329,21 @@ class TrainingSettings(QWidget):
         """Refresh the dataset-fit and memory lines (after any edit)."""
         if self.doc is None:
             return
-        t = self.doc.project.training or {}
-        state, shape = self._file_shape(t)
-        problem = fit_problem(self.doc.graph, t, shape)
-        self._fit_problem = problem
+        dev = self.checks.device(self.doc.project.training or {}, self.devices)
+        self._fit_problem = self.checks.update(self.doc, self.device_memory.get(dev), dev)
         self._show_errors()
-        if problem:
-            self.fit.setText(f"⛔ {problem}")
-        elif state == "pending":
-            self.fit.setText("Reading the file's sample shape…")
-        else:
-            self.fit.setText("")
-        self.fit.setStyleSheet("color: #d22;" if problem else "")
-        dev = self._device(t)
-        try:
-            text, fits = memory_text(self.doc.analyzer, t, self.device_memory.get(dev), dev)
-        except (TypeError, ValueError):
-            text, fits = "", True
-        self.memory.setText(text)
-        self.memory.setStyleSheet("" if fits else "color: #d22;")
         self.changed.emit()
-
-    def _file_shape(self, training: dict):
-        """``(state, shape)`` of a file dataset from the prober (``("", None)`` for
-        a built-in set); a pending read refreshes the checks when it is done."""
-        base = dataset_base(self.doc)
-        where = file_of((training or {}).get("dataset") or {}, base)
-        if where is None:
-            return "", None
-        return self.prober.get(*where, training["dataset"], base)
-
-    def _device(self, training: dict) -> str:
-        """The device a run would use (``auto`` resolved as the engine does)."""
-        dev = str(training.get("device", "auto"))
-        if dev == "auto":
-            dev = "cuda" if "cuda" in self.devices else "cpu"
-        return dev
 
     def memory_error(self) -> tuple[str, str | None] | None:
         """Why a training step will not fit in the device's memory, and the node
         to show (None: it fits, or the network has errors, or it cannot be told)."""
-        if self.doc is None or not self.doc.analyzer.valid():
+        if self.doc is None:
             return None
         t = self.training()
-        dev = self._device(t)
-        try:
-            return memory_problem(self.doc.analyzer, t, self.device_memory.get(dev), dev)
-        except (TypeError, ValueError):  # a bad batch size: the engine names it at Start
-            return None
+        dev = self.checks.device(t, self.devices)
+        return self.checks.memory_error(self.doc, t, self.device_memory.get(dev), dev)
 
     def fit_error(self) -> str | None:
         """The reason the dataset does not fit, if known before loading (a file
         still being read is checked by the engine when it loads)."""
-        if self.doc is None:
-            return None
-        t = self.doc.project.training or {}
-        return fit_problem(self.doc.graph, t, self._file_shape(t)[1])
+        return None if self.doc is None else self.checks.fit_error(self.doc)

@@ -7,10 +7,11 @@ token dropout).  A row that is off leaves its key out of the project; none
 on means ``augment`` is left out.  Horizontal flip is off by default and
 says why when turned on: a mirrored digit or letter is often another one
 (b ↔ d, 2, 7).  Rows that cannot change this network's inputs (image changes
-without an image ``Input``, token dropout without a token one) are greyed
-out with the reason, as the engine would refuse them
-(:func:`runtime.augment.augment_problem`); the bounds are the registry's
-(:data:`graph.training_names.AUGMENT`).
+without an image ``Input``, noise without a float one, token dropout without
+a token one) are greyed out with the graph's own message: which row applies
+to which input is decided once, by :func:`graph.training_check.augment_problems`
+(what ``check``, the Problems panel and the engine use); the bounds are the
+registry's (:data:`graph.training_names.AUGMENT`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QCheckBox, QDoubleSpinBox, QGridLayout, QLabel, QSpinBox,
                                QWidget)
+
+from graph.training_check import augment_problems
 
 #: key → (check box text, amount when first turned on, tooltip)
 ROWS = {
@@ -33,7 +36,6 @@ ROWS = {
     "token_dropout": ("Token dropout (p)", 0.1, "Replace each token by token 0 with this "
                                                 "probability"),
 }
-IMAGE_KEYS = ("translate", "rotate", "scale", "crop_pad", "hflip")
 FLIP_WARNING = ("⚠ Flips change digits and letters (b ↔ d, 2 and 7 mirrored are no "
                 "digits): use them only when a mirror image is the same class.")
 
@@ -123,27 +125,26 @@ class AugmentSettings(QWidget):
                if box.isChecked() and box.isEnabled()}
         return out or None
 
-    def load(self, spec, inputs: tuple[bool, bool] = (True, True)) -> None:
+    def load(self, spec, inputs: list[tuple[str, tuple, bool]] | None = None) -> None:
         """Show ``spec`` (the file's ``augment``; a malformed one shows nothing on).
 
         Args:
             spec: the ``training.augment`` value.
-            inputs: (the network has an image input, it has a token input).
+            inputs: the network's inputs as :func:`graph.training_check.augment_inputs`
+                gives them; None or empty (no usable ``Input`` yet): every row is open.
         """
-        images, tokens = inputs
+        # Every row turned on at its first amount: the graph names the ones no input takes.
+        unfit = dict(augment_problems({key: row[1] for key, row in ROWS.items()}, inputs)
+                     ) if inputs else {}
         spec = spec if isinstance(spec, dict) else {}
         self._loading = True
         try:
             for key, box in self.boxes.items():
                 v = spec.get(key)
                 on = v is not None and v is not False
-                fits = (images if key in IMAGE_KEYS else tokens if key == "token_dropout"
-                        else True)
+                fits = key not in unfit
                 box.setEnabled(fits)
-                box.setToolTip(ROWS[key][2] if fits else
-                               ("changes image inputs (C×H×W); this network has none"
-                                if key in IMAGE_KEYS else
-                                "changes token inputs; this network has none"))
+                box.setToolTip(ROWS[key][2] if fits else unfit[key])
                 box.setChecked(on)
                 if on and key != "hflip":
                     try:

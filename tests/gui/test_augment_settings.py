@@ -82,8 +82,52 @@ def test_the_flip_is_off_by_default_and_warns_about_digits_and_letters(qtbot, le
 def test_token_dropout_is_greyed_out_for_an_image_network(lenet):
     panel = lenet.training.settings.augment
     assert not panel.boxes["token_dropout"].isEnabled()
-    assert "token inputs; this network has none" in panel.boxes["token_dropout"].toolTip()
-    assert panel.boxes["rotate"].isEnabled()
+    assert panel.boxes["token_dropout"].toolTip().startswith(
+        "token_dropout applies to token (integer) inputs, and this network has none (")
+    assert panel.boxes["rotate"].isEnabled() and panel.boxes["noise"].isEnabled()
+
+
+@pytest.fixture
+def token_net(qtbot, data_dir):
+    from gui.main_window import MainWindow
+
+    w = MainWindow(open_template(TEMPLATES_DIR / "bigru_majority.json"))
+    qtbot.addWidget(w, before_close_func=lambda win: win.doc.undo.setClean())
+    w.show()
+    qtbot.waitExposed(w)
+    w.train.show_training()
+    yield w
+    if w.training is not None:
+        w.training.shutdown()
+
+
+def test_a_token_network_greys_out_the_image_rows_with_the_graphs_message(qtbot, token_net):
+    """Which row applies to which input is the graph's rule, said in the graph's words:
+    the tooltip of a greyed row is exactly what ``check`` reports for that key."""
+    from graph.training_check import augment_input_problems
+    from gui.training.settings_data import SetTraining
+
+    panel = token_net.training.settings.augment
+    for key in ("translate", "rotate", "scale", "crop_pad", "hflip", "noise"):
+        assert not panel.boxes[key].isEnabled(), key
+    assert panel.boxes["token_dropout"].isEnabled()
+    assert panel.boxes["rotate"].toolTip() == (
+        "rotate applies to image inputs (C×H×W float samples), and this network has none "
+        '(Input "tokens" gives T integer samples); remove rotate')
+    assert panel.boxes["noise"].toolTip().startswith("noise applies to float inputs, and "
+                                                     'this network has none (Input "tokens" gives T')
+    # The same words as the Problems panel and `check` give for a file that sets them.
+    t = dict(token_net.doc.project.training)
+    t["augment"] = {"crop_pad": 2, "noise": 0.1}
+    token_net.doc.push(SetTraining(token_net.doc, t, "hand edit"))
+    said = {p.location: p.message for p in augment_input_problems(token_net.doc.graph, t)}
+    for key in ("crop_pad", "noise"):
+        where = f"training.augment.{key}"
+        assert said[where] == f"{where}: {panel.boxes[key].toolTip()}"
+        assert said[where] in panel.problem.text().splitlines()  # and the panel says so
+    # A greyed row stays out of what the panel would write.
+    click(qtbot, panel.boxes["token_dropout"])
+    assert token_net.doc.project.training["augment"] == {"token_dropout": 0.1}
 
 
 def test_a_bad_value_in_the_file_is_shown_with_its_message(qtbot, lenet):

@@ -31,7 +31,7 @@ def undo(win):  # noqa: F811
 def choose_file(panel, monkeypatch, kind: str, path) -> None:
     """Pick "CSV file…"/"NPZ file…" in the dataset list and answer the file dialog."""
     asked = []
-    monkeypatch.setattr("gui.training.settings.QFileDialog.getOpenFileName",
+    monkeypatch.setattr("gui.training.settings_dataset.QFileDialog.getOpenFileName",
                         lambda *a: asked.append(a) or (str(path), ""))
     i = panel.dataset.findText({"csv": "CSV file…", "npz": "NPZ file…"}[kind])
     panel.dataset.setCurrentIndex(i)
@@ -173,7 +173,7 @@ def test_an_image_folder_is_checked_from_its_image_headers(qtbot, win, panel,  #
         (tmp_path / "pets" / cls).mkdir(parents=True)
         for i in range(3):
             Image.new("L", (6, 4), color=40 * i).save(tmp_path / "pets" / cls / f"{i}.png")
-    monkeypatch.setattr("gui.training.settings.QFileDialog.getExistingDirectory",
+    monkeypatch.setattr("gui.training.settings_dataset.QFileDialog.getExistingDirectory",
                         lambda *a: str(tmp_path / "pets"))
     i = panel.dataset.findText("Image folder…")
     panel.dataset.setCurrentIndex(i)
