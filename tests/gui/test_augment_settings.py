@@ -14,11 +14,11 @@ from gui.templates import TEMPLATES_DIR, open_template
 from gui.training.settings_augment import FLIP_WARNING
 
 
-@pytest.fixture
-def lenet(qtbot, data_dir):
+def _template_window(qtbot, name: str):
+    """The main window on a template, its training view shown; shut down after."""
     from gui.main_window import MainWindow
 
-    w = MainWindow(open_template(TEMPLATES_DIR / "lenet_digits.json"))
+    w = MainWindow(open_template(TEMPLATES_DIR / name))
     qtbot.addWidget(w, before_close_func=lambda win: win.doc.undo.setClean())
     w.show()
     qtbot.waitExposed(w)
@@ -26,6 +26,11 @@ def lenet(qtbot, data_dir):
     yield w
     if w.training is not None:
         w.training.shutdown()
+
+
+@pytest.fixture
+def lenet(qtbot, data_dir):
+    yield from _template_window(qtbot, "lenet_digits.json")
 
 
 def augment(win):
@@ -89,16 +94,7 @@ def test_token_dropout_is_greyed_out_for_an_image_network(lenet):
 
 @pytest.fixture
 def token_net(qtbot, data_dir):
-    from gui.main_window import MainWindow
-
-    w = MainWindow(open_template(TEMPLATES_DIR / "bigru_majority.json"))
-    qtbot.addWidget(w, before_close_func=lambda win: win.doc.undo.setClean())
-    w.show()
-    qtbot.waitExposed(w)
-    w.train.show_training()
-    yield w
-    if w.training is not None:
-        w.training.shutdown()
+    yield from _template_window(qtbot, "bigru_majority.json")
 
 
 def test_a_token_network_greys_out_the_image_rows_with_the_graphs_message(qtbot, token_net):
