@@ -85,7 +85,11 @@ def editor(app, out: Path) -> Path:
         window.reveal_node(EDITOR_SELECTED)
         window.view.show_network()  # the whole network, not the node close up
     _settle(app)
-    path = out / "editor.png"
+    return _save_and_close(window, out / "editor.png")
+
+
+def _save_and_close(window, path: Path) -> Path:
+    """Save ``window`` as the picture ``path``, then close it without a prompt."""
     window.grab().save(str(path))
     window.doc.undo.setClean()
     window.close()
@@ -134,11 +138,7 @@ def _template_shot(app, out: Path, template: str, name: str) -> Path:
     _settle(app)
     window.view.fit_all()
     _settle(app)
-    path = out / name
-    window.grab().save(str(path))
-    window.doc.undo.setClean()
-    window.close()
-    return path
+    return _save_and_close(window, out / name)
 
 
 def resnet(app, out: Path) -> Path:
@@ -164,11 +164,7 @@ def graph_5000(app, out: Path) -> Path:
     _settle(app, 0.5)
     window.view.fit_all()
     _settle(app)
-    path = out / "graph_5000.png"
-    window.grab().save(str(path))
-    window.doc.undo.setClean()
-    window.close()
-    return path
+    return _save_and_close(window, out / "graph_5000.png")
 
 
 def training_1280(app, out: Path) -> Path:
