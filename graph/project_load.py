@@ -236,6 +236,14 @@ def _check_repeats(repeats: list) -> None:
                                    "and one output can repeat", where)
 
 
+def _end_port(given, where: str, ports, kind: str, end):
+    """An edge end's port: the block's first when not given (the common case,
+    answered without building messages), else :func:`_port`'s checked one."""
+    if given is None and ports:
+        return ports[0].name
+    return _port(given, where, ports[0].name if ports else None, ports, kind, end)
+
+
 def _port(name: Any, where: str, default: str | None, ports, what: str, node) -> str:
     if name is None:
         _need(default is not None, where.rsplit(".", 1)[0],
@@ -271,20 +279,10 @@ def _build_edges(edges: Any, g: Graph, prefix: str = "") -> None:
         src = _edge_end(ed, "source", f"{prefix}edges[{i}]", g)
         dst = _edge_end(ed, "target", f"{prefix}edges[{i}]", g)
         sspec, tspec = src.spec, dst.spec
-        sp, tp = ed.get("source_port"), ed.get("target_port")
-        # the common case, default ports, without building messages
-        if sp is None and sspec.outputs:
-            sp = sspec.outputs[0].name
-        else:
-            sp = _port(sp, f"{prefix}edges[{i}].source_port",
-                       sspec.outputs[0].name if sspec.outputs else None, sspec.outputs,
-                       "output", src)
-        if tp is None and tspec.inputs:
-            tp = tspec.inputs[0].name
-        else:
-            tp = _port(tp, f"{prefix}edges[{i}].target_port",
-                       tspec.inputs[0].name if tspec.inputs else None, tspec.inputs,
-                       "input", dst)
+        sp = _end_port(ed.get("source_port"), f"{prefix}edges[{i}].source_port",
+                       sspec.outputs, "output", src)
+        tp = _end_port(ed.get("target_port"), f"{prefix}edges[{i}].target_port",
+                       tspec.inputs, "input", dst)
         g.add_edge_unchecked(Edge(src.id, dst.id, sp, tp))
 
 
