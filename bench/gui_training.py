@@ -113,8 +113,12 @@ def in_window(p, tmp: str) -> tuple[float, list[float], float, tuple | None]:
 
     from gui.main_window import MainWindow
 
+    from gui.collector import SafeCollector
+
     os.environ["NETCANVAS_DATA_DIR"] = tmp
     app = QApplication.instance() or QApplication([])
+    collector = SafeCollector()  # as the application collects cycles: between events
+    collector.start()
     w = MainWindow(p)
     w.show()
     area = w.train.training_area()
@@ -159,6 +163,7 @@ def in_window(p, tmp: str) -> tuple[float, list[float], float, tuple | None]:
     loop.exec()  # as app.exec() does: the thread waits in Qt, not holding the GIL
     cpu_share = (time.process_time() - cpu0) / max(1e-9, time.perf_counter() - wall0)
     timer.stop()
+    collector.stop()
     rec = area.runs.records["run 1"]
     if rec.status != "completed":
         raise SystemExit(f"the window run ended with {rec.status}: {rec.message}")

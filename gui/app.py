@@ -29,6 +29,8 @@ from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QGuiApplication, QPainter, QPalette
 from PySide6.QtWidgets import QApplication, QMessageBox, QProxyStyle, QStyle, QStyleFactory
 
+from .collector import SafeCollector
+
 EXAMPLE = Path(__file__).resolve().parents[1] / "resources" / "templates" / "lenet_digits.json"
 LOG = logging.getLogger("netcanvas")
 LOG_FILE = "netcanvas.log"
@@ -284,10 +286,13 @@ def run_app(path: str | None = None) -> int:
     log_file = setup_logging()
     window = open_window(path)
     install_excepthook(window, log_file)
+    # cycles are collected between events, never inside a Qt call (gui/collector.py)
+    SafeCollector(app).start()
     if os.environ.get("NETCANVAS_STARTUP_PROBE"):  # bench/startup.py: report the first paint
         def probe() -> None:
             print(f"netcanvas-shown torch={'torch' in sys.modules} "
-                  f"codegen={'codegen' in sys.modules}", flush=True)
+                  f"codegen={'codegen' in sys.modules} "
+                  f"auto-gc={'on' if gc.isenabled() else 'off'}", flush=True)
             window.doc.undo.setClean()
             app.quit()
         QTimer.singleShot(0, probe)

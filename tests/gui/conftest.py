@@ -6,6 +6,7 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 
 from graph import Graph
+from gui.collector import SafeCollector
 from graph.project import Project
 
 
@@ -19,6 +20,18 @@ def small_project() -> Project:
     g.connect("x", "l1")
     g.connect("l1", "y")
     return Project("Small net", g, {}, {}, None)
+
+
+@pytest.fixture(autouse=True)
+def collect_between_events(qapp):
+    """Cycles are collected from a timer, as the application does
+    (:mod:`gui.collector`): an automatic collection inside a Qt call could free
+    an earlier test's widgets while that call holds the lock their destructor
+    needs, and the test run would hang."""
+    collector = SafeCollector()
+    collector.start()
+    yield collector
+    collector.stop()
 
 
 @pytest.fixture
