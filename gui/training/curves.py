@@ -14,6 +14,12 @@ the window came ≈ 40–70 ms late.  One plot per tick keeps each turn short;
 the ticks (20 a second) go to the loss plot mostly, the learning rate
 (at most 4 redraws a second) and the epoch plots once per epoch.
 
+A plot whose axes must move to fit its new points (``move_first``, the
+panels' follow rule) has them moved in one tick and its curves redrawn at the
+next: a move repaints the axes, grid and labels, a redraw re-builds the curves'
+paths, each a few milliseconds; both in one event-loop turn made the window's
+longest turns (B4).
+
 Each redraw hands pyqtgraph only what is on screen: the series' clipped,
 peak-downsampled view for the visible x range plus one screen width either
 side (so panning shows data until the next tick re-slices).  The item keeps
@@ -53,6 +59,10 @@ class RedrawClock(QObject):
         self._timer.timeout.connect(self._tick)
         self.ticks = 0
         self.after_flush: list = []  # called with the PlotItems just redrawn (panels refit)
+        #: called with a PlotItem before its tick's redraw; True: it moved the plot's
+        #: axes to fit the new points, and the curves are redrawn at its next tick
+        self.move_first = lambda plot: False
+        self._moved: set[int] = set()  # id(plot): axes moved, its curves not yet redrawn
         self._min_interval: dict[int, float] = {}  # id(plot) -> seconds
         self._last_redraw: dict[int, float] = {}  # id(plot) -> perf_counter()
 
@@ -105,6 +115,7 @@ class RedrawClock(QObject):
     def stop(self) -> None:
         self._timer.stop()
         self._dirty.clear()
+        self._moved.clear()
 
     def _tick(self) -> None:
         self.ticks += 1
@@ -116,6 +127,10 @@ class RedrawClock(QObject):
         for curve in self._dirty.values():
             key = id(curve.plot)
             if now - self._last_redraw.get(key, -math.inf) >= self._min_interval.get(key, 0.0):
+                if key not in self._moved and self.move_first(curve.plot):
+                    self._moved.add(key)  # its curves come at its next tick
+                    return
+                self._moved.discard(key)
                 self._last_redraw[key] = now
                 self._flush_once(curve.plot)
                 return

@@ -123,6 +123,7 @@ class LiveDispatcher(QObject):
         self.info = info
         self.view.show_map(False)  # until the run sends 2-D points
         self.view.set_task(info.task)
+        self.plots.plan(self.record.id, info.epochs, info.epochs * info.steps_per_epoch)
         if info.per_output():  # several outputs: a curve (and a name) each
             self.plots.set_outputs(self.record.id, info.per_output())
         self.explain_watch()

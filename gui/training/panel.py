@@ -1,11 +1,21 @@
 """One plot panel of the training view: a themed ``PlotWidget`` that follows.
 
 While a panel *follows*, :meth:`Panel.refit` (called after each redraw
-tick) keeps all data in view.  It is pyqtgraph's auto-range with hysteresis:
-the x range grows in 25 % jumps and the y range moves only when data leaves it
-or fills less than half of it.  pyqtgraph's own auto-range refits every tick,
-and each refit relayouts the axes and grid, and makes the next paint redo the
-axis labels (≈ 5 ms each on these machines; B4).
+tick) keeps all data in view.  It is pyqtgraph's auto-range with hysteresis,
+so that the axes move seldom: each move relayouts the axes and grid and makes
+the next paint redo the axis labels, a redraw and a paint of ≈ 20 ms in one
+event-loop turn on these machines, the window's longest (B4).  pyqtgraph's own
+auto-range refits every tick.  Here:
+
+- x, when the run's end is known (``x_end``: the last epoch or step the run
+  will reach): an epoch axis shows the whole run at once, as a progress chart
+  does; a step axis doubles the data's width at each move, up to the run's
+  end, so the first steps are not a sliver at the left edge and the axis moves
+  about log₂(steps) times in a run.  Without a known end it grows in 25 % jumps.
+- y moves when data leaves the range, with 30 % of the data's span of room on
+  the side the data left by (a falling loss moves the axis a few times, not at
+  every 8 %), never past zero for data that is not negative; or when the data
+  fills less than half of it.
 A zoom or pan by the user stops following for that panel and emits
 :attr:`Panel.userZoomed`; :meth:`Panel.follow` resumes it.
 """
@@ -37,26 +47,15 @@ class TickGrid(pg.GraphicsObject):
         super().__init__()
         self._plot = plot
         self.color = pg.mkColor(128, 128, 128)
-        self._ticks: dict = {}
         plot.getViewBox().sigRangeChanged.connect(self.prepareGeometryChange)
         plot.getViewBox().sigResized.connect(self.prepareGeometryChange)
 
     def boundingRect(self):  # noqa: N802 (Qt override)
         return self._plot.getViewBox().viewRect()
 
-    def _tick_values(self, axis_name: str, lo: float, hi: float, px: float):
-        key = (axis_name, lo, hi, px)
-        if key not in self._ticks:
-            if len(self._ticks) > 8:
-                self._ticks.clear()
-            levels = self._plot.getAxis(axis_name).tickValues(lo, hi, px)[:2]
-            self._ticks[key] = [list(values) for _spacing, values in levels]
-        return self._ticks[key]
-
     def paint(self, painter, *_args) -> None:
         vb = self._plot.getViewBox()
         rect = vb.viewRect()
-        size = (vb.width(), vb.height())
         to_px = painter.transform()
         painter.save()
         painter.resetTransform()
@@ -64,11 +63,7 @@ class TickGrid(pg.GraphicsObject):
         left, top = to_px.map(QPointF(rect.left(), rect.top())).toTuple()
         right, bottom = to_px.map(QPointF(rect.right(), rect.bottom())).toTuple()
         for axis_name, horizontal in (("bottom", False), ("left", True)):
-            lo, hi = (rect.left(), rect.right()) if not horizontal else (rect.top(), rect.bottom())
-            px = size[0] if not horizontal else size[1]
-            if not (hi > lo) or px <= 0:
-                continue
-            for level, values in enumerate(self._tick_values(axis_name, lo, hi, px)):
+            for level, values in enumerate(self._plot.getAxis(axis_name).tick_levels()[:2]):
                 painter.setPen(pg.mkPen(theme.with_alpha(self.color,
                                                          0.22 if level == 0 else 0.08)))
                 lines = []
@@ -93,7 +88,64 @@ def _next_nice(spacing: float) -> float:
     return 20 * 10 ** exp
 
 
-class FitAxis(pg.AxisItem):
+class RememberedTicks(pg.AxisItem):
+    """An axis that works out its tick values once per range and length.
+
+    After each move of the view the axis's own paint and the :class:`TickGrid`
+    ask for the same ticks (≈ 1 ms each: the spacing is fitted to the labels'
+    text), in the event-loop turn the window is busiest in (B4).  Anything that
+    changes the ticks for a given range (fixed ticks, spacing, font, scale, log
+    mode, style) forgets them.
+    """
+
+    def _forget_ticks(self) -> None:
+        self.__dict__["_remembered"] = {}
+
+    def tick_levels(self) -> list[list[float]]:
+        """The values of each tick level for the axis's range and length now, as
+        its paint finds them (its length runs a pixel past each end)."""
+        lo, hi = self.range
+        size = self.geometry().width() if self.orientation in ("top", "bottom") \
+            else self.geometry().height()
+        if not hi > lo or size <= 0:
+            return []
+        return [values for _spacing, values in self.tickValues(lo, hi, size + 2)]
+
+    def tickValues(self, minVal, maxVal, size):  # noqa: N802,N803 (pyqtgraph override)
+        memo = self.__dict__.setdefault("_remembered", {})
+        key = (minVal, maxVal, round(size))
+        if key not in memo:
+            if len(memo) > 8:
+                memo.clear()
+            memo[key] = super().tickValues(minVal, maxVal, size)
+        return [(spacing, list(values)) for spacing, values in memo[key]]
+
+    def setTicks(self, *args, **kwargs):  # noqa: N802 (pyqtgraph override)
+        self._forget_ticks()
+        super().setTicks(*args, **kwargs)
+
+    def setTickSpacing(self, *args, **kwargs):  # noqa: N802 (pyqtgraph override)
+        self._forget_ticks()
+        super().setTickSpacing(*args, **kwargs)
+
+    def setTickFont(self, *args, **kwargs):  # noqa: N802 (pyqtgraph override)
+        self._forget_ticks()
+        super().setTickFont(*args, **kwargs)
+
+    def setStyle(self, *args, **kwargs):  # noqa: N802 (pyqtgraph override)
+        self._forget_ticks()
+        super().setStyle(*args, **kwargs)
+
+    def setScale(self, *args, **kwargs):  # noqa: N802 (pyqtgraph override)
+        self._forget_ticks()
+        super().setScale(*args, **kwargs)
+
+    def setLogMode(self, *args, **kwargs):  # noqa: N802 (pyqtgraph override)
+        self._forget_ticks()
+        super().setLogMode(*args, **kwargs)
+
+
+class FitAxis(RememberedTicks):
     """An axis whose labels never run together.
 
     pyqtgraph picks the tick spacing from the axis length alone and always
@@ -150,7 +202,7 @@ class WholeAxis(FitAxis):
 _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
-class LogAxis(pg.AxisItem):
+class LogAxis(RememberedTicks):
     """A log axis labelled at decades only (``0.01 0.1 1 10``, ``10⁻⁵``).
 
     pyqtgraph labels the 2…9 ticks of a decade as well, which pile up into
@@ -247,7 +299,10 @@ class Panel(pg.PlotWidget):
         self.setMinimumSize(120, 96)
         self._follow = True
         self.log_y = log_y
-        self._headroom = 0.25 if grows else 0.02
+        self._grows = grows
+        self.x_label = x_label
+        #: a known end is shown at once (epochs) or approached by doubling (steps)
+        self.whole_run = x_label == "epoch"
         item.hideButtons()  # the view's Follow button replaces pyqtgraph's "A"
         vb = self.getViewBox()
         vb.disableAutoRange()
@@ -281,32 +336,54 @@ class Panel(pg.PlotWidget):
         if on:
             self.refit(force=True)
 
-    def refit(self, force: bool = False, bounds=None) -> None:
-        """Bring all visible data into view if following (see the module docstring).
+    def refit(self, force: bool = False, bounds=None, x_end: float | None = None) -> bool:
+        """Bring all visible data into view if following (see the module docstring);
+        whether the view moved.
 
         Args:
             force: refit even inside the hysteresis band.
             bounds: ``((x0, x1), (y0, y1))`` of the visible data in view
                 coordinates (log10 on a log axis), when the caller knows them:
                 pyqtgraph's own ``childrenBounds`` scans every item's data.
+            x_end: where the data will end on x (the run's last epoch or step),
+                when known.
         """
         if not self._follow:
-            return
+            return False
         vb = self.getViewBox()
         xb, yb = bounds if bounds is not None else vb.childrenBounds()
         if xb is None or yb is None or None in xb or None in yb:
-            return  # nothing drawn yet
+            return False  # nothing drawn yet
         (dx0, dx1), (dy0, dy1) = xb, yb
         (vx0, vx1), (vy0, vy1) = vb.viewRange()
+        tx0, tx1 = self._x_target(dx0, dx1, x_end)
         xr = yr = None
-        if force or dx0 < vx0 or dx1 > vx1 or (dx1 - dx0) < 0.5 * (vx1 - vx0):
-            span = max(dx1 - dx0, 1e-9)
-            xr = (dx0 - 0.02 * span, dx1 + self._headroom * span)
+        if force or dx0 < vx0 or dx1 > vx1 or not 0.5 <= (vx1 - vx0) / (tx1 - tx0) <= 2.0:
+            xr = (tx0, tx1)
         ypad = 0.08 * max(dy1 - dy0, abs(dy1) * 1e-3, 1e-12)
-        if force or dy0 < vy0 or dy1 > vy1 or (dy1 - dy0) < 0.5 * (vy1 - vy0):
-            yr = (dy0 - ypad, dy1 + ypad)
-        if xr or yr:
-            vb.setRange(xRange=xr, yRange=yr, padding=0, disableAutoRange=True)
+        height = dy1 - dy0 + 2 * ypad  # the data, padded
+        if force or dy0 < vy0 or dy1 > vy1 or (vy1 - vy0) > 2.0 * height:
+            room = 0.0 if force else 0.3 * height
+            lo = dy0 - ypad - (room if dy0 < vy0 else 0.0)
+            hi = dy1 + ypad + (room if dy1 > vy1 else 0.0)
+            if not self.log_y and dy0 >= 0:  # a loss's room stops at zero
+                lo = max(lo, min(0.0, dy0 - ypad))
+            yr = (lo, hi)
+        if not (xr or yr):
+            return False
+        vb.setRange(xRange=xr, yRange=yr, padding=0, disableAutoRange=True)
+        return True
+
+    def _x_target(self, dx0: float, dx1: float, x_end: float | None) -> tuple[float, float]:
+        """The x range to show for data over ``dx0…dx1`` (see the module docstring)."""
+        span = max(dx1 - dx0, 1e-9)
+        if not self._grows:
+            return dx0 - 0.02 * span, dx1 + 0.02 * span
+        if x_end is None or x_end <= dx1:
+            return dx0 - 0.02 * span, dx1 + 0.25 * span
+        right = x_end if self.whole_run else min(x_end, dx1 + span)
+        pad = 0.02 * (right - dx0)
+        return dx0 - pad, right + pad
 
     def _manual(self, *_args) -> None:
         self._follow = False

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QWi
 from gui.training.curves import RedrawClock
 from gui.training.grad_heatmap import HEATMAP_LAYERS, GradHeatmap
 from gui.training.panel import Panel
-from gui.training.run_curves import RunCurves, data_bounds
+from gui.training.run_curves import RunCurves, data_bounds, planned_end
 
 PANELS = ("loss", "metric", "lr", "grad_norm")
 #: Seconds between two redraws of the learning-rate plot.
@@ -51,6 +51,7 @@ class PlotPanels:
     def __init__(self, clock: RedrawClock, runs: dict[str, RunCurves]):
         self.clock, self.runs = clock, runs
         self.clock.after_flush.append(self._refit)
+        self.clock.move_first = self._move_first
         self.panels: dict[str, Panel] = {
             "loss": Panel("Loss", "step", "loss"),
             "metric": Panel("Accuracy", "epoch", "accuracy"),
@@ -166,9 +167,21 @@ class PlotPanels:
 
     def _refit(self, plot_items) -> None:
         for panel in self.panels.values():
-            item = panel.getPlotItem()
-            if any(item is p for p in plot_items):
-                panel.refit(bounds=data_bounds(self.runs.values(), item, panel.log_y))
+            if any(panel.getPlotItem() is p for p in plot_items):
+                self._fit(panel)
+
+    def _move_first(self, plot) -> bool:
+        """Move ``plot``'s axes to fit its new points, before they are drawn; whether
+        they moved (the clock draws the points at the plot's next tick)."""
+        for panel in self.panels.values():
+            if panel.getPlotItem() is plot:
+                return self._fit(panel)
+        return False
+
+    def _fit(self, panel: Panel) -> bool:
+        item = panel.getPlotItem()
+        return panel.refit(bounds=data_bounds(self.runs.values(), item, panel.log_y),
+                           x_end=planned_end(self.runs.values(), item, panel.x_label))
 
     def _follow_clicked(self, checked: bool) -> None:
         self.set_follow(checked)

@@ -26,7 +26,8 @@ from gui.training.run_metrics import RunMetrics
 from gui.training.series import ema
 
 _DIM = 0.3  # alpha of the curves of runs that are not the active one
-_EPOCH_KEYS = ("train_accuracy", "val_accuracy", "train_mae", "val_mae")
+#: The epoch metrics of the metric panel (accuracy for classification, MAE for regression).
+EPOCH_KEYS = ("train_accuracy", "val_accuracy", "train_mae", "val_mae")
 #: Series key prefix of a layer's gradient norm in a run's metrics.
 GRAD_PREFIX = "grad_norm/"
 #: Per-output metrics drawn, and their panel (the rest stay in the history rows).
@@ -59,6 +60,8 @@ class RunCurves:
         #: per-output curves: key → (panel, legend label, output index, train curve?)
         self.per_output: dict[str, tuple[str, str, int, bool]] = {}
         self.ema_state = (0.0, 0)
+        #: where a live run will end: its last ``epoch`` and ``step`` (:meth:`plan`)
+        self.ends: dict[str, float] = {}
         p = panels
 
         def live(panel: str, key: str | None, **style) -> LiveCurve:
@@ -86,6 +89,11 @@ class RunCurves:
         loss = metrics.series.get("loss")
         if loss is not None and len(loss):  # a run read back: smooth what it has
             self.smooth(loss.x, loss.y, smoothing)
+
+    def plan(self, epochs: int, steps: int) -> None:
+        """The run will end after ``epochs`` epochs, at step ``steps``: following
+        panels make room for it (:meth:`~gui.training.panel.Panel.refit`)."""
+        self.ends = {"epoch": float(epochs), "step": float(steps)}
 
     @property
     def last_step(self) -> float:
@@ -155,7 +163,7 @@ class RunCurves:
         """
         if val_loss is not None:
             self.curves["val_loss"].append(at, val_loss)
-        for key, value in zip(_EPOCH_KEYS, values):
+        for key, value in zip(EPOCH_KEYS, values):
             if value is not None:
                 self.curves[key].append(epoch, value)
         new_curves = False
@@ -219,13 +227,18 @@ class RunCurves:
             cv[key].item.setSymbolPen(pg.mkPen(theme.with_alpha(c, a), width=1.5))
             cv[key].item.setSymbolBrush(hollow)
         cv["lr"].item.setPen(solid)
-        dotted = pg.mkPen(theme.with_alpha(c, a), width=1.5, style=Qt.PenStyle.DotLine)
         for key in self.extras:
-            cv[key].item.setPen(dotted)
-            cv[key].item.setSymbolPen(None)
-            cv[key].item.setSymbolBrush(fill)
+            self.style_extra(key, active)
         self.style_outputs(active, own_colors)
         self.style_grads()
+
+    def style_extra(self, key: str, active: bool) -> None:
+        """A curve of :meth:`TrainingPlots.add_points`: dotted, filled markers."""
+        col = theme.with_alpha(self.color, 1.0 if active else _DIM)
+        item = self.curves[key].item
+        item.setPen(pg.mkPen(col, width=1.5, style=Qt.PenStyle.DotLine))
+        item.setSymbolPen(None)
+        item.setSymbolBrush(pg.mkBrush(col))
 
     def style_grads(self) -> None:
         """One colour per layer, markers on the epochs."""
@@ -317,6 +330,14 @@ def data_bounds(runs, plot, log_y: bool):
     if not xs:
         return None, None
     return (min(xs), max(xs)), (min(ys), max(ys))
+
+
+def planned_end(runs, plot, axis: str) -> float | None:
+    """The furthest planned end on ``axis`` (``"epoch"`` or ``"step"``) of the runs
+    with a visible curve in ``plot``; None when none of them has a plan."""
+    ends = [run.ends[axis] for run in runs if axis in run.ends
+            and any(c.plot is plot and c.item.isVisible() for c in run.all_curves())]
+    return max(ends) if ends else None
 
 
 def _num(v: float):
