@@ -291,6 +291,11 @@ class Panel(pg.PlotWidget):
         legend = pg.LegendItem(labelTextSize="8pt", verSpacing=-4)
         legend.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         item.layout.addItem(legend, 2, 3)  # right of the plot (column 2: the right axis)
+        # the title over the plot and the legend both: over the plot's column only, a long
+        # title made that column at least as wide as itself and the legend fell off the
+        # panel's right edge
+        item.layout.removeItem(item.titleLabel)
+        item.layout.addItem(item.titleLabel, 0, 1, 1, 3)
         item.layout.setAlignment(legend, Qt.AlignmentFlag.AlignTop)
         item.legend = legend
         item.legend.setVisible(False)  # shown once it names something

@@ -452,6 +452,25 @@ def test_legends_sit_beside_the_plot_not_over_the_curves(plots, qtbot):
     assert lr.getViewBox().geometry().right() > 0.9 * lr.geometry().width()  # no empty column
 
 
+def test_a_legend_beside_a_long_title_stays_inside_its_panel(plots, qtbot):
+    """Four panels in a row (a wide, short area): the gradient panel's title is wider
+    than its plot, and a legend of four layers came to the plot's right, off the
+    panel's edge (``fc1`` cut to ``fo``)."""
+    plots.resize(1080, 300)
+    plots.add_run("r1")
+    qtbot.wait(20)
+    for e in (1, 2, 3):
+        plots.add_epoch(e, val_loss=0.5, train_accuracy=0.6, val_accuracy=0.5,
+                        grad_norms={"fc1": 0.1 * e, "fc2": 0.2, "fc3": 0.3, "classifier": 0.4})
+    plots.flush()
+    qtbot.wait(50)
+    panel = plots.panels["grad_norm"]
+    legend = panel.getPlotItem().legend
+    assert legend.isVisible()
+    shown = legend.mapRectToScene(legend.boundingRect())
+    assert shown.right() <= panel.viewport().width(), (shown, panel.viewport().width())
+
+
 def test_following_keeps_every_finite_point_in_view_and_ignores_gaps(plots):
     """The refit works from the series' running extremes (no scan of the data)."""
     plots.add_run("r1")
