@@ -25,7 +25,6 @@ layer of every run would be unreadable.
 
 from __future__ import annotations
 
-import csv
 import os
 from pathlib import Path
 
@@ -33,7 +32,8 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from gui.training.curves import RedrawClock
 from gui.training.plot_panels import PANELS, PlotPanels
-from gui.training.run_curves import EPOCH_KEYS, RunCurves
+from gui.training.run_curves import EPOCH_KEYS, RunCurves, legend_entries, metric_keys, \
+    write_csv
 from gui.training.run_metrics import RunMetrics
 from gui.training.series import PlotInputError
 
@@ -215,15 +215,9 @@ class TrainingPlots(QWidget):
         self._show_metric_title()
 
     def plan(self, run_id: str | None, epochs: int, steps: int) -> None:
-        """Where a live run will end: after ``epochs`` epochs, at step ``steps``.
-        Following panels show its whole epoch axis at once and grow its step
-        axis towards the end (:meth:`~gui.training.panel.Panel.refit`).
-
-        Args:
-            run_id: the run (None: the active one).
-            epochs: its last epoch (a resumed run counts its earlier ones).
-            steps: its last global step.
-        """
+        """A live run (None: the active one) will end after ``epochs`` epochs (a
+        resumed run counts its earlier ones), at global step ``steps``: following
+        panels make room for it (:meth:`~gui.training.panel.Panel.refit`)."""
         self._run(run_id).plan(epochs, steps)
 
     def steps_done(self, run_id: str) -> int:
@@ -299,12 +293,8 @@ class TrainingPlots(QWidget):
         self.board.set_follow(on)
 
     # -- styling ------------------------------------------------------------
-    def _metric_keys(self) -> tuple[str, str]:
-        return (("train_accuracy", "val_accuracy") if self.task == "classification"
-                else ("train_mae", "val_mae"))
-
     def _restyle(self) -> None:
-        hidden_keys = set(EPOCH_KEYS) - set(self._metric_keys())
+        hidden_keys = set(EPOCH_KEYS) - set(metric_keys(self.task))
         prefix = len(self.visible_runs()) > 1
         for run in self.runs.values():
             visible, active = run.id in self._visible, run.id == self.active
@@ -315,16 +305,8 @@ class TrainingPlots(QWidget):
         self._show_grads()
 
     def _legends(self) -> dict[str, list]:
-        """Each panel's legend entries ``(item, name)`` for the visible runs."""
-        prefix = len(self.visible_runs()) > 1
-        legends: dict[str, list] = {name: [] for name in PANELS}
-        for run in self.runs.values():
-            if run.id not in self._visible:
-                continue
-            run.add_legend_entries(legends, prefix, self._metric_keys())
-            if run.id == self.active:
-                legends["grad_norm"] = [(c.item, n) for n, c in run.grads.items()]
-        return legends
+        return legend_entries([self.runs[r] for r in self.visible_runs()], self.active,
+                              metric_keys(self.task), PANELS)
 
     def _show_grads(self) -> None:
         self.board.show_grads(self.runs.get(self.active) if self.active in self._visible
@@ -359,11 +341,5 @@ class TrainingPlots(QWidget):
         ``grad_norm/<layer>``, an output's metrics under the engine's names
         (``val_loss_<id>``, ``val_accuracy_<id>``).
         """
-        path = Path(path)
-        with path.open("w", newline="", encoding="utf-8") as f:
-            out = csv.writer(f)
-            out.writerow(["run", "label", "metric", "x_axis", "x", "value"])
-            for run in self.runs.values():
-                out.writerows(run.csv_rows())
-        return path
+        return write_csv(Path(path), self.runs.values())
 

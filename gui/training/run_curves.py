@@ -13,7 +13,9 @@ panel zooms to.
 
 from __future__ import annotations
 
+import csv
 import math
+from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
@@ -332,12 +334,46 @@ def data_bounds(runs, plot, log_y: bool):
     return (min(xs), max(xs)), (min(ys), max(ys))
 
 
+def metric_keys(task: str) -> tuple[str, str]:
+    """The train and validation curves of the metric panel for ``task``."""
+    return (("train_accuracy", "val_accuracy") if task == "classification"
+            else ("train_mae", "val_mae"))
+
+
+def legend_entries(shown, active: str | None, metric: tuple[str, str],
+                   panels) -> dict[str, list]:
+    """Each panel's legend entries ``(item, name)``.
+
+    Args:
+        shown: the :class:`RunCurves` of the visible runs, in order.
+        active: the active run's id (its layers name the gradient panel's entries).
+        metric: the metric panel's train and validation keys (:func:`metric_keys`).
+        panels: the panels' names.
+    """
+    legends: dict[str, list] = {name: [] for name in panels}
+    for run in shown:
+        run.add_legend_entries(legends, len(shown) > 1, metric)
+        if run.id == active:
+            legends["grad_norm"] = [(c.item, n) for n, c in run.grads.items()]
+    return legends
+
+
 def planned_end(runs, plot, axis: str) -> float | None:
     """The furthest planned end on ``axis`` (``"epoch"`` or ``"step"``) of the runs
     with a visible curve in ``plot``; None when none of them has a plan."""
     ends = [run.ends[axis] for run in runs if axis in run.ends
             and any(c.plot is plot and c.item.isVisible() for c in run.all_curves())]
     return max(ends) if ends else None
+
+
+def write_csv(path: Path, runs) -> Path:
+    """Every run's points as CSV rows (:meth:`RunCurves.csv_rows`) under a header."""
+    with path.open("w", newline="", encoding="utf-8") as f:
+        out = csv.writer(f)
+        out.writerow(["run", "label", "metric", "x_axis", "x", "value"])
+        for run in runs:
+            out.writerows(run.csv_rows())
+    return path
 
 
 def _num(v: float):
