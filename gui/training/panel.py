@@ -33,6 +33,8 @@ from gui.training.axes import FitAxis, LogAxis, TickGrid, WholeAxis
 #: go to the panel's tooltip).
 MAX_LEGEND_WIDTH = 0.4
 MAX_LEGEND_AREA = 0.25
+#: Pixels of margins and spacing in a panel's row beside its axis, plot and legend.
+LEGEND_GAP_PX = 16
 
 
 class Panel(pg.PlotWidget):
@@ -69,11 +71,6 @@ class Panel(pg.PlotWidget):
         legend = pg.LegendItem(labelTextSize="8pt", verSpacing=-4)
         legend.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         item.layout.addItem(legend, 2, 3)  # right of the plot (column 2: the right axis)
-        # the title over the plot and the legend both: over the plot's column only, a long
-        # title made that column at least as wide as itself and the legend fell off the
-        # panel's right edge
-        item.layout.removeItem(item.titleLabel)
-        item.layout.addItem(item.titleLabel, 0, 1, 1, 3)
         item.layout.setAlignment(legend, Qt.AlignmentFlag.AlignTop)
         item.legend = legend
         item.legend.setVisible(False)  # shown once it names something
@@ -108,6 +105,7 @@ class Panel(pg.PlotWidget):
         if y_label is not None:
             self.getPlotItem().setLabel("left", y_label)
         theme.style_plot(self)
+        self._fit_legend()  # a longer title leaves the legend less room
 
     def following(self) -> bool:
         """Whether the axes still follow the data."""
@@ -201,7 +199,12 @@ class Panel(pg.PlotWidget):
             return
         names = getattr(self, "_legend_names", [])
         size = legend.boundingRect().size() if names else None
+        # the title sits over the plot's column, which is at least as wide: a legend
+        # with no room beside a long title would be pushed past the panel's edge
+        item = self.getPlotItem()
+        beside = item.getAxis("left").width() + item.titleLabel.minimumWidth() + LEGEND_GAP_PX
         fits = bool(names) and size.width() <= MAX_LEGEND_WIDTH * self.width() \
+            and size.width() + beside <= self.width() \
             and size.height() <= self.getViewBox().height() + 8 \
             and size.width() * size.height() <= MAX_LEGEND_AREA * self.width() * self.height()
         legend.setVisible(fits)

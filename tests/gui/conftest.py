@@ -35,6 +35,19 @@ def collect_between_events(qapp):
 
 
 @pytest.fixture
+def plots(qtbot):
+    """The four live training panels, shown at 900×600, without a window."""
+    from gui.training.plots import TrainingPlots
+
+    w = TrainingPlots()
+    qtbot.addWidget(w)
+    w.resize(900, 600)
+    w.show()
+    qtbot.waitExposed(w)
+    return w
+
+
+@pytest.fixture
 def data_dir(tmp_path, monkeypatch):
     folder = tmp_path / "appdata"
     monkeypatch.setenv("NETCANVAS_DATA_DIR", str(folder))

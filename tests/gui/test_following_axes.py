@@ -10,22 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-import pytest
 from PySide6.QtGui import QFont
 
-from gui.training.plots import TrainingPlots
 from runtime.protocol import Epoch, Kind, RunStart, Steps
 from test_training_parts import parts, record
-
-
-@pytest.fixture
-def plots(qtbot):
-    w = TrainingPlots()
-    qtbot.addWidget(w)
-    w.resize(900, 600)
-    w.show()
-    qtbot.waitExposed(w)
-    return w
 
 
 def moves(panel, axis: int) -> list:
