@@ -163,7 +163,7 @@ class Panel(pg.PlotWidget):
         if x_end is None or x_end <= dx1:
             return dx0 - 0.02 * span, dx1 + 0.25 * span
         right = x_end if self.whole_run else min(x_end, dx1 + span)
-        pad = 0.02 * (right - dx0)
+        pad = 0.04 * (right - dx0)  # a marker at the last epoch clear of the edge
         return dx0 - pad, right + pad
 
     def _manual(self, *_args) -> None:
