@@ -68,24 +68,21 @@ class Builder:
         v = self.val.get(a) if hasattr(a, "op") else None
         return v[1] if v and v[0] == "T" else None
 
-    def is_meta(self, a) -> bool:
+    def _tags(self, a):
+        """The value tag of each graph node in an argument (nested lists, tuples, dicts)."""
         if hasattr(a, "op"):
-            return self.val.get(a, ("?",))[0] == "M"
-        if isinstance(a, (list, tuple)):
-            return all(self.is_meta(x) for x in a)
-        if isinstance(a, dict):
-            return all(self.is_meta(x) for x in a.values())
-        return True
+            yield self.val.get(a, ("?",))[0]
+        elif isinstance(a, (list, tuple, dict)):
+            for x in (a.values() if isinstance(a, dict) else a):
+                yield from self._tags(x)
+
+    def is_meta(self, a) -> bool:
+        """Whether an argument (nested) holds only metadata: no tensor, nothing unmapped."""
+        return all(tag == "M" for tag in self._tags(a))
 
     def failed(self, a) -> bool:
         """Whether an argument (nested) is the value of a node that could not be mapped."""
-        if hasattr(a, "op"):
-            return self.val.get(a, ("?",))[0] == "X"
-        if isinstance(a, (list, tuple)):
-            return any(self.failed(x) for x in a)
-        if isinstance(a, dict):
-            return any(self.failed(x) for x in a.values())
-        return False
+        return any(tag == "X" for tag in self._tags(a))
 
     def known(self, n) -> bool:
         """Whether a node's operation has a mapping at all (its input aside)."""

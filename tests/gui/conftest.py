@@ -55,18 +55,30 @@ def data_dir(tmp_path, monkeypatch):
 
 
 @pytest.fixture
-def window(qtbot, data_dir):
+def make_window(qtbot, data_dir):
+    """Opens a shown main window on a project: ``make_window(project, size, centre)``."""
     from gui.main_window import MainWindow
 
-    w = MainWindow(small_project())
-    # pytest-qt closes added widgets before fixture teardown: drop the
-    # unsaved-changes state first, or closing would ask (a modal box)
-    qtbot.addWidget(w, before_close_func=lambda win: win.doc.undo.setClean())
-    w.show()
-    qtbot.waitExposed(w)
-    w.view.resetTransform()
-    w.view.centerOn(260, 40)
-    return w
+    def make(project: Project, size: tuple[int, int] | None = None,
+             centre: tuple[float, float] = (260, 40)):
+        w = MainWindow(project)
+        # pytest-qt closes added widgets before fixture teardown: drop the
+        # unsaved-changes state first, or closing would ask (a modal box)
+        qtbot.addWidget(w, before_close_func=lambda win: win.doc.undo.setClean())
+        if size is not None:
+            w.resize(*size)
+        w.show()
+        qtbot.waitExposed(w)
+        w.view.resetTransform()
+        w.view.centerOn(*centre)
+        return w
+
+    return make
+
+
+@pytest.fixture
+def window(make_window):
+    return make_window(small_project())
 
 
 def port_point(window, node_id: str, port: str, output: bool) -> QPoint:

@@ -66,17 +66,8 @@ def ports_doc() -> dict:
 
 
 @pytest.fixture
-def ports_window(qtbot, data_dir):
-    from gui.main_window import MainWindow
-
-    w = MainWindow(project_from_dict(ports_doc()))
-    qtbot.addWidget(w, before_close_func=lambda win: win.doc.undo.setClean())
-    w.resize(1200, 800)
-    w.show()
-    qtbot.waitExposed(w)
-    w.view.resetTransform()
-    w.view.centerOn(400, 300)
-    return w
+def ports_window(make_window):
+    return make_window(project_from_dict(ports_doc()), (1200, 800), (400, 300))
 
 
 def set_flow(w, vertical: bool) -> None:

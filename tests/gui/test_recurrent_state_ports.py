@@ -25,17 +25,8 @@ def gru_project() -> Project:
 
 
 @pytest.fixture
-def gru_window(qtbot, data_dir):
-    from gui.main_window import MainWindow
-
-    w = MainWindow(gru_project())
-    qtbot.addWidget(w, before_close_func=lambda win: win.doc.undo.setClean())
-    w.resize(1000, 600)
-    w.show()
-    qtbot.waitExposed(w)
-    w.view.resetTransform()
-    w.view.centerOn(300, 120)
-    return w
+def gru_window(make_window):
+    return make_window(gru_project(), (1000, 600), (300, 120))
 
 
 def test_dragging_from_h_n_connects_the_final_state(qtbot, gru_window):
